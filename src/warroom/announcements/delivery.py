@@ -1,0 +1,28 @@
+"""The engine handler that delivers an announcement to every configured sink."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from warroom.announcements.models import Announcement
+from warroom.announcements.sinks import AnnouncementMessage, AnnouncementSink
+from warroom.engine.models import Job
+from warroom.engine.runner import Handler
+from warroom.incidents.models import Incident
+
+
+def make_handler(sinks: Sequence[AnnouncementSink], base_url: str) -> Handler:
+    def deliver(db: Session, job: Job) -> None:
+        announcement = db.get(Announcement, int(job.payload["announcement_id"]))
+        if announcement is None:
+            return
+        incident = db.get(Incident, announcement.incident_id)
+        ref = incident.ref if incident else f"INC-{announcement.incident_id}"
+        message = AnnouncementMessage(announcement.id, ref, announcement.kind, announcement.text,
+                                      f"{base_url.rstrip('/')}/incidents/{ref}", announcement.created_at)
+        for sink in sinks:
+            sink.post(message)
+
+    return deliver

@@ -1,0 +1,43 @@
+"""Post to the announcements feed and queue delivery to the configured outbound hooks."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from warroom.announcements.models import Announcement
+from warroom.core.actor import Actor
+from warroom.engine import queue
+from warroom.incidents.models import Incident
+from warroom.live.broker import ANNOUNCEMENTS, mark
+
+ANNOUNCE_JOB = "announce"
+
+
+def headline(incident: Incident) -> str:
+    flags = []
+    if incident.customer_impact:
+        flags.append("customer impact")
+    if incident.security:
+        flags.append("security")
+    if incident.suspected:
+        flags.append("suspected")
+    extra = f" ({', '.join(flags)})" if flags else ""
+    return f"{incident.ref} [{incident.severity.value}] {incident.title}{extra}"
+
+
+def announce(*, db: Session, incident: Incident, actor: Actor, kind: str, text: str) -> Announcement:
+    announcement = Announcement(incident_id=incident.id, kind=kind, text=text, created_at=actor.clock.now())
+    db.add(announcement)
+    db.flush()
+    queue.enqueue(db=db, kind=ANNOUNCE_JOB, payload={"announcement_id": announcement.id},
+                  idempotency_key=f"announce-{announcement.id}", due_at=actor.clock.now())
+    mark(db, ANNOUNCEMENTS)
+    return announcement
+
+
+def list_announcements(*, db: Session, limit: int = 100, before_id: int | None = None) -> list[Announcement]:
+    query = sa.select(Announcement).order_by(Announcement.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(Announcement.id < before_id)
+    return list(db.scalars(query))

@@ -1,0 +1,98 @@
+"""The demo organisation seeded on first run, so a newcomer sees a working system at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from warroom.accounts import service as accounts
+from warroom.accounts.models import AccessRole, User
+from warroom.core.actor import Actor
+from warroom.core.clock import Clock
+from warroom.incidents import flows
+from warroom.playbooks import service as playbooks
+from warroom.playbooks.builtin import builtin_playbooks
+
+DEMO_PASSWORD = "warroom-demo"  # noqa: S105  (printed at start-up: it is the demo's published password)
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    handle: str
+    name: str
+    access: AccessRole
+    teams: tuple[str, ...]
+
+
+TEAMS = {
+    "engineering": "Engineering",
+    "customer-support": "Customer support",
+    "security": "Security",
+    "marketing": "Marketing",
+    "product": "Product",
+}
+
+PEOPLE = [
+    DemoPerson("alice", "Alice Admin", AccessRole.admin, ("engineering",)),
+    DemoPerson("bob", "Bob Backend", AccessRole.responder, ("engineering",)),
+    DemoPerson("carol", "Carol Support", AccessRole.responder, ("customer-support",)),
+    DemoPerson("dan", "Dan Security", AccessRole.responder, ("security", "engineering")),
+    DemoPerson("erin", "Erin Marketing", AccessRole.responder, ("marketing",)),
+    DemoPerson("pat", "Pat Product", AccessRole.responder, ("product",)),
+    DemoPerson("vic", "Vic Viewer", AccessRole.viewer, ()),
+]
+
+DEMO_DOMAIN = "example.com"
+
+
+def is_empty(db: Session) -> bool:
+    return db.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def load_builtin_playbooks(*, db: Session, actor: Actor) -> None:
+    for file in builtin_playbooks():
+        playbooks.save_playbook(db=db, actor=actor, slug=file.slug, title=file.title, body_md=file.body_md,
+                                services=file.services, keywords=file.keywords, create=True)
+
+
+def seed_demo(*, db: Session, clock: Clock) -> None:
+    """People, teams, playbooks and one resolved example incident, in one transaction."""
+    system = Actor.system(clock)
+    teams = {slug: accounts.create_team(db=db, actor=system, slug=slug, name=name) for slug, name in TEAMS.items()}
+    users = {}
+    for person in PEOPLE:
+        user = accounts.create_user(db=db, actor=system, handle=person.handle,
+                                    email=f"{person.handle}@{DEMO_DOMAIN}", name=person.name,
+                                    password=DEMO_PASSWORD, access_role=person.access)
+        users[person.handle] = user
+        for slug in person.teams:
+            accounts.add_member(db=db, actor=system, team=teams[slug], user=user)
+    load_builtin_playbooks(db=db, actor=system)
+    _example_incident(db, clock, users)
+
+
+def _example_incident(db: Session, clock: Clock, users: dict[str, User]) -> None:
+    def as_(handle: str) -> Actor:
+        user = users[handle]
+        return Actor(user.id, user.handle, user.access_role, "demo", clock)
+
+    outcome = flows.declare_incident(db=db, actor=as_("pat"), title="Search returns no results for some users",
+                                     severity="major", affected_services=["search"],
+                                     description="Reported by two customers on the support channel.",
+                                     customer_impact=True)
+    ref = outcome.incident.ref
+    flows.assign_role(db=db, actor=as_("bob"), ref=ref, role="lead", who="@bob")
+    flows.acknowledge(db=db, actor=as_("bob"), ref=ref)
+    flows.assign_role(db=db, actor=as_("bob"), ref=ref, role="messenger", who="@carol")
+    flows.post_update(db=db, actor=as_("bob"), ref=ref, kind="plan",
+                      text="roll back yesterday's search indexer release")
+    flows.set_status(db=db, actor=as_("bob"), ref=ref, status="identified",
+                     text="Indexer release 4.2 dropped documents for new users")
+    flows.post_update(db=db, actor=as_("bob"), ref=ref, kind="tried", text="rolling back the indexer to 4.1",
+                      result="new users get results again")
+    flows.set_summary(db=db, actor=as_("bob"), ref=ref,
+                      summary="Indexer 4.2 skipped new users' documents; rolled back to 4.1.")
+    flows.set_status(db=db, actor=as_("bob"), ref=ref, status="monitoring")
+    flows.resolve_incident(db=db, actor=as_("bob"), ref=ref, text="No missing results for an hour.")

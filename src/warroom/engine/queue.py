@@ -1,0 +1,97 @@
+"""The durable job queue: enqueue in the caller's transaction; claim under a lease.
+
+On PostgreSQL, claims use ``FOR UPDATE SKIP LOCKED`` so several engine processes share work.
+On SQLite the write transaction (BEGIN IMMEDIATE) serialises claims.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from warroom.engine.models import Job, JobState
+
+LEASE = timedelta(seconds=60)
+MAX_BACKOFF = timedelta(minutes=30)
+
+
+def enqueue(
+    *,
+    db: Session,
+    kind: str,
+    payload: dict[str, Any],
+    idempotency_key: str,
+    due_at: datetime,
+    max_attempts: int = 8,
+) -> Job:
+    job = Job(kind=kind, payload=payload, idempotency_key=idempotency_key, due_at=due_at,
+              max_attempts=max_attempts, created_at=due_at)
+    db.add(job)
+    return job
+
+
+def claim(*, db: Session, now: datetime, owner: str, limit: int = 50) -> list[Job]:
+    """Take due jobs whose lease is free or has lapsed (its engine died mid-send)."""
+    query = (
+        sa.select(Job)
+        .where(
+            Job.state == JobState.pending,
+            Job.due_at <= now,
+            sa.or_(Job.lease_until.is_(None), Job.lease_until <= now),
+        )
+        .order_by(Job.due_at, Job.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    jobs = list(db.scalars(query))
+    for job in jobs:
+        job.lease_owner = owner
+        job.lease_until = now + LEASE
+        job.attempts += 1
+    return jobs
+
+
+def complete(*, db: Session, job_id: int, now: datetime) -> None:
+    db.execute(sa.update(Job).where(Job.id == job_id).values(
+        state=JobState.done, finished_at=now, lease_owner=None, lease_until=None, last_error=""))
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    if retry_after is not None:
+        return min(timedelta(seconds=max(retry_after, 0.0)), MAX_BACKOFF)
+    base = timedelta(seconds=2 ** min(attempts, 20))
+    return min(base + timedelta(seconds=random.uniform(0, 1)), MAX_BACKOFF)
+
+
+def fail(
+    *, db: Session, job_id: int, now: datetime, error: str, permanent: bool, retry_after: float | None = None
+) -> None:
+    job = db.get(Job, job_id)
+    if job is None:
+        return
+    job.last_error = error[:2000]
+    job.lease_owner = None
+    job.lease_until = None
+    if permanent or job.attempts >= job.max_attempts:
+        job.state = JobState.dead
+        job.finished_at = now
+    else:
+        job.due_at = now + backoff(job.attempts, retry_after)
+
+
+def dead_letters(*, db: Session, limit: int = 100) -> list[Job]:
+    query = sa.select(Job).where(Job.state == JobState.dead).order_by(Job.id.desc()).limit(limit)
+    return list(db.scalars(query))
+
+
+def retry_dead(*, db: Session, job_id: int, now: datetime) -> None:
+    job = db.get(Job, job_id)
+    if job is not None and job.state is JobState.dead:
+        job.state = JobState.pending
+        job.attempts = 0
+        job.due_at = now
+        job.finished_at = None

@@ -1,0 +1,72 @@
+"""Signed outbound webhooks in the Standard Webhooks shape (webhook-id, -timestamp, -signature)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+
+class DeliveryError(Exception):
+    """A send that failed. ``permanent`` failures (a 4xx other than 408/429) are not retried."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    key = secret.encode()
+    if secret.startswith("whsec_"):
+        key = base64.b64decode(secret[len("whsec_"):])
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+@dataclass(frozen=True)
+class WebhookSender:
+    url: str
+    secret: str
+    timeout: float = 10.0
+
+    def send(self, *, message_id: str, payload: dict[str, Any], at: datetime) -> None:
+        body = json.dumps(payload, separators=(",", ":"), default=str).encode()
+        timestamp = int(at.timestamp())
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signature(self.secret, message_id, timestamp, body),
+            "user-agent": "Warroom",
+        }
+        try:
+            response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout)
+        except httpx.HTTPError as error:
+            raise DeliveryError(f"{type(error).__name__}: {error}") from error
+        raise_for_delivery(response)
+
+
+def raise_for_delivery(response: httpx.Response) -> None:
+    status = response.status_code
+    if status < 300:
+        return
+    retry_after = _retry_after(response.headers.get("retry-after"))
+    permanent = 400 <= status < 500 and status not in (408, 425, 429)
+    raise DeliveryError(f"HTTP {status}: {response.text[:300]}", permanent=permanent, retry_after=retry_after)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None

@@ -1,0 +1,62 @@
+"""Put a Warroom together: settings → database (migrated) → demo seed → engine handlers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from warroom.announcements import delivery
+from warroom.announcements.service import ANNOUNCE_JOB
+from warroom.announcements.sinks import AnnouncementSink, LogSink, WebhookSink
+from warroom.config import Settings
+from warroom.core.clock import Clock, SystemClock
+from warroom.db import migrate
+from warroom.db.engine import Database
+from warroom.demo import is_empty, load_builtin_playbooks, seed_demo
+from warroom.engine.runner import Engine
+from warroom.integrations.webhooks import WebhookSender
+
+log = logging.getLogger("warroom")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    clock: Clock = field(default_factory=SystemClock)
+
+    @property
+    def secret_key(self) -> str:
+        return self.settings.resolved_secret_key()
+
+    def announcement_sinks(self) -> list[AnnouncementSink]:
+        sinks: list[AnnouncementSink] = [LogSink()]
+        if self.settings.announce_webhook_url:
+            sinks.append(WebhookSink(WebhookSender(self.settings.announce_webhook_url, self.secret_key)))
+        return sinks
+
+    def engine(self) -> Engine:
+        handlers = {ANNOUNCE_JOB: delivery.make_handler(self.announcement_sinks(), self.settings.base_url)}
+        return Engine(self.database, self.clock, handlers)
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = True) -> Runtime:
+    url = settings.resolved_database_url()
+    if migrate_db:
+        migrate.upgrade(url)
+    runtime = Runtime(settings, Database(url), clock or SystemClock())
+    return runtime
+
+
+def seed_if_empty(runtime: Runtime) -> bool:
+    """Seed the demo organisation (or just the built-in playbooks) into an empty database."""
+    with runtime.database.writing() as db:
+        if not is_empty(db):
+            return False
+        if runtime.settings.seed_demo:
+            seed_demo(db=db, clock=runtime.clock)
+        else:
+            from warroom.core.actor import Actor
+
+            load_builtin_playbooks(db=db, actor=Actor.system(runtime.clock))
+        return True
