@@ -1,0 +1,51 @@
+"""The one ASGI app: REST API under /api/v1, the web UI, and (in `serve`) the engine thread."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from warroom import __version__
+from warroom.api import problems
+from warroom.api.limits import BodySizeLimit
+from warroom.api.routers import register_api
+from warroom.runtime import Runtime
+from warroom.web import register_web
+
+log = logging.getLogger("warroom")
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+
+
+def create_app(runtime: Runtime, *, run_engine: bool | None = None) -> FastAPI:
+    start_engine = runtime.settings.run_engine if run_engine is None else run_engine
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stopper = None
+        if start_engine:
+            thread, stopper = runtime.engine().start_thread(runtime.settings.engine_tick_seconds)
+        yield
+        if stopper is not None:
+            stopper.set()
+            thread.join(timeout=5)
+
+    app = FastAPI(
+        title="Warroom",
+        version=__version__,
+        description="Self-hosted incident response. Errors are problem+json (RFC 9457).",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    problems.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    register_api(app)
+    register_web(app)
+    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
+    return app

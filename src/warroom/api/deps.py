@@ -1,0 +1,110 @@
+"""Who is calling: an API token (Bearer) or a signed-in browser session (cookie + CSRF)."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+
+from warroom.accounts import service as accounts
+from warroom.accounts.models import AccessRole, ApiToken, User
+from warroom.core.actor import Actor
+from warroom.core.errors import NotAuthenticated, PermissionDenied
+from warroom.runtime import Runtime
+
+SESSION_COOKIE = "warroom_session"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+TOKEN_TOUCH = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    actor: Actor
+    csrf_token: str | None  # set for browser sessions
+
+    @property
+    def is_browser(self) -> bool:
+        return self.csrf_token is not None
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def principal_from_token(runtime: Runtime, secret: str) -> Principal:
+    with runtime.database.reading() as db:
+        found = accounts.authenticate_token(db=db, secret=secret)
+    if found is None:
+        raise NotAuthenticated("The API token is unknown or revoked. Create one with "
+                               "`warroom tokens create` or on the Tokens page.")
+    token, user = found
+    now = runtime.clock.now()
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH:
+        with runtime.database.writing() as db:
+            db.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    role = accounts.effective_role(user, token.scope)
+    actor = Actor(user.id, user.handle, role, f"api-token:{token.prefix}", runtime.clock)
+    return Principal(user, actor, None)
+
+
+def principal_from_session(runtime: Runtime, request: Request) -> Principal | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    with runtime.database.reading() as db:
+        found = accounts.find_session(db=db, cookie_value=cookie, now=runtime.clock.now())
+    if found is None:
+        return None
+    session, user = found
+    actor = Actor(user.id, user.handle, user.access_role, "web", runtime.clock)
+    return Principal(user, actor, session.csrf_token)
+
+
+def check_csrf(principal: Principal, supplied: str | None) -> None:
+    if principal.csrf_token is None:
+        return
+    if not supplied or not hmac.compare_digest(supplied, principal.csrf_token):
+        raise PermissionDenied("The form's security token is missing or stale; reload the page and try again.")
+
+
+def api_principal(request: Request, runtime: Runtime = Depends(get_runtime)) -> Principal:
+    """API callers: a Bearer token, or the browser's session with the CSRF header on writes."""
+    secret = _bearer(request)
+    if secret:
+        return principal_from_token(runtime, secret)
+    principal = principal_from_session(runtime, request)
+    if principal is None:
+        raise NotAuthenticated("Send 'Authorization: Bearer <token>' (create one with `warroom tokens create`).")
+    if request.method not in SAFE_METHODS:
+        check_csrf(principal, request.headers.get(CSRF_HEADER))
+    return principal
+
+
+def reader(principal: Principal = Depends(api_principal)) -> Principal:
+    principal.actor.require(AccessRole.viewer)
+    return principal
+
+
+def writer(principal: Principal = Depends(api_principal)) -> Principal:
+    principal.actor.require(AccessRole.responder)
+    return principal
+
+
+def admin(principal: Principal = Depends(api_principal)) -> Principal:
+    principal.actor.require(AccessRole.admin)
+    return principal

@@ -1,0 +1,84 @@
+"""Errors as problem+json (RFC 9457) for the API; a plain page for the browser."""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from warroom.core.errors import ChecklistIncomplete, WarroomError
+
+log = logging.getLogger("warroom.api")
+PROBLEM = "application/problem+json"
+BROWSER_PREFIXES = ("/api/", "/v2/", "/openapi.json", "/docs")
+
+
+def wants_problem(request: Request) -> bool:
+    return request.url.path.startswith(BROWSER_PREFIXES) or "text/html" not in request.headers.get("accept", "")
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def error_page(status: int, title: str, detail: str) -> HTMLResponse:
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' "
+        "content='width=device-width,initial-scale=1'><title>{t}</title><link rel='stylesheet' "
+        "href='/static/warroom.css'></head><body><main class='narrow'><h1>{t}</h1><p class='error'>{d}</p>"
+        "<p><a href='/'>Back to the dashboard</a></p></main></body></html>"
+    ).format(t=html.escape(title), d=html.escape(detail))
+    return HTMLResponse(page, status_code=status)
+
+
+def render_error(request: Request, status: int, title: str, detail: str, **extra: Any) -> Response:
+    if wants_problem(request):
+        return problem(status, title, detail, **extra)
+    return error_page(status, title, detail)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(WarroomError)
+    async def _domain(request: Request, error: WarroomError) -> Response:
+        extra: dict[str, Any] = {}
+        if error.field:
+            extra["field"] = error.field
+        if error.hint:
+            extra["usage"] = error.hint
+        if isinstance(error, ChecklistIncomplete):
+            extra["missing"] = error.missing
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        response = render_error(request, error.status, error.title, error.message, **extra)
+        if headers:
+            response.headers.update(headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> Response:
+        errors = [
+            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg", "")}
+            for e in error.errors()
+        ]
+        if any(e.get("type") == "json_invalid" for e in error.errors()):
+            return render_error(request, 400, "Invalid JSON", "The request body is not valid JSON.",
+                                errors=errors)
+        detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
+        return render_error(request, 422, "Invalid input", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
+        title = titles.get(error.status_code, "Error")
+        return render_error(request, error.status_code, title, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return render_error(request, 500, "Internal error",
+                            "Something went wrong on our side; nothing was half-written. The error is logged.")

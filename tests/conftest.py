@@ -1,0 +1,115 @@
+"""Test harness: every test gets a migrated, empty database on the store under test.
+
+The store is SQLite unless WARROOM_TEST_DATABASE_URL names a PostgreSQL server; then a
+fresh database is created for the run, migrated from empty, and truncated between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from warroom.api.app import create_app
+from warroom.config import Settings
+from warroom.core.clock import FakeClock
+from warroom.db import migrate
+from warroom.db.engine import Database, normalise_url
+from warroom.runtime import Runtime
+
+from .factories import Factory
+
+PG_URL = os.environ.get("WARROOM_TEST_DATABASE_URL", "")
+
+
+def _is_postgres() -> bool:
+    return PG_URL.startswith(("postgres", "postgresql"))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"warroom store: {'postgresql' if _is_postgres() else 'sqlite'}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _is_postgres():
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set WARROOM_TEST_DATABASE_URL)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database: a SQLite file copied per test, or a PostgreSQL database for the run."""
+    if _is_postgres():
+        admin_url = normalise_url(PG_URL)
+        name = f"warroom_test_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        migrate.upgrade(url)
+        yield url
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        migrate.upgrade(f"sqlite:///{path}")
+        yield str(path)
+
+
+def _truncate_all(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.exec_driver_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")]
+        if tables:
+            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> str:
+    if _is_postgres():
+        _truncate_all(database_template)
+        return database_template
+    path = tmp_path / "warroom.db"
+    shutil.copyfile(database_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret-key",
+                    seed_demo=False, run_engine=False, base_url="http://warroom.test")
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: FakeClock) -> Iterator[Runtime]:
+    rt = Runtime(settings, Database(settings.resolved_database_url()), clock)
+    yield rt
+    rt.database.dispose()
+
+
+@pytest.fixture
+def factory(runtime: Runtime) -> Factory:
+    return Factory(runtime)
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime, run_engine=False)) as test_client:
+        yield test_client
