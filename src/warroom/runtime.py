@@ -44,8 +44,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate_db:
     url = settings.resolved_database_url()
     if migrate_db:
         migrate.upgrade(url)
-    runtime = Runtime(settings, Database(url), clock or SystemClock())
-    return runtime
+    return Runtime(settings, Database(url), clock or SystemClock())
 
 
 def seed_if_empty(runtime: Runtime) -> bool:

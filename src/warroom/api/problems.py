@@ -28,12 +28,14 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
 
 
 def error_page(status: int, title: str, detail: str) -> HTMLResponse:
+    t, d = html.escape(title), html.escape(detail)
     page = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' "
-        "content='width=device-width,initial-scale=1'><title>{t}</title><link rel='stylesheet' "
-        "href='/static/warroom.css'></head><body><main class='narrow'><h1>{t}</h1><p class='error'>{d}</p>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        f"<title>{t}</title><link rel='stylesheet' href='/static/warroom.css'></head>"
+        f"<body><main class='narrow'><h1>{t}</h1><p class='error'>{d}</p>"
         "<p><a href='/'>Back to the dashboard</a></p></main></body></html>"
-    ).format(t=html.escape(title), d=html.escape(detail))
+    )
     return HTMLResponse(page, status_code=status)
 
 

@@ -48,7 +48,7 @@ def _search_condition(term: str) -> sa.ColumnElement[bool]:
     )
 
 
-def _filtered(filters: IncidentFilters) -> tuple[sa.Select[tuple[Incident, str | None]], type[User]]:
+def _filtered(filters: IncidentFilters) -> sa.Select[Incident, str]:
     lead_user = aliased(User)
     lead_role = aliased(RoleAssignment)
     query = (
@@ -78,13 +78,13 @@ def _filtered(filters: IncidentFilters) -> tuple[sa.Select[tuple[Incident, str |
         conditions.append(Incident.customer_impact.is_(f.customer_impact))
     if f.search and f.search.strip():
         conditions.append(_search_condition(f.search))
-    return query.where(*conditions), lead_user
+    return query.where(*conditions)
 
 
 def list_incidents(
     *, db: Session, filters: IncidentFilters, limit: int = 50, offset: int = 0
 ) -> tuple[list[IncidentRow], int]:
-    query, _ = _filtered(filters)
+    query = _filtered(filters)
     total = int(db.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0)
     rows = db.execute(query.order_by(Incident.id.desc()).limit(limit).offset(offset))
     return [IncidentRow(incident, handle) for incident, handle in rows], total

@@ -1,0 +1,100 @@
+"""The durable queue and engine: at-least-once, retried with backoff, dead-lettered, never lost."""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from warroom.engine import queue
+from warroom.engine.models import Job, JobState
+from warroom.engine.runner import Engine
+from warroom.integrations.webhooks import DeliveryError, signature
+
+from .receiver import http_receiver
+
+
+def enqueue(runtime, key="job-1", kind="test", delay=timedelta(0)):
+    with runtime.database.writing() as db:
+        job = queue.enqueue(db=db, kind=kind, payload={"n": 1}, idempotency_key=key,
+                            due_at=runtime.clock.now() + delay)
+        db.flush()
+        return job.id
+
+
+def job_state(runtime, job_id):
+    with runtime.database.reading() as db:
+        job = db.get(Job, job_id)
+        assert job is not None
+        return job
+
+
+def test_due_jobs_run_once_and_future_jobs_wait(runtime, clock):
+    ran = []
+    engine = Engine(runtime.database, clock, {"test": lambda db, job: ran.append(job.idempotency_key)})
+    enqueue(runtime, "now")
+    later = enqueue(runtime, "later", delay=timedelta(minutes=5))
+    assert engine.tick() == 1
+    assert engine.tick() == 0
+    assert ran == ["now"]
+    assert job_state(runtime, later).state is JobState.pending
+    clock.advance(timedelta(minutes=5))
+    assert engine.tick() == 1
+    assert ran == ["now", "later"]
+
+
+def test_a_lapsed_lease_is_claimed_again(runtime, clock):
+    job_id = enqueue(runtime)
+    with runtime.database.writing() as db:
+        assert [j.id for j in queue.claim(db=db, now=clock.now(), owner="dead-engine")] == [job_id]
+    with runtime.database.writing() as db:
+        assert queue.claim(db=db, now=clock.now(), owner="other") == []  # leased
+    clock.advance(queue.LEASE + timedelta(seconds=1))
+    with runtime.database.writing() as db:
+        again = queue.claim(db=db, now=clock.now(), owner="other")
+        assert [j.id for j in again] == [job_id] and again[0].attempts == 2
+
+
+def test_failures_back_off_honour_retry_after_and_dead_letter(runtime, clock):
+    def fail(db, job):
+        raise DeliveryError("HTTP 503", retry_after=30 if job.attempts == 1 else None)
+
+    engine = Engine(runtime.database, clock, {"test": fail})
+    job_id = enqueue(runtime)
+    engine.tick()
+    job = job_state(runtime, job_id)
+    assert job.state is JobState.pending and job.due_at == clock.now() + timedelta(seconds=30)
+    for _ in range(20):
+        clock.advance(queue.MAX_BACKOFF)
+        engine.tick()
+    job = job_state(runtime, job_id)
+    assert job.state is JobState.dead and job.attempts == job.max_attempts and "503" in job.last_error
+    with runtime.database.reading() as db:
+        assert [j.id for j in queue.dead_letters(db=db)] == [job_id]
+
+
+def test_permanent_failure_is_not_retried(runtime, clock):
+    engine = Engine(runtime.database, clock, {})
+    job_id = enqueue(runtime, kind="unknown-kind")
+    engine.tick()
+    job = job_state(runtime, job_id)
+    assert job.state is JobState.dead and job.attempts == 1 and "no handler" in job.last_error
+
+
+def test_announcements_reach_a_signed_webhook_with_an_idempotency_id(runtime, factory, clock):
+    runtime.settings.announce_webhook_url = "set below"
+    with http_receiver() as receiver:
+        receiver.script = [(429, "0"), 500]
+        runtime.settings.announce_webhook_url = receiver.url
+        engine = runtime.engine()
+        factory.incident(factory.user("pat"), title="Checkout fails")
+        for _ in range(5):
+            engine.tick()
+            clock.advance(timedelta(minutes=1))
+    assert len(receiver.received) == 3  # 429, 500, then delivered
+    ids = {r.headers["webhook-id"] for r in receiver.received}
+    assert ids == {"announcement-1"}
+    last = receiver.received[-1]
+    assert last.json()["text"].startswith("New incident INC-1 [critical] Checkout fails")
+    expected = signature("test-secret-key", "announcement-1", int(last.headers["webhook-timestamp"]), last.body)
+    assert last.headers["webhook-signature"] == expected
+    with runtime.database.reading() as db:
+        assert db.scalar(sa.select(Job.state)) is JobState.done
