@@ -1,0 +1,21 @@
+"""ASGI entry point for running Warroom under any ASGI server.
+
+    uvicorn --factory warroom.asgi:create_from_environment --host 0.0.0.0 --port 8080
+
+Settings come from WARROOM_* variables. Set WARROOM_RUN_ENGINE=false on API replicas that should not
+run the engine (run `warroom engine` processes instead when those land).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from warroom.api.app import create_app
+from warroom.config import get_settings
+from warroom.runtime import build_runtime, seed_if_empty
+
+
+def create_from_environment() -> FastAPI:
+    runtime = build_runtime(get_settings())
+    seed_if_empty(runtime)
+    return create_app(runtime)
