@@ -61,12 +61,18 @@ def handbook_steps(incident: Incident) -> list[Step]:
     ]
 
 
-def create_handbook_items(*, db: Session, incident: Incident) -> list[ChecklistItem]:
+def create_handbook_items(*, db: Session, incident: Incident, actor: Actor) -> list[ChecklistItem]:
+    """The handbook's steps; "declared" is done by the declaration that creates them."""
     items = [
         ChecklistItem(incident_id=incident.id, key=s.key, label=s.label, phase=s.phase,
                       required=s.required, position=i)
         for i, s in enumerate(handbook_steps(incident))
     ]
+    for item in items:
+        if item.key == DECLARED:
+            item.state = ItemState.done
+            item.done_by_id = actor.user_id
+            item.done_at = actor.clock.now()
     db.add_all(items)
     return items
 

@@ -110,9 +110,7 @@ def declare_incident(
                        body=f"Declared {incident.ref}: {incident.title}", severity=level.value,
                        customer_impact=customer_impact, security=security, suspected=suspected,
                        affected_services=incident.affected_services)
-    checklists.create_handbook_items(db=db, incident=incident)
-    db.flush()
-    checklists.tick_if_open(db=db, incident=incident, actor=actor, key=checklists.DECLARED)
+    checklists.create_handbook_items(db=db, incident=incident, actor=actor)
     next_steps = _declare_guidance(db, actor, incident)
     announcements.announce(db=db, incident=incident, actor=actor, kind="declared",
                            text=f"New incident {announcements.headline(incident)} — investigating")
