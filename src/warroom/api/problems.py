@@ -9,12 +9,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warroom.core.errors import ChecklistIncomplete, WarroomError
 
 log = logging.getLogger("warroom.api")
 PROBLEM = "application/problem+json"
+STORE_RETRY_AFTER = 5
 BROWSER_PREFIXES = ("/api/", "/v2/", "/openapi.json", "/docs")
 
 
@@ -70,6 +72,11 @@ def install(app: FastAPI) -> None:
         if any(e.get("type") == "json_invalid" for e in error.errors()):
             return render_error(request, 400, "Invalid JSON", "The request body is not valid JSON.",
                                 errors=errors)
+        content_type = request.headers.get("content-type", "")
+        if request.method in ("POST", "PUT", "PATCH") and "json" not in content_type and _body_not_object(error):
+            return render_error(request, 415, "Unsupported media type",
+                                f"Send the body as JSON with 'Content-Type: application/json' "
+                                f"(got '{content_type or 'none'}').", errors=errors)
         detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
         return render_error(request, 422, "Invalid input", detail, errors=errors)
 
@@ -79,8 +86,32 @@ def install(app: FastAPI) -> None:
         title = titles.get(error.status_code, "Error")
         return render_error(request, error.status_code, title, str(error.detail))
 
+    @app.exception_handler(OperationalError)
+    async def _store_outage(request: Request, error: OperationalError) -> Response:
+        if not _is_outage(error):
+            return await _unexpected(request, error)
+        log.warning("store unavailable on %s %s: %s", request.method, request.url.path, error.orig)
+        response = render_error(request, 503, "Service unavailable",
+                                "The database is not answering; nothing was written. Try again shortly.")
+        response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
+        return response
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return render_error(request, 500, "Internal error",
                             "Something went wrong on our side; nothing was half-written. The error is logged.")
+
+
+def _body_not_object(error: RequestValidationError) -> bool:
+    return any(tuple(e.get("loc", ())) == ("body",) for e in error.errors())
+
+
+def _is_outage(error: DBAPIError) -> bool:
+    """Connection-level failures (store down, locked past the timeout), not bad SQL."""
+    if error.connection_invalidated:
+        return True
+    text = str(error.orig).lower()
+    return any(s in text for s in ("could not connect", "connection refused", "server closed", "database is locked",
+                                   "unable to open database", "terminating connection", "connection timeout",
+                                   "disk i/o error"))

@@ -89,5 +89,10 @@ class Database:
     def read_session(self) -> Session:
         return self._read()
 
+    def ping(self) -> None:
+        """Raise if the store cannot answer a trivial query."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
     def dispose(self) -> None:
         self.engine.dispose()

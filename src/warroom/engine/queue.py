@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from warroom.core.errors import Conflict, NotFound
 from warroom.engine.models import Job, JobState
 
 LEASE = timedelta(seconds=60)
@@ -88,10 +89,14 @@ def dead_letters(*, db: Session, limit: int = 100) -> list[Job]:
     return list(db.scalars(query))
 
 
-def retry_dead(*, db: Session, job_id: int, now: datetime) -> None:
+def retry_dead(*, db: Session, job_id: int, now: datetime) -> Job:
     job = db.get(Job, job_id)
-    if job is not None and job.state is JobState.dead:
-        job.state = JobState.pending
-        job.attempts = 0
-        job.due_at = now
-        job.finished_at = None
+    if job is None:
+        raise NotFound(f"No job #{job_id}.", field="job")
+    if job.state is not JobState.dead:
+        raise Conflict(f"Job #{job_id} is {job.state.value}, not dead; only dead jobs are retried.")
+    job.state = JobState.pending
+    job.attempts = 0
+    job.due_at = now
+    job.finished_at = None
+    return job

@@ -425,8 +425,10 @@ def _close_and_archive(db: Session, actor: Actor, incident: Incident, items: lis
 
 def post_message(*, db: Session, actor: Actor, ref: str | int, text: str) -> TimelineEntry:
     incident = _lock_for_change(db, actor, ref)
-    return timeline.add_entry(db=db, incident=incident, actor=actor, kind=EntryKind.message,
-                              body=_text(text, "message"))
+    entry = timeline.add_entry(db=db, incident=incident, actor=actor, kind=EntryKind.message,
+                               body=_text(text, "message"))
+    _record(db, actor, incident, "incident.message")
+    return entry
 
 
 def pin_entry(*, db: Session, actor: Actor, ref: str | int, entry_id: int, pinned: bool = True) -> Outcome:

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from warroom.api.routers import accounts, admin, commands, dashboard, health, incidents, playbooks, room, tokens
+
+API_PREFIX = "/api/v1"
+
+
+def operation_id(route: APIRoute) -> str:
+    """Name each operation after its handler (declare_incident), so generated clients read well."""
+    return route.name
 
 
 def register_api(app: FastAPI) -> None:
-    # Routers are added here as their modules land (incidents, commands, accounts, …).
-    return None
+    for module in (health, incidents, room, commands, dashboard, playbooks, accounts, tokens, admin):
+        app.include_router(module.router, prefix=API_PREFIX, generate_unique_id_function=operation_id)
