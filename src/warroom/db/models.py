@@ -6,21 +6,40 @@ from warroom.audit.models import AuditEntry
 from warroom.checklists.models import ChecklistItem
 from warroom.engine.models import Job
 from warroom.incidents.models import Incident
+from warroom.notifications.models import ContactMethod, Notification, NotificationRule
+from warroom.oncall.alerts.models import Alert, AlertEvent, AlertRequest
+from warroom.oncall.escalation.models import EscalationPolicy, EscalationStep
+from warroom.oncall.heartbeats.models import Heartbeat
+from warroom.oncall.keys.models import IntegrationKey
+from warroom.oncall.schedules.models import Schedule, ScheduleLayer, ScheduleOverride
 from warroom.playbooks.models import IncidentPlaybook, Playbook
 from warroom.roles.models import RoleAssignment
 from warroom.timeline.models import TimelineEntry
 
 __all__ = [
+    "Alert",
+    "AlertEvent",
+    "AlertRequest",
     "Announcement",
     "ApiToken",
     "AuditEntry",
     "ChecklistItem",
+    "ContactMethod",
+    "EscalationPolicy",
+    "EscalationStep",
+    "Heartbeat",
     "Incident",
     "IncidentPlaybook",
+    "IntegrationKey",
     "Job",
     "Membership",
+    "Notification",
+    "NotificationRule",
     "Playbook",
     "RoleAssignment",
+    "Schedule",
+    "ScheduleLayer",
+    "ScheduleOverride",
     "Team",
     "TimelineEntry",
     "User",
