@@ -1,0 +1,88 @@
+# Warroom's commands. `make help` lists them; `make run` and `make test` are the two that matter.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# A stamp per install, redone only when pyproject.toml changes: a second `make` installs nothing.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+CHROMIUM := /usr/bin/chromium
+WARROOM_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+WARROOM_REQUIRE_POSTGRES ?= 0
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint typecheck test-sqlite test-postgres browser bench clean
+
+help: ## List the targets
+	@echo "Warroom — make targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+run: $(RUN_STAMP) ## Install and start Warroom at http://127.0.0.1:8080 (demo sign-in: alice / warroom-demo)
+	$(BIN)/warroom serve
+
+test: $(DEV_STAMP) browser lint typecheck test-sqlite test-postgres ## Lint, typecheck, then the whole suite on SQLite and on PostgreSQL
+	@echo "make test: all checks passed"
+
+lint: $(DEV_STAMP) ## ruff on src, tests and bench
+	$(BIN)/ruff check src tests bench
+
+typecheck: $(DEV_STAMP) ## mypy (strict) on src/warroom
+	$(BIN)/mypy
+
+# pytest exits 5 when it collected nothing: that is a broken suite, never a pass.
+define pytest
+	$(1) $(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests ($(2)) — failing" >&2; exit 1; fi; \
+	exit $$status
+endef
+
+test-sqlite: $(DEV_STAMP) ## The suite on SQLite (the embedded default)
+	@echo "== pytest on SQLite"
+	@$(call pytest,env -u WARROOM_TEST_DATABASE_URL,SQLite)
+
+test-postgres: $(DEV_STAMP) ## The suite on PostgreSQL at WARROOM_TEST_DATABASE_URL, if it answers (WARROOM_REQUIRE_POSTGRES=1: must)
+	@if $(BIN)/python -c 'import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()' \
+	    '$(WARROOM_TEST_DATABASE_URL)' 2>/dev/null; then \
+	  echo "== pytest on PostgreSQL ($(WARROOM_TEST_DATABASE_URL))"; \
+	  $(call pytest,env WARROOM_TEST_DATABASE_URL='$(WARROOM_TEST_DATABASE_URL)',PostgreSQL); \
+	elif [ "$(WARROOM_REQUIRE_POSTGRES)" = "1" ]; then \
+	  echo "ERROR: PostgreSQL does not answer at $(WARROOM_TEST_DATABASE_URL) and WARROOM_REQUIRE_POSTGRES=1" >&2; \
+	  exit 1; \
+	else \
+	  echo "WARNING: PostgreSQL does not answer at $(WARROOM_TEST_DATABASE_URL): the PostgreSQL run is SKIPPED" >&2; \
+	fi
+
+browser: ## Make sure Debian's Chromium is there for the browser tests (installs it when root)
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+	  echo "== installing Chromium (Debian package) for the browser tests"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+	  echo "WARNING: $(CHROMIUM) is missing and we are not root: run 'sudo apt-get install chromium'" >&2; \
+	fi
+
+bench: $(DEV_STAMP) ## Run the benchmarks in bench/ (figures for docs/benchmarks.md; needs wrk, installed when root)
+	@if ! command -v wrk >/dev/null 2>&1 && [ "$$(id -u)" = "0" ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; fi
+	@for script in $$(grep -l "__main__" bench/*.py); do \
+	  name=$$(basename "$$script" .py); echo "== bench.$$name"; \
+	  $(BIN)/python -m "bench.$$name" || exit 1; \
+	done
+
+clean: ## Remove caches, build leftovers and test output (keeps .venv; rm -rf .venv for a full reset)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist test-results bench/results
+	rm -f $(RUN_STAMP) $(DEV_STAMP)
+	find src tests bench -name __pycache__ -type d -prune -exec rm -rf {} +
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Warroom needs Python 3.11 or newer; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -qq -e .
+	@touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -qq -e '.[dev]'
+	@touch $@ $(RUN_STAMP)

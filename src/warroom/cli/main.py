@@ -1,0 +1,49 @@
+"""The `warroom` command: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from warroom import __version__
+from warroom.cli import db, demo, incident, teams, tokens, users
+from warroom.cli.command import command
+from warroom.cli.dashboard import announcements, dashboard
+from warroom.cli.login import login, logout
+from warroom.cli.serve import serve
+
+app = typer.Typer(
+    name="warroom",
+    help="Warroom: self-hosted incident response. `warroom serve` runs it; `warroom incident …` runs an "
+         "incident on a server.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Plain tracebacks: Rich's would print local variables, and tokens live in some of them.
+    pretty_exceptions_enable=False,
+)
+
+app.command("serve")(serve)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+app.add_typer(teams.app, name="teams")
+app.add_typer(tokens.app, name="tokens")
+app.add_typer(demo.app, name="demo")
+app.command("login")(login)
+app.command("logout")(logout)
+app.add_typer(incident.app, name="incident")
+app.command("command")(command)
+app.command("announcements")(announcements)
+app.command("dashboard")(dashboard)
+
+
+def _version(show: bool) -> None:
+    if show:
+        typer.echo(f"warroom {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Warroom: self-hosted incident response."""
