@@ -1,6 +1,6 @@
 """Declare + update throughput and latency through the REST API (wrk as the load generator).
 
-    .venv/bin/python bench/api_declare_update.py [--seconds 20] [--connections 8] [--database-url URL]
+    .venv/bin/python -m bench.api_declare_update [--seconds 20] [--connections 8] [--database-url URL]
 
 Target (issue 2): >= 500 requests/s on SQLite with p99 < 50 ms. Needs `wrk` (Debian package wrk).
 """

@@ -1,6 +1,6 @@
 """The incident page of an incident with 10,000 timeline entries: latency and SQL statements.
 
-    .venv/bin/python bench/incident_page.py [--entries 10000] [--requests 500]
+    .venv/bin/python -m bench.incident_page [--entries 10000] [--requests 500]
 
 Target (issue 2): p99 < 100 ms and at most 5 SQL queries per render.
 """

@@ -15,6 +15,8 @@ from warroom.db.engine import Database
 from warroom.demo import is_empty, load_builtin_playbooks, seed_demo
 from warroom.engine.runner import Engine
 from warroom.integrations.webhooks import WebhookSender
+from warroom.oncall.escalation import service as escalation
+from warroom.oncall.escalation.service import ESCALATE_JOB
 
 log = logging.getLogger("warroom")
 
@@ -37,7 +39,8 @@ class Runtime:
 
     def engine(self) -> Engine:
         handlers = {ANNOUNCE_JOB: delivery.make_handler(self.announcement_sinks(), self.settings.base_url)}
-        return Engine(self.database, self.clock, handlers)
+        transactional = {ESCALATE_JOB: escalation.make_step_handler(self.clock)}
+        return Engine(self.database, self.clock, handlers, transactional)
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = True) -> Runtime:
@@ -48,14 +51,14 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate_db:
 
 
 def seed_if_empty(runtime: Runtime) -> bool:
-    """Seed the demo organisation (or just the built-in playbooks) into an empty database."""
-    with runtime.database.writing() as db:
-        if not is_empty(db):
-            return False
-        if runtime.settings.seed_demo:
-            seed_demo(db=db, clock=runtime.clock)
-        else:
-            from warroom.core.actor import Actor
+    """Seed the demo organisation into an empty database; load the built-in playbooks wherever none exist."""
+    from warroom.core.actor import Actor
+    from warroom.playbooks import service as playbooks
 
+    with runtime.database.writing() as db:
+        if is_empty(db) and runtime.settings.seed_demo:
+            seed_demo(db=db, clock=runtime.clock)
+            return True
+        if not playbooks.list_playbooks(db=db):
             load_builtin_playbooks(db=db, actor=Actor.system(runtime.clock))
-        return True
+        return False

@@ -70,18 +70,20 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
 
 def fail(
     *, db: Session, job_id: int, now: datetime, error: str, permanent: bool, retry_after: float | None = None
-) -> None:
+) -> bool:
+    """Record a failure; retry later with backoff, or give up. Returns True when the job is now dead."""
     job = db.get(Job, job_id)
     if job is None:
-        return
+        return False
     job.last_error = error[:2000]
     job.lease_owner = None
     job.lease_until = None
     if permanent or job.attempts >= job.max_attempts:
         job.state = JobState.dead
         job.finished_at = now
-    else:
-        job.due_at = now + backoff(job.attempts, retry_after)
+        return True
+    job.due_at = now + backoff(job.attempts, retry_after)
+    return False
 
 
 def dead_letters(*, db: Session, limit: int = 100) -> list[Job]:

@@ -12,6 +12,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -24,26 +25,48 @@ from warroom.integrations.webhooks import DeliveryError
 log = logging.getLogger("warroom.engine")
 
 Handler = Callable[[Session, Job], None]
+# Periodic work that is not a job row: ticked every engine loop with the current time.
+Manager = Callable[[Database, datetime], None]
 
 
 @dataclass
 class Engine:
+    """Runs due jobs. Two kinds of handler:
+
+    - ``handlers`` do outside work (send a mail, call a webhook) with a read-only session; the result is
+      recorded afterwards, so a crash in between re-sends (at least once, deduplicated by the receiver);
+    - ``transactional`` handlers change the database in the same transaction that marks the job done,
+      so they happen exactly once (escalation steps, planning notifications).
+    """
+
     database: Database
     clock: Clock
     handlers: dict[str, Handler] = field(default_factory=dict)
+    transactional: dict[str, Handler] = field(default_factory=dict)
+    managers: list[Manager] = field(default_factory=list)
+    on_dead: dict[str, Handler] = field(default_factory=dict)
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-    batch: int = 50
+    batch: int = 100
 
     def tick(self) -> int:
-        """Run every job due now; returns how many ran."""
+        """Run the managers and every job due now; returns how many jobs ran."""
+        now = self.clock.now()
+        for manager in self.managers:
+            try:
+                manager(self.database, now)
+            except Exception:
+                log.exception("manager %s failed; trying again next tick", getattr(manager, "__name__", manager))
         with self.database.writing() as db:
-            claimed = queue.claim(db=db, now=self.clock.now(), owner=self.owner, limit=self.batch)
+            claimed = queue.claim(db=db, now=now, owner=self.owner, limit=self.batch)
             jobs = [(job.id, job) for job in claimed]
         for job_id, job in jobs:
             self._run(job_id, job)
         return len(jobs)
 
     def _run(self, job_id: int, job: Job) -> None:
+        if job.kind in self.transactional:
+            self._run_transactional(job_id, job)
+            return
         handler = self.handlers.get(job.kind)
         try:
             if handler is None:
@@ -51,18 +74,31 @@ class Engine:
             with self.database.reading() as db:
                 handler(db, job)
         except DeliveryError as error:
-            log.warning("job %s (%s) failed: %s", job_id, job.kind, error)
-            with self.database.writing() as db:
-                queue.fail(db=db, job_id=job_id, now=self.clock.now(), error=str(error),
-                           permanent=error.permanent, retry_after=error.retry_after)
+            self._failed(job_id, job, str(error), error.permanent, error.retry_after)
             return
         except Exception as error:  # a handler bug must not stop the engine
             log.exception("job %s (%s) crashed", job_id, job.kind)
-            with self.database.writing() as db:
-                queue.fail(db=db, job_id=job_id, now=self.clock.now(), error=repr(error), permanent=False)
+            self._failed(job_id, job, repr(error), False, None)
             return
         with self.database.writing() as db:
             queue.complete(db=db, job_id=job_id, now=self.clock.now())
+
+    def _run_transactional(self, job_id: int, job: Job) -> None:
+        try:
+            with self.database.writing() as db:
+                self.transactional[job.kind](db, job)
+                queue.complete(db=db, job_id=job_id, now=self.clock.now())
+        except Exception as error:
+            log.exception("job %s (%s) failed", job_id, job.kind)
+            self._failed(job_id, job, repr(error), False, None)
+
+    def _failed(self, job_id: int, job: Job, error: str, permanent: bool, retry_after: float | None) -> None:
+        log.warning("job %s (%s) failed: %s", job_id, job.kind, error)
+        with self.database.writing() as db:
+            dead = queue.fail(db=db, job_id=job_id, now=self.clock.now(), error=error, permanent=permanent,
+                              retry_after=retry_after)
+            if dead and job.kind in self.on_dead:
+                self.on_dead[job.kind](db, job)
 
     def run_until(self, stop: threading.Event, interval: float) -> None:
         while not stop.is_set():
@@ -71,7 +107,7 @@ class Engine:
             except Exception:
                 log.exception("engine tick failed; trying again")
                 ran = 0
-            if not ran:
+            if ran < self.batch:
                 stop.wait(interval)
 
     def start_thread(self, interval: float) -> tuple[threading.Thread, threading.Event]:

@@ -70,6 +70,9 @@ class Alert(Base):
     # Where escalation stands: step index within the policy, and which repetition.
     escalation_step: Mapped[int] = mapped_column(default=0)
     escalation_round: Mapped[int] = mapped_column(default=0)
+    # Bumped whenever escalation is re-planned (unacknowledge, snooze, escalate now, reassign): jobs of an
+    # older generation are stale and do nothing.
+    escalation_generation: Mapped[int] = mapped_column(default=0)
 
     @property
     def tiny_id(self) -> str:

@@ -180,6 +180,7 @@ def upgrade() -> None:
     sa.Column('snoozed_until', warroom.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('escalation_step', sa.Integer(), nullable=False),
     sa.Column('escalation_round', sa.Integer(), nullable=False),
+    sa.Column('escalation_generation', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['acknowledged_by_id'], ['users.id'], name=op.f('fk_alerts_acknowledged_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['closed_by_id'], ['users.id'], name=op.f('fk_alerts_closed_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['escalation_policy_id'], ['escalation_policies.id'], name=op.f('fk_alerts_escalation_policy_id_escalation_policies'), ondelete='SET NULL'),

@@ -1,0 +1,48 @@
+"""Turn a page into notifications: one per notification rule, each due after its delay."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from warroom.accounts.models import User
+from warroom.engine import queue
+from warroom.notifications.models import ContactKind, ContactMethod, DeliveryStatus, Notification, NotificationRule
+
+NOTIFY_JOB = "notify"
+
+
+def rules_of(db: Session, user_id: int) -> list[tuple[NotificationRule, ContactMethod]]:
+    query = (sa.select(NotificationRule, ContactMethod)
+             .join(ContactMethod, ContactMethod.id == NotificationRule.contact_method_id)
+             .where(NotificationRule.user_id == user_id)
+             .order_by(NotificationRule.delay_minutes, NotificationRule.id))
+    return [(r, c) for r, c in db.execute(query)]
+
+
+def plan_notifications(*, db: Session, alert: Any, user: User, now: datetime, key: str) -> list[Notification]:
+    """Queue this person's notifications for the alert. Without rules: an email to their address, now."""
+    subject = f"[{alert.priority.value}] #{alert.id} {alert.message}"
+    planned = rules_of(db, user.id)
+    targets: list[tuple[int, ContactMethod | None, ContactKind]] = (
+        [(rule.delay_minutes, method, method.kind) for rule, method in planned]
+        or [(0, None, ContactKind.email)]
+    )
+    notifications = []
+    for index, (delay, method, kind) in enumerate(targets):
+        notification = Notification(
+            alert_id=alert.id, incident_id=alert.incident_id, user_id=user.id,
+            contact_method_id=method.id if method else None, kind=kind, subject=subject[:300],
+            status=DeliveryStatus.queued, idempotency_key=f"ntf-{key}-{index}", created_at=now,
+            due_at=now + timedelta(minutes=delay),
+        )
+        db.add(notification)
+        notifications.append(notification)
+    db.flush()
+    for notification in notifications:
+        queue.enqueue(db=db, kind=NOTIFY_JOB, payload={"notification_id": notification.id},
+                      idempotency_key=f"notify-{notification.id}", due_at=notification.due_at)
+    return notifications

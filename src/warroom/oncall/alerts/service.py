@@ -1,0 +1,348 @@
+"""Alerts: raise (deduplicated on a key while open), acknowledge, unacknowledge, snooze, note, close.
+
+Takes a session; commits nothing. Escalation is started in the same transaction that opens an alert
+(a job row), so an alert that is stored is always an alert that will page.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from warroom.accounts.models import AccessRole, User
+from warroom.audit import service as audit
+from warroom.core.actor import Actor
+from warroom.core.errors import Conflict, NotFound, ValidationFailed
+from warroom.live.broker import mark
+from warroom.oncall.alerts.models import Alert, AlertEvent, AlertStatus, Priority
+from warroom.oncall.escalation import service as escalation
+
+MAX_MESSAGE = 130
+MAX_ALIAS = 512
+MAX_DESCRIPTION = 15_000
+MAX_TAGS = 20
+MAX_SNOOZE = timedelta(days=7)
+TINY_RE = re.compile(r"^(?:#|alert-?)?(\d{1,12})$", re.IGNORECASE)
+
+
+def alert_channel(alert_id: int) -> str:
+    return f"alert:{alert_id}"
+
+
+ALERTS = "alerts"
+
+
+@dataclass
+class AlertSpec:
+    """What an alert says. Every door (UI, API, commands, integrations) builds one of these."""
+
+    message: str
+    alias: str = ""
+    description: str = ""
+    priority: Priority = Priority.p3
+    source: str = ""
+    entity: str = ""
+    tags: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    responders: list[dict[str, Any]] = field(default_factory=list)
+    team_id: int | None = None
+    escalation_policy_id: int | None = None
+    integration_key_id: int | None = None
+    incident_id: int | None = None
+    dedup_scope: str = ""
+
+
+@dataclass(frozen=True)
+class Raised:
+    alert_id: int
+    created: bool
+    count: int
+
+
+def parse_priority(value: str) -> Priority:
+    try:
+        return Priority(value.strip().upper())
+    except ValueError:
+        raise ValidationFailed(f"Unknown priority '{value}'. Use P1 (critical) to P5 (informational).",
+                               field="priority") from None
+
+
+def clean(spec: AlertSpec) -> AlertSpec:
+    message = " ".join(spec.message.split())
+    if not message:
+        raise ValidationFailed("An alert needs a message saying what is wrong.", field="message")
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 1] + "…"
+    alias = spec.alias.strip() or uuid.uuid4().hex
+    if len(alias) > MAX_ALIAS:
+        raise ValidationFailed(f"The alias (dedup key) is longer than {MAX_ALIAS} characters.", field="alias")
+    if len(spec.tags) > MAX_TAGS:
+        raise ValidationFailed(f"At most {MAX_TAGS} tags.", field="tags")
+    spec.message = message
+    spec.alias = alias
+    spec.description = spec.description[:MAX_DESCRIPTION]
+    spec.tags = sorted({t.strip()[:100] for t in spec.tags if t.strip()})
+    return spec
+
+
+def raise_alert(*, db: Session, actor: Actor, spec: AlertSpec) -> Raised:
+    """Open a new alert, or count one more occurrence of the open alert with the same key.
+
+    One statement decides, so concurrent events for one key make one alert (INSERT … ON CONFLICT on the
+    partial unique index over open aliases).
+    """
+    spec = clean(spec)
+    now = actor.clock.now()
+    values = {
+        "alias": spec.alias, "dedup_scope": spec.dedup_scope, "status": AlertStatus.open.value,
+        "message": spec.message, "description": spec.description, "priority": spec.priority.value,
+        "source": spec.source[:512], "entity": spec.entity[:512], "tags": spec.tags, "details": spec.details,
+        "responders": spec.responders, "team_id": spec.team_id,
+        "escalation_policy_id": spec.escalation_policy_id, "integration_key_id": spec.integration_key_id,
+        "incident_id": spec.incident_id, "count": 1, "created_at": now, "updated_at": now,
+        "last_occurred_at": now, "escalation_step": 0, "escalation_round": 0, "escalation_generation": 0,
+    }
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    upsert = insert(Alert).values(**values).on_conflict_do_update(
+        index_elements=["dedup_scope", "alias"],
+        index_where=sa.text("status != 'closed'"),
+        set_={"count": Alert.count + 1, "last_occurred_at": now, "updated_at": now},
+    ).returning(Alert.id, Alert.count)
+    alert_id, count = db.execute(upsert).one()
+    created = count == 1
+    if created:
+        _event(db, actor, alert_id, "created", f"Alert opened: {spec.message}", source=spec.source,
+               priority=spec.priority.value)
+        escalation.start(db=db, alert_id=alert_id, now=now)
+        mark(db, ALERTS)
+    return Raised(alert_id, created, count)
+
+
+def _event(db: Session, actor: Actor, alert_id: int, kind: str, body: str, **data: Any) -> None:
+    db.add(AlertEvent(alert_id=alert_id, kind=kind, actor_id=actor.user_id, body=body, data=data,
+                      created_at=actor.clock.now()))
+    mark(db, alert_channel(alert_id))
+
+
+def find_alert(*, db: Session, identifier: str, kind: str = "id", scope: str | None = None) -> Alert:
+    """By id (``42``, ``#42``), tiny id (the same number here) or alias (the open alert first)."""
+    if kind in ("id", "tiny"):
+        match = TINY_RE.match(identifier.strip())
+        alert = db.get(Alert, int(match.group(1))) if match else None
+    elif kind == "alias":
+        query = sa.select(Alert).where(Alert.alias == identifier)
+        if scope is not None:
+            query = query.where(Alert.dedup_scope == scope)
+        query = query.order_by((Alert.status == AlertStatus.closed).asc(), Alert.id.desc()).limit(1)
+        alert = db.scalar(query)
+    else:
+        raise ValidationFailed(f"identifierType must be id, tiny or alias (got '{kind}').", field="identifierType")
+    if alert is None:
+        raise NotFound(f"No alert with {kind} '{identifier}'.", field="identifier")
+    return alert
+
+
+def lock_alert(*, db: Session, alert_id: int) -> Alert:
+    alert = db.scalar(sa.select(Alert).where(Alert.id == alert_id).with_for_update()
+                      .execution_options(populate_existing=True))
+    if alert is None:
+        raise NotFound(f"No alert #{alert_id}.", field="alert")
+    return alert
+
+
+def acknowledge(*, db: Session, actor: Actor, alert_id: int, note: str = "") -> Alert:
+    actor.require(AccessRole.responder)
+    alert = lock_alert(db=db, alert_id=alert_id)
+    if alert.status is AlertStatus.closed:
+        raise Conflict(f"Alert #{alert.id} is closed.")
+    if alert.status is AlertStatus.acknowledged:
+        return alert
+    now = actor.clock.now()
+    alert.status = AlertStatus.acknowledged
+    alert.acknowledged_at = now
+    alert.acknowledged_by_id = actor.user_id
+    alert.updated_at = now
+    escalation.stop(db=db, alert=alert, now=now)
+    _event(db, actor, alert.id, "acknowledged", f"Acknowledged by @{actor.handle}" + _note(note))
+    _audit(db, actor, alert, "alert.acknowledge")
+    return alert
+
+
+def unacknowledge(*, db: Session, actor: Actor, alert_id: int, note: str = "") -> Alert:
+    """Hand the alert back: escalation starts again from the first step."""
+    actor.require(AccessRole.responder)
+    alert = lock_alert(db=db, alert_id=alert_id)
+    if alert.status is not AlertStatus.acknowledged:
+        raise Conflict(f"Alert #{alert.id} is {alert.status.value}, not acknowledged.")
+    now = actor.clock.now()
+    alert.status = AlertStatus.open
+    alert.acknowledged_at = None
+    alert.acknowledged_by_id = None
+    alert.updated_at = now
+    alert.escalation_step = 0
+    alert.escalation_round = 0
+    alert.escalation_generation += 1
+    escalation.schedule(db=db, alert=alert, due_at=now)
+    _event(db, actor, alert.id, "unacknowledged", f"Unacknowledged by @{actor.handle}" + _note(note))
+    _audit(db, actor, alert, "alert.unacknowledge")
+    return alert
+
+
+def close(*, db: Session, actor: Actor, alert_id: int, note: str = "") -> Alert:
+    actor.require(AccessRole.responder)
+    alert = lock_alert(db=db, alert_id=alert_id)
+    if alert.status is AlertStatus.closed:
+        return alert
+    now = actor.clock.now()
+    alert.status = AlertStatus.closed
+    alert.closed_at = now
+    alert.closed_by_id = actor.user_id
+    alert.updated_at = now
+    escalation.stop(db=db, alert=alert, now=now)
+    _event(db, actor, alert.id, "closed", f"Closed by @{actor.handle}" + _note(note))
+    _audit(db, actor, alert, "alert.close")
+    mark(db, ALERTS)
+    return alert
+
+
+def snooze(*, db: Session, actor: Actor, alert_id: int, until: datetime, note: str = "") -> Alert:
+    """Quiet an alert until a time; escalation resumes from where it stood when the snooze ends."""
+    actor.require(AccessRole.responder)
+    alert = lock_alert(db=db, alert_id=alert_id)
+    now = actor.clock.now()
+    if alert.status is AlertStatus.closed:
+        raise Conflict(f"Alert #{alert.id} is closed.")
+    if until <= now or until - now > MAX_SNOOZE:
+        raise ValidationFailed("Snooze until a time in the next 7 days.", field="until")
+    alert.snoozed_until = until
+    alert.updated_at = now
+    alert.escalation_generation += 1
+    escalation.schedule(db=db, alert=alert, due_at=until)
+    _event(db, actor, alert.id, "snoozed", f"Snoozed by @{actor.handle} until {until:%Y-%m-%d %H:%M} UTC"
+           + _note(note), until=until.isoformat())
+    _audit(db, actor, alert, "alert.snooze", until=until.isoformat())
+    return alert
+
+
+def add_note(*, db: Session, actor: Actor, alert_id: int, note: str) -> Alert:
+    actor.require(AccessRole.responder)
+    text = note.strip()
+    if not text:
+        raise ValidationFailed("The note is empty.", field="note")
+    if len(text) > 25_000:
+        raise ValidationFailed("Notes are at most 25,000 characters.", field="note")
+    alert = lock_alert(db=db, alert_id=alert_id)
+    alert.updated_at = actor.clock.now()
+    _event(db, actor, alert.id, "note", text)
+    _audit(db, actor, alert, "alert.note")
+    return alert
+
+
+def escalate_now(*, db: Session, actor: Actor, alert_id: int) -> Alert:
+    """Skip the wait: run the next escalation step at once."""
+    actor.require(AccessRole.responder)
+    alert = lock_alert(db=db, alert_id=alert_id)
+    if alert.status is not AlertStatus.open:
+        raise Conflict(f"Alert #{alert.id} is {alert.status.value}; only open alerts escalate.")
+    alert.escalation_generation += 1
+    escalation.schedule(db=db, alert=alert, due_at=actor.clock.now())
+    _event(db, actor, alert.id, "escalate_now", f"@{actor.handle} escalated now")
+    _audit(db, actor, alert, "alert.escalate_now")
+    return alert
+
+
+def reassign(*, db: Session, actor: Actor, alert_id: int, responders: list[dict[str, Any]],
+             label: str) -> Alert:
+    """Page someone else instead: the alert's responders change and escalation restarts for them."""
+    actor.require(AccessRole.responder)
+    alert = lock_alert(db=db, alert_id=alert_id)
+    if alert.status is AlertStatus.closed:
+        raise Conflict(f"Alert #{alert.id} is closed.")
+    alert.responders = responders
+    alert.escalation_policy_id = None
+    alert.status = AlertStatus.open
+    alert.acknowledged_at = None
+    alert.acknowledged_by_id = None
+    alert.escalation_step = 0
+    alert.escalation_generation += 1
+    escalation.schedule(db=db, alert=alert, due_at=actor.clock.now())
+    _event(db, actor, alert.id, "reassigned", f"@{actor.handle} reassigned to {label}")
+    _audit(db, actor, alert, "alert.reassign", to=label)
+    return alert
+
+
+def update_text(*, db: Session, actor: Actor, alert_id: int, message: str | None = None,
+                description: str | None = None) -> Alert:
+    actor.require(AccessRole.responder)
+    alert = lock_alert(db=db, alert_id=alert_id)
+    if message is not None:
+        cleaned = " ".join(message.split())
+        if not cleaned:
+            raise ValidationFailed("An alert needs a message.", field="message")
+        alert.message = cleaned[:MAX_MESSAGE]
+    if description is not None:
+        alert.description = description[:MAX_DESCRIPTION]
+    alert.updated_at = actor.clock.now()
+    _event(db, actor, alert.id, "updated", "Message updated" if message is not None else "Description updated")
+    _audit(db, actor, alert, "alert.update")
+    return alert
+
+
+def attach_to_incident(*, db: Session, actor: Actor, alert_id: int, incident_id: int) -> Alert:
+    actor.require(AccessRole.responder)
+    alert = lock_alert(db=db, alert_id=alert_id)
+    alert.incident_id = incident_id
+    alert.updated_at = actor.clock.now()
+    _event(db, actor, alert.id, "attached", f"Attached to INC-{incident_id}", incident_id=incident_id)
+    _audit(db, actor, alert, "alert.attach", incident=f"INC-{incident_id}")
+    return alert
+
+
+def list_alerts(*, db: Session, status: Sequence[AlertStatus] = (), team_id: int | None = None,
+                incident_id: int | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Alert], int]:
+    query = sa.select(Alert)
+    if status:
+        query = query.where(Alert.status.in_(list(status)))
+    if team_id is not None:
+        query = query.where(Alert.team_id == team_id)
+    if incident_id is not None:
+        query = query.where(Alert.incident_id == incident_id)
+    total = int(db.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0)
+    rows = db.scalars(query.order_by(Alert.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: int
+    kind: str
+    body: str
+    data: dict[str, Any]
+    created_at: datetime
+    actor_handle: str | None
+
+
+def events(*, db: Session, alert_id: int, limit: int = 500) -> list[EventView]:
+    query = (sa.select(AlertEvent, User.handle).outerjoin(User, User.id == AlertEvent.actor_id)
+             .where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id).limit(limit))
+    return [EventView(e.id, e.kind, e.body, e.data, e.created_at, h) for e, h in db.execute(query)]
+
+
+def record_event(*, db: Session, actor: Actor, alert_id: int, kind: str, body: str, **data: Any) -> None:
+    _event(db, actor, alert_id, kind, body, **data)
+
+
+def _note(note: str) -> str:
+    return f": {note.strip()}" if note.strip() else ""
+
+
+def _audit(db: Session, actor: Actor, alert: Alert, action: str, **detail: Any) -> None:
+    audit.record(db=db, actor=actor, action=action, target_type="alert", target_id=alert.id, **detail)

@@ -1,0 +1,175 @@
+"""Escalation: page the targets of each step in turn until someone acknowledges.
+
+Each step is a job row due at its time; the job runs in the same transaction that records its pages,
+so a step happens exactly once. Jobs carry the alert's escalation generation: re-planning (snooze,
+unacknowledge, escalate now, reassign) bumps it, and older jobs then do nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from warroom.accounts.models import Membership, User
+from warroom.core.actor import Actor
+from warroom.core.clock import Clock
+from warroom.engine import queue
+from warroom.engine.models import Job
+from warroom.notifications import planning
+from warroom.notifications.models import DeliveryStatus, Notification
+from warroom.oncall.escalation.models import EscalationPolicy, EscalationStep
+
+ESCALATE_JOB = "escalate"
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    delay_minutes: int
+    targets: list[dict[str, Any]]
+
+
+def start(*, db: Session, alert_id: int, now: datetime) -> None:
+    _enqueue(db, alert_id, generation=0, step=0, round_=0, due_at=now)
+
+
+def schedule(*, db: Session, alert: Any, due_at: datetime) -> None:
+    _enqueue(db, alert.id, alert.escalation_generation, alert.escalation_step, alert.escalation_round, due_at)
+
+
+def _enqueue(db: Session, alert_id: int, generation: int, step: int, round_: int, due_at: datetime) -> None:
+    key = f"esc-{alert_id}-g{generation}-r{round_}-s{step}"
+    queue.enqueue(db=db, kind=ESCALATE_JOB, idempotency_key=key, due_at=due_at,
+                  payload={"alert_id": alert_id, "generation": generation, "step": step, "round": round_})
+
+
+def stop(*, db: Session, alert: Any, now: datetime) -> None:
+    """Acknowledged or closed: notifications still waiting for their delay are not sent."""
+    db.execute(sa.update(Notification).where(
+        Notification.alert_id == alert.id, Notification.status == DeliveryStatus.queued,
+        Notification.due_at > now).values(status=DeliveryStatus.cancelled, last_error="alert acknowledged or closed"))
+
+
+def policy_steps(*, db: Session, policy_id: int) -> tuple[list[StepPlan], int]:
+    policy = db.get(EscalationPolicy, policy_id)
+    if policy is None:
+        return [], 0
+    rows = db.scalars(sa.select(EscalationStep).where(EscalationStep.policy_id == policy_id)
+                      .order_by(EscalationStep.position))
+    return [StepPlan(s.delay_minutes, list(s.targets)) for s in rows], policy.repeat
+
+
+def team_policy_id(*, db: Session, team_id: int) -> int | None:
+    return db.scalar(sa.select(EscalationPolicy.id).where(EscalationPolicy.team_id == team_id)
+                     .order_by(EscalationPolicy.id).limit(1))
+
+
+def plan_for(db: Session, alert: Any) -> tuple[list[StepPlan], int]:
+    """The steps this alert escalates through: its policy, else its responders, else its team's policy."""
+    if alert.escalation_policy_id:
+        return policy_steps(db=db, policy_id=alert.escalation_policy_id)
+    direct = [r for r in alert.responders if r.get("type") in ("user", "team", "schedule")]
+    policies = [r for r in alert.responders if r.get("type") == "escalation"]
+    if policies:
+        return policy_steps(db=db, policy_id=int(policies[0]["id"]))
+    if direct:
+        return [StepPlan(0, direct)], 0
+    if alert.team_id:
+        policy_id = team_policy_id(db=db, team_id=alert.team_id)
+        if policy_id:
+            return policy_steps(db=db, policy_id=policy_id)
+        return [StepPlan(0, [{"type": "team", "id": alert.team_id}])], 0
+    return [], 0
+
+
+def resolve_targets(db: Session, targets: list[dict[str, Any]], at: datetime) -> list[User]:
+    """Users to page now: a user, whoever is on call in a schedule, or a team's on-call people."""
+    from warroom.oncall.schedules import service as schedules
+
+    found: dict[int, User] = {}
+    for target in targets:
+        kind, target_id = target.get("type"), int(target.get("id", 0))
+        if kind == "user":
+            user = db.get(User, target_id)
+            people = [user] if user is not None and user.is_active else []
+        elif kind == "schedule":
+            schedule = schedules.get_schedule(db=db, ref=target_id)
+            people = schedules.who_is_on_call(db=db, schedule=schedule, at=at)
+        elif kind == "team":
+            people = _team_on_call(db, target_id, at)
+        else:
+            people = []
+        for person in people:
+            found.setdefault(person.id, person)
+    return list(found.values())
+
+
+def _team_on_call(db: Session, team_id: int, at: datetime) -> list[User]:
+    """The team's on-call people; a team without schedules pages every member."""
+    from warroom.accounts.models import Team
+    from warroom.oncall.schedules import service as schedules
+
+    team = db.get(Team, team_id)
+    if team is None:
+        return []
+    if schedules.schedules_for_team(db=db, team_id=team_id):
+        return schedules.who_is_on_call(db=db, team=team, at=at)
+    query = (sa.select(User).join(Membership, Membership.user_id == User.id)
+             .where(Membership.team_id == team_id, User.is_active.is_(True)).order_by(User.id))
+    return list(db.scalars(query))
+
+
+def make_step_handler(clock: Clock) -> Any:
+    def run_escalation_step(db: Session, job: Job) -> None:
+        escalation_step(db=db, job=job, now=clock.now(), clock=clock)
+
+    return run_escalation_step
+
+
+def escalation_step(*, db: Session, job: Job, now: datetime, clock: Clock) -> None:
+    """Page this step's targets, then schedule the next step (or the next round)."""
+    from warroom.oncall.alerts import service as alerts
+    from warroom.oncall.alerts.models import AlertStatus
+
+    payload = job.payload
+    alert = alerts.lock_alert(db=db, alert_id=int(payload["alert_id"]))
+    current = (alert.escalation_generation, alert.escalation_step, alert.escalation_round)
+    if alert.status is not AlertStatus.open or current != (payload["generation"], payload["step"], payload["round"]):
+        return  # acknowledged, closed, or re-planned since: this job is stale
+    if alert.snoozed_until is not None and alert.snoozed_until > now:
+        return
+    system = Actor.system(clock)
+    steps, repeat = plan_for(db, alert)
+    if not steps:
+        alerts.record_event(db=db, actor=system, alert_id=alert.id, kind="unrouted",
+                            body="Nobody to page: no escalation policy, responders or team")
+        return
+    step = steps[min(alert.escalation_step, len(steps) - 1)]
+    people = resolve_targets(db, step.targets, now)
+    for person in people:
+        planning.plan_notifications(db=db, alert=alert, user=person, now=now,
+                                    key=f"{alert.id}-g{alert.escalation_generation}-r{alert.escalation_round}"
+                                        f"-s{alert.escalation_step}-u{person.id}")
+    names = ", ".join(f"@{p.handle}" for p in people) or "nobody (no one on call)"
+    alerts.record_event(db=db, actor=system, alert_id=alert.id, kind="escalated",
+                        body=f"Step {alert.escalation_step + 1}: paged {names}",
+                        step=alert.escalation_step, round=alert.escalation_round, users=[p.handle for p in people])
+    _advance(db, alert, steps, repeat, step, now, system)
+
+
+def _advance(db: Session, alert: Any, steps: list[StepPlan], repeat: int, step: StepPlan, now: datetime,
+             system: Actor) -> None:
+    from warroom.oncall.alerts import service as alerts
+
+    next_step, next_round = alert.escalation_step + 1, alert.escalation_round
+    if next_step >= len(steps):
+        next_step, next_round = 0, alert.escalation_round + 1
+        if next_round > repeat:
+            alerts.record_event(db=db, actor=system, alert_id=alert.id, kind="escalation_finished",
+                                body="Every escalation step has paged; nobody acknowledged yet")
+            return
+    alert.escalation_step, alert.escalation_round = next_step, next_round
+    schedule(db=db, alert=alert, due_at=now + timedelta(minutes=step.delay_minutes))
