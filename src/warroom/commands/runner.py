@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -14,19 +12,16 @@ from warroom.incidents import flows
 from warroom.incidents.flows import Outcome
 from warroom.roles.models import LEAD, MESSENGER
 
+from .genie import is_genie
+from .genie_runner import run_genie
 from .language import SPECS, Command, CommandError, help_text, parse
-
-
-@dataclass
-class CommandResult:
-    message: str
-    incident_ref: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)
+from .runner_types import CommandResult
 
 
 def run_command(*, db: Session, actor: Actor, text: str, incident_ref: str | None = None) -> CommandResult:
-    """Parse and run. Domain errors keep their message and gain the command's usage line."""
+    """Parse and run `/incident …` or `/genie …`. Domain errors keep their message and gain the usage line."""
+    if is_genie(text):
+        return run_genie(db=db, actor=actor, text=text, incident_ref=incident_ref)
     command = parse(text)
     if command.name == "help":
         return CommandResult(help_text(command.text.strip().lower() or None))

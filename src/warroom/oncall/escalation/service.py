@@ -72,9 +72,11 @@ def plan_for(db: Session, alert: Any) -> tuple[list[StepPlan], int]:
     if alert.escalation_policy_id:
         return policy_steps(db=db, policy_id=alert.escalation_policy_id)
     direct = [r for r in alert.responders if r.get("type") in ("user", "team", "schedule")]
-    policies = [r for r in alert.responders if r.get("type") == "escalation"]
+    policies = [int(r["id"]) for r in alert.responders if r.get("type") == "escalation"]
+    # Paging a team runs the team's escalation policy, as the team has set it up.
+    policies += [p for r in direct if r.get("type") == "team" and (p := team_policy_id(db=db, team_id=int(r["id"])))]
     if policies:
-        return policy_steps(db=db, policy_id=int(policies[0]["id"]))
+        return policy_steps(db=db, policy_id=policies[0])
     if direct:
         return [StepPlan(0, direct)], 0
     if alert.team_id:
@@ -115,7 +117,7 @@ def _team_on_call(db: Session, team_id: int, at: datetime) -> list[User]:
     team = db.get(Team, team_id)
     if team is None:
         return []
-    if schedules.schedules_for_team(db=db, team_id=team_id):
+    if schedules.schedules_for_team(db=db, team=team):
         return schedules.who_is_on_call(db=db, team=team, at=at)
     query = (sa.select(User).join(Membership, Membership.user_id == User.id)
              .where(Membership.team_id == team_id, User.is_active.is_(True)).order_by(User.id))
