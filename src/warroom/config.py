@@ -30,7 +30,24 @@ class Settings(BaseSettings):
     # Where announcements go besides the feed: "" (feed only) or a URL that receives signed JSON.
     announce_webhook_url: str = ""
     engine_tick_seconds: float = 1.0
+    # Nudge the room when no status update has been posted for this long (minutes; 0 turns it off).
+    status_reminder_critical_minutes: int = 30
+    status_reminder_major_minutes: int = 60
     run_engine: bool = True
+    # Paging mail. Without smtp_host, mail is written to the log (and counts as sent, with a note).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "warroom@localhost"
+    # SMS and voice calls through Twilio; without all three, SMS/voice contact methods fail with a clear reason.
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from: str = ""
+    twilio_base_url: str = "https://api.twilio.com"
+    # Signs notification webhooks (Standard Webhooks); empty means the secret key signs them.
+    notification_webhook_secret: str = ""
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -14,6 +14,7 @@ from warroom.db import migrate
 from warroom.db.engine import Database
 from warroom.demo import is_empty, load_builtin_playbooks, seed_demo
 from warroom.engine.runner import Engine
+from warroom.incidents import reminders
 from warroom.integrations.webhooks import WebhookSender
 from warroom.oncall.escalation import service as escalation
 from warroom.oncall.escalation.service import ESCALATE_JOB
@@ -40,7 +41,8 @@ class Runtime:
     def engine(self) -> Engine:
         handlers = {ANNOUNCE_JOB: delivery.make_handler(self.announcement_sinks(), self.settings.base_url)}
         transactional = {ESCALATE_JOB: escalation.make_step_handler(self.clock)}
-        return Engine(self.database, self.clock, handlers, transactional)
+        managers = [reminders.make_manager(self.settings, self.clock)]
+        return Engine(self.database, self.clock, handlers, transactional, managers)
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = True) -> Runtime:

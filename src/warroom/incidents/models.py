@@ -67,6 +67,8 @@ class Incident(Base):
     close_override_reason: Mapped[str] = mapped_column(sa.Text, default="")
     updated_at: Mapped[datetime]
     last_status_update_at: Mapped[datetime | None]
+    # The last "no status update for a while" nudge posted in the room.
+    last_reminder_at: Mapped[datetime | None]
 
     @property
     def ref(self) -> str:

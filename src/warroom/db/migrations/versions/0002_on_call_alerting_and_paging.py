@@ -1,4 +1,4 @@
-"""on-call, alerting and paging
+"""on-call, alerting and paging; status-update reminders
 
 Revision ID: 0002
 Revises: 0001
@@ -18,6 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_reminder_at', warroom.db.types.UTCDateTime(timezone=True), nullable=True))
 
     op.create_table('contact_methods',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -255,6 +257,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.drop_column('last_reminder_at')
 
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_alert_id_id')
