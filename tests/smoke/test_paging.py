@@ -101,7 +101,8 @@ def test_alert_for_a_team_pages_on_call_then_escalates_then_repeats(runtime, fac
     harness.expect_pages()  # repeat 1 means two rounds in all; then it stops
     with runtime.database.reading() as db:
         kinds = [e.kind for e in alerts.events(db=db, alert_id=1)]
-    assert kinds.count("escalated") == 4 and kinds[-1] == "escalation_finished"
+    assert kinds.count("escalated") == 4
+    assert [k for k in kinds if k in ("escalated", "escalation_finished")][-1] == "escalation_finished"
 
 
 def test_acknowledging_stops_escalation(runtime, factory, clock, delivery):

@@ -18,6 +18,12 @@ computed the same way, whatever day it falls on.
 Restrictions cut a layer's shifts to windows of local time (business hours, nights); the rotation itself
 keeps going underneath, so a restricted layer has gaps but the turn order does not shift.
 
+Layers merge by position: a higher layer wins wherever it has someone, a lower one shows through its
+gaps. Overrides then apply oldest first, so the newest wins where they overlap. An override naming whom
+it replaces applies where that person is on call — rostered by the layers or covering through an older
+override (so "dan covers carol, who covers bob" works, and so does a second cover for bob). An override
+naming nobody covers its whole period, gaps included.
+
 All intervals are half-open ``[start, end)`` in UTC: the hand-off instant belongs to the new person.
 """
 
@@ -33,6 +39,7 @@ ROTATIONS = ("daily", "weekly", "custom")
 DAYS_PER_TURN = {"daily": 1, "weekly": 7}
 # Who is on call "at" an instant: the shifts over this sliver of time that starts there.
 INSTANT = timedelta(microseconds=1)
+LONG_AGO = datetime.min.replace(tzinfo=UTC)  # created_at of overrides built without one
 
 
 # Specs: the rows, as plain values ---------------------------------------------------------------
@@ -97,7 +104,7 @@ class OverrideSpec:
     start: datetime
     end: datetime
     replaces_user_id: int | None = None
-    created_at: datetime = datetime.min.replace(tzinfo=UTC)
+    created_at: datetime = LONG_AGO
     id: int | None = None
 
 
