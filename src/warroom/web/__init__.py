@@ -1,10 +1,22 @@
-"""The server-rendered web UI."""
+"""The server-rendered web UI: Jinja2 pages, plain form posts, live updates over SSE."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from warroom.web import admin, announcements, auth, dashboard, incidents, live, playbooks, tokens
+from warroom.web.auth import SignInRequired, login_url
+from warroom.web.templating import SECURITY_HEADERS, json_reply, wants_json
 
 
 def register_web(app: FastAPI) -> None:
-    # Web routes are added here (sign-in, dashboard, incident room, …).
-    return None
+    for module in (auth, dashboard, incidents, live, announcements, playbooks, tokens, admin):
+        app.include_router(module.router)
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, error: SignInRequired) -> Response:
+        if wants_json(request):  # the page script's fetch: say so, rather than follow to a login page
+            return json_reply({"ok": False, "error": "Your session has ended: sign in again (reload the page)."},
+                              401)
+        return Response(status_code=303, headers={**SECURITY_HEADERS, "Location": login_url(error.next_path)})

@@ -1,0 +1,94 @@
+"""The dashboard: every incident, past and present, with filters, search and headline figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from warroom.api.deps import get_runtime
+from warroom.core.errors import ValidationFailed, WarroomError
+from warroom.dashboard import service as dashboard
+from warroom.dashboard.service import IncidentFilters
+from warroom.incidents import service as incidents
+from warroom.runtime import Runtime
+from warroom.web.auth import reading_as
+from warroom.web.templating import page
+
+PER_PAGE = 50
+FILTER_NAMES = ("q", "status", "active", "severity", "lead", "from", "to", "false_positive", "customer_impact")
+
+router = APIRouter(include_in_schema=False)
+
+
+def _yes_no(value: str, name: str) -> bool | None:
+    if value in ("", "any"):
+        return None
+    if value in ("yes", "no"):
+        return value == "yes"
+    raise ValidationFailed(f"'{name}' is yes, no or any.", field=name)
+
+
+def _day(value: str, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(f"'{value}' is not a date; use YYYY-MM-DD.", field=name) from None
+
+
+def parse_filters(params: dict[str, str]) -> IncidentFilters:
+    """The filter form's fields as the dashboard service's filters; a bad value is a form error."""
+    start, end = _day(params.get("from", ""), "from"), _day(params.get("to", ""), "to")
+    return IncidentFilters(
+        status=incidents.parse_status(params["status"]) if params.get("status") else None,
+        active=_yes_no(params.get("active", ""), "active"),
+        severity=incidents.parse_severity(params["severity"]) if params.get("severity") else None,
+        lead=params.get("lead", "").strip().lstrip("@") or None,
+        declared_from=datetime.combine(start, datetime.min.time(), UTC) if start else None,
+        # "to" is the last day shown, so the bound is the midnight after it.
+        declared_to=datetime.combine(end, datetime.min.time(), UTC) + timedelta(days=1) if end else None,
+        false_positive=_yes_no(params.get("false_positive", ""), "false_positive"),
+        customer_impact=_yes_no(params.get("customer_impact", ""), "customer_impact"),
+        search=params.get("q", "").strip() or None,
+    )
+
+
+@dataclass(frozen=True)
+class Pages:
+    number: int
+    count: int
+    total: int
+    query: dict[str, str]
+
+    def url(self, number: int) -> str:
+        return "/?" + urlencode({**self.query, "page": str(number)})
+
+
+@router.get("/")
+def dashboard_page(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
+    params = {name: request.query_params.get(name, "").strip() for name in FILTER_NAMES}
+    raw_page = request.query_params.get("page", "1")
+    number = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    error = ""
+    rows: list[dashboard.IncidentRow] = []
+    total = 0
+    with reading_as(request) as (db, principal):
+        try:
+            filters = parse_filters(params)
+        except WarroomError as problem:
+            error = problem.message
+        else:
+            rows, total = dashboard.list_incidents(db=db, filters=filters, limit=PER_PAGE,
+                                                   offset=(number - 1) * PER_PAGE)
+        headline = dashboard.headline_figures(db=db, now=runtime.clock.now())
+    query = {k: v for k, v in params.items() if v}
+    pages = Pages(number, max(1, -(-total // PER_PAGE)), total, query)
+    return page(runtime, request, "dashboard.html", {
+        "principal": principal, "rows": rows, "total": total, "pages": pages, "params": params,
+        "filtering": bool(query), "headline": headline, "error": error, "nav": "incidents",
+    }, 422 if error else 200)
