@@ -39,10 +39,20 @@ class Runtime:
         return sinks
 
     def engine(self) -> Engine:
-        handlers = {ANNOUNCE_JOB: delivery.make_handler(self.announcement_sinks(), self.settings.base_url)}
+        from warroom.notifications import delivery as notify
+        from warroom.notifications.planning import NOTIFY_JOB
+        from warroom.notifications.senders import build_senders
+        from warroom.oncall.heartbeats.service import expire_heartbeats
+
+        senders = build_senders(self.settings, secret_key=self.secret_key, clock=self.clock)
+        handlers = {
+            ANNOUNCE_JOB: delivery.make_handler(self.announcement_sinks(), self.settings.base_url, self.clock),
+            NOTIFY_JOB: notify.make_notify_handler(self.database, senders, self.clock, self.settings.base_url),
+        }
         transactional = {ESCALATE_JOB: escalation.make_step_handler(self.clock)}
-        managers = [reminders.make_manager(self.settings, self.clock)]
-        return Engine(self.database, self.clock, handlers, transactional, managers)
+        managers = [reminders.make_manager(self.settings, self.clock), expire_heartbeats]
+        on_dead = {NOTIFY_JOB: notify.make_failure_handler(self.clock)}
+        return Engine(self.database, self.clock, handlers, transactional, managers, on_dead)
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = True) -> Runtime:

@@ -8,12 +8,13 @@ from sqlalchemy.orm import Session
 
 from warroom.announcements.models import Announcement
 from warroom.announcements.sinks import AnnouncementMessage, AnnouncementSink
+from warroom.core.clock import Clock
 from warroom.engine.models import Job
 from warroom.engine.runner import Handler
 from warroom.incidents.models import Incident
 
 
-def make_handler(sinks: Sequence[AnnouncementSink], base_url: str) -> Handler:
+def make_handler(sinks: Sequence[AnnouncementSink], base_url: str, clock: Clock) -> Handler:
     def deliver(db: Session, job: Job) -> None:
         announcement = db.get(Announcement, int(job.payload["announcement_id"]))
         if announcement is None:
@@ -23,6 +24,6 @@ def make_handler(sinks: Sequence[AnnouncementSink], base_url: str) -> Handler:
         message = AnnouncementMessage(announcement.id, ref, announcement.kind, announcement.text,
                                       f"{base_url.rstrip('/')}/incidents/{ref}", announcement.created_at)
         for sink in sinks:
-            sink.post(message)
+            sink.post(message, clock.now())
 
     return deliver

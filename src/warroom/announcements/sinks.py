@@ -25,7 +25,7 @@ class AnnouncementMessage:
 class AnnouncementSink(Protocol):
     name: str
 
-    def post(self, message: AnnouncementMessage) -> None: ...
+    def post(self, message: AnnouncementMessage, now: datetime) -> None: ...
 
 
 @dataclass
@@ -34,7 +34,7 @@ class LogSink:
 
     name: str = "log"
 
-    def post(self, message: AnnouncementMessage) -> None:
+    def post(self, message: AnnouncementMessage, now: datetime) -> None:
         log.info("announcement %s: %s", message.id, message.text)
 
 
@@ -43,10 +43,11 @@ class WebhookSink:
     sender: WebhookSender
     name: str = "webhook"
 
-    def post(self, message: AnnouncementMessage) -> None:
+    def post(self, message: AnnouncementMessage, now: datetime) -> None:
+        # Signed with the time of sending: receivers reject signatures older than a few minutes.
         self.sender.send(
             message_id=f"announcement-{message.id}",
             payload={"type": f"incident.{message.kind}", "incident": message.incident_ref,
                      "text": message.text, "url": message.url, "created_at": message.created_at.isoformat()},
-            at=message.created_at,
+            at=now,
         )

@@ -60,7 +60,9 @@ def raise_for_delivery(response: httpx.Response) -> None:
         return
     retry_after = _retry_after(response.headers.get("retry-after"))
     permanent = 400 <= status < 500 and status not in (408, 425, 429)
-    raise DeliveryError(f"HTTP {status}: {response.text[:300]}", permanent=permanent, retry_after=retry_after)
+    # The receiver's body is left out: it could echo an internal service's answer into a delivery record.
+    raise DeliveryError(f"HTTP {status} {response.reason_phrase}".strip(), permanent=permanent,
+                        retry_after=retry_after)
 
 
 def _retry_after(value: str | None) -> float | None:

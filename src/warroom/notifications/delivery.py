@@ -1,0 +1,217 @@
+"""The engine's notify handler: send one queued Notification, then record that it went out.
+
+The send happens outside any write transaction and is recorded afterwards, so a crash in between sends
+again when the job's lease lapses (at least once); the receiver dedups on the idempotency id. A
+notification that is no longer queued is left alone, which makes those re-runs safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from warroom.accounts.models import User
+from warroom.core.actor import Actor
+from warroom.core.clock import Clock
+from warroom.db.engine import Database
+from warroom.engine.models import Job
+from warroom.engine.runner import Handler
+from warroom.incidents.models import Incident
+from warroom.integrations.webhooks import DeliveryError
+from warroom.notifications.models import ContactKind, ContactMethod, DeliveryStatus, Notification
+from warroom.notifications.senders import OutgoingNotification, Receipt, SenderRegistry
+from warroom.oncall.alerts import service as alerts
+from warroom.oncall.alerts.models import Alert, AlertStatus
+
+CHANNEL = {ContactKind.email: "email", ContactKind.webhook: "webhook", ContactKind.chat: "chat DM",
+           ContactKind.sms: "SMS", ContactKind.voice: "voice call"}
+MAX_DESCRIPTION_IN_MESSAGE = 1000
+
+
+@dataclass(frozen=True)
+class Page:
+    """What one queued notification needs, read before the send (detached rows: nothing lazy-loads)."""
+
+    notification: Notification
+    user: User
+    address: str | None
+    alert: Alert | None
+    incident_ref: str | None
+
+    @property
+    def is_delayed(self) -> bool:
+        """A rule with a delay ("SMS after 5 minutes"): only worth sending while nobody has responded."""
+        return self.notification.due_at > self.notification.created_at
+
+    def still_wanted(self, now: datetime) -> bool:
+        if not self.user.is_active:
+            return False
+        if not self.is_delayed or self.alert is None:
+            return True
+        snoozed = self.alert.snoozed_until is not None and self.alert.snoozed_until > now
+        return self.alert.status is AlertStatus.open and not snoozed
+
+
+def alert_url(base_url: str, alert_id: int) -> str:
+    return f"{base_url.rstrip('/')}/alerts/{alert_id}"
+
+
+def ack_url(base_url: str, alert_id: int) -> str:
+    return f"{alert_url(base_url, alert_id)}/acknowledge"
+
+
+def load_page(db: Session, notification_id: int) -> Page | None:
+    notification = db.get(Notification, notification_id)
+    if notification is None:
+        return None
+    user = db.get(User, notification.user_id)
+    if user is None:
+        return None
+    method = db.get(ContactMethod, notification.contact_method_id) if notification.contact_method_id else None
+    address = method.address if method is not None else None
+    if method is None and notification.kind is ContactKind.email:
+        address = user.email  # no rules: the page goes to the address the person signed up with
+    alert = db.get(Alert, notification.alert_id) if notification.alert_id else None
+    incident = db.get(Incident, notification.incident_id) if notification.incident_id else None
+    return Page(notification, user, address, alert, incident.ref if incident else None)
+
+
+def compose(page: Page, base_url: str) -> OutgoingNotification:
+    """The message every channel draws on: the alert, its link and the acknowledge link."""
+    notification, user, alert = page.notification, page.user, page.alert
+    base = base_url.rstrip("/")
+    if alert is not None:
+        link, ack = alert_url(base, alert.id), ack_url(base, alert.id)
+    else:
+        link = ack = f"{base}/incidents/{page.incident_ref}" if page.incident_ref else base
+    lines = [notification.subject, ""]
+    if alert is not None:
+        lines += [f"Alert #{alert.id}: {alert.message}", f"Priority: {alert.priority.value}"]
+        if alert.source:
+            lines.append(f"Source: {alert.source}")
+    lines.append(f"Paged: @{user.handle} ({user.name})")
+    if page.incident_ref:
+        lines.append(f"Incident: {page.incident_ref}")
+    if alert is not None and alert.description.strip():
+        description = alert.description.strip()
+        if len(description) > MAX_DESCRIPTION_IN_MESSAGE:
+            description = description[: MAX_DESCRIPTION_IN_MESSAGE - 1] + "…"
+        lines += ["", description]
+    lines += ["", f"Open the alert: {link}", f"Acknowledge:    {ack}", "",
+              "-- ", "Warroom paged you. Change how you are reached under your profile's contact methods."]
+    return OutgoingNotification(
+        idempotency_id=notification.idempotency_key, kind=notification.kind, address=page.address or "",
+        user_handle=user.handle, user_name=user.name, subject=notification.subject, text="\n".join(lines),
+        alert_id=alert.id if alert else None, alert_message=alert.message if alert else notification.subject,
+        alert_priority=alert.priority.value if alert else "", alert_url=link, ack_url=ack,
+        incident_ref=page.incident_ref,
+    )
+
+
+def make_notify_handler(database: Database, senders: SenderRegistry, clock: Clock, base_url: str) -> Handler:
+    """The engine handler for NOTIFY_JOB."""
+
+    def deliver_notification(db: Session, job: Job) -> None:
+        notification_id = int(job.payload["notification_id"])
+        page = load_page(db, notification_id)
+        # Let go of the read snapshot before a send that may take seconds; the rows stay readable, detached.
+        db.expunge_all()
+        db.rollback()
+        if page is None or page.notification.status in (DeliveryStatus.sent, DeliveryStatus.cancelled):
+            return  # done already: a re-run after a crash does nothing
+        if page.notification.status is DeliveryStatus.failed:
+            # Failed notifications' jobs are dead; one runs again only when an admin retries it.
+            with database.writing() as write:
+                requeue(write, notification_id)
+        if not page.still_wanted(clock.now()):
+            with database.writing() as write:
+                cancel(write, notification_id, "alert acknowledged, closed or snoozed before this rule's delay"
+                       if page.user.is_active else f"@{page.user.handle} is deactivated")
+            return
+        try:
+            if not page.address:
+                raise DeliveryError(f"@{page.user.handle}'s {CHANNEL[page.notification.kind]} contact method "
+                                    "was removed", permanent=True)
+            receipt = senders.sender_for(page.notification.kind).send(compose(page, base_url))
+        except DeliveryError as error:
+            with database.writing() as write:
+                record_failure(write, notification_id, attempts=job.attempts, error=str(error))
+            raise
+        with database.writing() as write:
+            record_sent(write, notification_id, attempts=job.attempts, receipt=receipt, clock=clock)
+
+    return deliver_notification
+
+
+def _lock(db: Session, notification_id: int) -> Notification | None:
+    return db.scalar(sa.select(Notification).where(Notification.id == notification_id).with_for_update()
+                     .execution_options(populate_existing=True))
+
+
+def cancel(db: Session, notification_id: int, reason: str) -> None:
+    db.execute(sa.update(Notification).where(
+        Notification.id == notification_id, Notification.status == DeliveryStatus.queued,
+    ).values(status=DeliveryStatus.cancelled, last_error=reason))
+
+
+def requeue(db: Session, notification_id: int) -> None:
+    db.execute(sa.update(Notification).where(
+        Notification.id == notification_id, Notification.status == DeliveryStatus.failed,
+    ).values(status=DeliveryStatus.queued))
+
+
+def record_failure(db: Session, notification_id: int, *, attempts: int, error: str) -> None:
+    notification = _lock(db, notification_id)
+    if notification is None or notification.status is not DeliveryStatus.queued:
+        return
+    notification.attempts = max(notification.attempts + 1, attempts)
+    notification.last_error = error[:2000]
+
+
+def record_sent(db: Session, notification_id: int, *, attempts: int, receipt: Receipt, clock: Clock) -> None:
+    """Mark the notification sent and say so on the alert's timeline, once."""
+    notification = _lock(db, notification_id)
+    if notification is None or notification.status is DeliveryStatus.sent:
+        return  # another engine recorded this send already
+    # Even if it was cancelled meanwhile (acknowledged mid-send), it did go out: record the truth.
+    notification.status = DeliveryStatus.sent
+    notification.sent_at = clock.now()
+    notification.attempts = max(notification.attempts + 1, attempts)
+    notification.last_error = ""
+    if notification.alert_id is None:
+        return
+    handle = db.scalar(sa.select(User.handle).where(User.id == notification.user_id))
+    body = f"Notified @{handle} by {CHANNEL[notification.kind]}" + (f" ({receipt.note})" if receipt.note else "")
+    alerts.record_event(db=db, actor=Actor.system(clock), alert_id=notification.alert_id, kind="notified",
+                        body=body, notification_id=notification.id, channel=notification.kind.value,
+                        user=handle, reference=receipt.reference, note=receipt.note)
+
+
+def mark_failed(*, db: Session, job: Job, clock: Clock) -> None:
+    """The job gave up (a permanent error, or out of retries): the delivery record says failed, and why."""
+    notification = _lock(db, int(job.payload["notification_id"]))
+    if notification is None or notification.status is not DeliveryStatus.queued:
+        return
+    current = db.get(Job, job.id)  # the row as the engine just failed it, with this failure's reason
+    reason = (current.last_error if current is not None else "") or notification.last_error or "gave up"
+    notification.status = DeliveryStatus.failed
+    notification.last_error = reason[:2000]
+    if notification.alert_id is None:
+        return
+    handle = db.scalar(sa.select(User.handle).where(User.id == notification.user_id))
+    alerts.record_event(db=db, actor=Actor.system(clock), alert_id=notification.alert_id, kind="notify_failed",
+                        body=f"Could not notify @{handle} by {CHANNEL[notification.kind]}: {reason}",
+                        notification_id=notification.id, channel=notification.kind.value, user=handle,
+                        reason=reason)
+
+
+def make_failure_handler(clock: Clock) -> Handler:
+    """The engine's on_dead handler for NOTIFY_JOB."""
+
+    def notification_failed(db: Session, job: Job) -> None:
+        mark_failed(db=db, job=job, clock=clock)
+
+    return notification_failed

@@ -1,0 +1,182 @@
+"""How a notification leaves Warroom: one Sender per contact kind, chosen by settings.
+
+Every sender gets the same OutgoingNotification, whose idempotency id is stable across retries, so
+receivers can dedup a send repeated after a crash (Message-ID for mail, webhook-id for webhooks,
+I-Twilio-Idempotency-Token for Twilio). A sender raises DeliveryError to fail: retryable unless permanent.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from warroom.config import Settings
+from warroom.core.clock import Clock
+from warroom.integrations.chat import ChatAdapter, FakeChat
+from warroom.integrations.email import Mail, SmtpConfig, SmtpMailer
+from warroom.integrations.twilio import TwilioClient
+from warroom.integrations.webhooks import DeliveryError, WebhookSender
+from warroom.notifications.models import ContactKind
+
+log = logging.getLogger("warroom.notifications")
+
+WEBHOOK_EVENT = "alert.notification"
+NO_CHAT = "no chat system is connected; written to the log instead"
+
+
+@dataclass(frozen=True)
+class OutgoingNotification:
+    idempotency_id: str
+    kind: ContactKind
+    address: str
+    user_handle: str
+    user_name: str
+    subject: str
+    text: str  # the full plain-text message: alert, its link and the acknowledge link
+    alert_id: int | None
+    alert_message: str
+    alert_priority: str
+    alert_url: str
+    ack_url: str
+    incident_ref: str | None = None
+
+    def short_text(self) -> str:
+        """For SMS and chat: the subject and the acknowledge link."""
+        return f"{self.subject}\nAcknowledge: {self.ack_url}\n{self.alert_url}"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    reference: str = ""  # the provider's id for the send (a Twilio sid), when it gives one
+    note: str = ""  # said on the alert's timeline beside "notified", e.g. that mail only went to the log
+
+
+class Sender(Protocol):
+    def send(self, notification: OutgoingNotification) -> Receipt: ...
+
+
+@dataclass(frozen=True)
+class SmtpSender:
+    mailer: SmtpMailer
+    clock: Clock
+
+    def send(self, notification: OutgoingNotification) -> Receipt:
+        headers = {"X-Warroom-Alert": str(notification.alert_id)} if notification.alert_id else {}
+        self.mailer.send(Mail(to=notification.address, subject=notification.subject, body=notification.text,
+                              idempotency_id=notification.idempotency_id, at=self.clock.now(), headers=headers))
+        return Receipt()
+
+
+@dataclass(frozen=True)
+class LogSender:
+    """Mail without an SMTP server: the message goes to the log, and the alert says so."""
+
+    note: str = "mail is not configured (set WARROOM_SMTP_HOST); written to the log instead"
+
+    def send(self, notification: OutgoingNotification) -> Receipt:
+        log.info("notification %s to %s <%s>: %s\n%s", notification.idempotency_id, notification.user_handle,
+                 notification.address, notification.subject, notification.text)
+        return Receipt(note=self.note)
+
+
+@dataclass(frozen=True)
+class NotificationWebhookSender:
+    """Signed JSON to the person's webhook URL (Standard Webhooks: webhook-id is the idempotency id)."""
+
+    secret: str
+    clock: Clock
+
+    def send(self, notification: OutgoingNotification) -> Receipt:
+        now = self.clock.now()
+        # The timestamp is the attempt's, not the page's: receivers reject stale signatures.
+        WebhookSender(notification.address, self.secret).send(
+            message_id=notification.idempotency_id, payload=webhook_payload(notification, now.isoformat()), at=now)
+        return Receipt()
+
+
+def webhook_payload(notification: OutgoingNotification, timestamp: str) -> dict[str, Any]:
+    return {
+        "type": WEBHOOK_EVENT,
+        "timestamp": timestamp,
+        "idempotency_key": notification.idempotency_id,
+        "user": {"handle": notification.user_handle, "name": notification.user_name},
+        "subject": notification.subject,
+        "text": notification.text,
+        "alert": {"id": notification.alert_id, "message": notification.alert_message,
+                  "priority": notification.alert_priority, "url": notification.alert_url,
+                  "ack_url": notification.ack_url},
+        "incident": notification.incident_ref,
+    }
+
+
+@dataclass(frozen=True)
+class ChatSender:
+    adapter: ChatAdapter
+    note: str = ""
+
+    def send(self, notification: OutgoingNotification) -> Receipt:
+        self.adapter.send_dm(notification.address, notification.short_text())
+        return Receipt(note=self.note)
+
+
+@dataclass(frozen=True)
+class TwilioSmsSender:
+    client: TwilioClient
+
+    def send(self, notification: OutgoingNotification) -> Receipt:
+        sid = self.client.send_sms(to=notification.address, body=notification.short_text(),
+                                   idempotency_id=notification.idempotency_id)
+        return Receipt(reference=sid)
+
+
+@dataclass(frozen=True)
+class TwilioVoiceSender:
+    client: TwilioClient
+
+    def send(self, notification: OutgoingNotification) -> Receipt:
+        say = (f"Warroom alert, priority {notification.alert_priority}. {notification.alert_message}. "
+               "Acknowledge it in Warroom.")
+        sid = self.client.call(to=notification.address, say=say, idempotency_id=notification.idempotency_id)
+        return Receipt(reference=sid)
+
+
+@dataclass(frozen=True)
+class NotConfigured:
+    """A contact kind this install cannot reach: fail at once, with what to set."""
+
+    reason: str
+
+    def send(self, notification: OutgoingNotification) -> Receipt:
+        raise DeliveryError(self.reason, permanent=True)
+
+
+@dataclass(frozen=True)
+class SenderRegistry:
+    senders: dict[ContactKind, Sender]
+
+    def sender_for(self, kind: ContactKind) -> Sender:
+        return self.senders.get(kind) or NotConfigured(f"Warroom cannot send {kind.value} notifications.")
+
+
+def build_senders(settings: Settings, *, secret_key: str, clock: Clock,
+                  chat: ChatAdapter | None = None) -> SenderRegistry:
+    """The senders this install's settings allow; the rest fail with a reason saying what to configure."""
+    email: Sender = LogSender()
+    if settings.smtp_host:
+        email = SmtpSender(SmtpMailer(SmtpConfig(
+            host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
+            password=settings.smtp_password, starttls=settings.smtp_starttls, mail_from=settings.mail_from)), clock)
+    sms: Sender = NotConfigured("SMS is not configured (set WARROOM_TWILIO_*)")
+    voice: Sender = NotConfigured("Voice calls are not configured (set WARROOM_TWILIO_*)")
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
+        client = TwilioClient(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from,
+                              settings.twilio_base_url)
+        sms, voice = TwilioSmsSender(client), TwilioVoiceSender(client)
+    return SenderRegistry({
+        ContactKind.email: email,
+        ContactKind.webhook: NotificationWebhookSender(settings.notification_webhook_secret or secret_key, clock),
+        ContactKind.chat: ChatSender(chat) if chat is not None else ChatSender(FakeChat(), NO_CHAT),
+        ContactKind.sms: sms,
+        ContactKind.voice: voice,
+    })
