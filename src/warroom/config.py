@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # Where announcements go besides the feed: "" (feed only) or a URL that receives signed JSON.
     announce_webhook_url: str = ""
     engine_tick_seconds: float = 1.0
+    # A job claimed by an engine that then dies is taken by another engine after this long.
+    engine_lease_seconds: float = 60.0
     # Nudge the room when no status update has been posted for this long (minutes; 0 turns it off).
     status_reminder_critical_minutes: int = 30
     status_reminder_major_minutes: int = 60

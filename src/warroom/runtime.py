@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from warroom.announcements import delivery
 from warroom.announcements.service import ANNOUNCE_JOB
@@ -52,7 +53,8 @@ class Runtime:
         transactional = {ESCALATE_JOB: escalation.make_step_handler(self.clock)}
         managers = [reminders.make_manager(self.settings, self.clock), expire_heartbeats]
         on_dead = {NOTIFY_JOB: notify.make_failure_handler(self.clock)}
-        return Engine(self.database, self.clock, handlers, transactional, managers, on_dead)
+        return Engine(self.database, self.clock, handlers, transactional, managers, on_dead,
+                      lease=timedelta(seconds=self.settings.engine_lease_seconds))
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = True) -> Runtime:

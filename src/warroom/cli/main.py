@@ -5,9 +5,10 @@ from __future__ import annotations
 import typer
 
 from warroom import __version__
-from warroom.cli import db, demo, incident, teams, tokens, users
+from warroom.cli import alert, db, demo, incident, oncall, teams, tokens, users
 from warroom.cli.command import command
 from warroom.cli.dashboard import announcements, dashboard
+from warroom.cli.engine import engine
 from warroom.cli.login import login, logout
 from warroom.cli.serve import serve
 
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 
 app.command("serve")(serve)
+app.command("engine")(engine)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(teams.app, name="teams")
@@ -30,6 +32,8 @@ app.add_typer(demo.app, name="demo")
 app.command("login")(login)
 app.command("logout")(logout)
 app.add_typer(incident.app, name="incident")
+app.add_typer(oncall.app, name="oncall")
+app.add_typer(alert.app, name="alert")
 app.command("command")(command)
 app.command("announcements")(announcements)
 app.command("dashboard")(dashboard)

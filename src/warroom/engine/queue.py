@@ -35,7 +35,7 @@ def enqueue(
     return job
 
 
-def claim(*, db: Session, now: datetime, owner: str, limit: int = 50) -> list[Job]:
+def claim(*, db: Session, now: datetime, owner: str, limit: int = 50, lease: timedelta = LEASE) -> list[Job]:
     """Take due jobs whose lease is free or has lapsed (its engine died mid-send)."""
     query = (
         sa.select(Job)
@@ -51,7 +51,7 @@ def claim(*, db: Session, now: datetime, owner: str, limit: int = 50) -> list[Jo
     jobs = list(db.scalars(query))
     for job in jobs:
         job.lease_owner = owner
-        job.lease_until = now + LEASE
+        job.lease_until = now + lease
         job.attempts += 1
     return jobs
 

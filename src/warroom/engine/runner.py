@@ -12,7 +12,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,8 @@ class Engine:
     on_dead: dict[str, Handler] = field(default_factory=dict)
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     batch: int = 100
+    # How long a claimed job is ours; after that another engine may take it (we are presumed dead).
+    lease: timedelta = queue.LEASE
 
     def tick(self) -> int:
         """Run the managers and every job due now; returns how many jobs ran."""
@@ -57,13 +59,17 @@ class Engine:
             except Exception:
                 log.exception("manager %s failed; trying again next tick", getattr(manager, "__name__", manager))
         with self.database.writing() as db:
-            claimed = queue.claim(db=db, now=now, owner=self.owner, limit=self.batch)
+            claimed = queue.claim(db=db, now=now, owner=self.owner, limit=self.batch, lease=self.lease)
             jobs = [(job.id, job) for job in claimed]
         for job_id, job in jobs:
             self._run(job_id, job)
         return len(jobs)
 
     def _run(self, job_id: int, job: Job) -> None:
+        if job.lease_until is not None and self.clock.now() >= job.lease_until:
+            # Our lease ran out while earlier jobs of the batch ran: another engine may hold it now.
+            log.warning("job %s (%s): lease lapsed before it ran; leaving it to be claimed again", job_id, job.kind)
+            return
         if job.kind in self.transactional:
             self._run_transactional(job_id, job)
             return

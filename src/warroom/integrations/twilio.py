@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 
 import httpx
 
+from warroom.integrations import http
 from warroom.integrations.webhooks import DeliveryError
 
 API_VERSION = "2010-04-01"
@@ -45,7 +46,7 @@ class TwilioClient:
     def _create(self, resource: str, form: dict[str, str], idempotency_id: str) -> str:
         url = f"{self.base_url.rstrip('/')}/{API_VERSION}/Accounts/{self.account_sid}/{resource}.json"
         try:
-            response = httpx.post(url, data=form, auth=(self.account_sid, self.auth_token),
+            response = http.client().post(url, data=form, auth=(self.account_sid, self.auth_token),
                                   headers={IDEMPOTENCY_HEADER: idempotency_id, "user-agent": "Warroom"},
                                   timeout=self.timeout)
         except httpx.HTTPError as error:

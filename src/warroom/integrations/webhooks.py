@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from warroom.integrations import http
+
 
 class DeliveryError(Exception):
     """A send that failed. ``permanent`` failures (a 4xx other than 408/429) are not retried."""
@@ -48,7 +50,7 @@ class WebhookSender:
             "user-agent": "Warroom",
         }
         try:
-            response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout)
+            response = http.client().post(self.url, content=body, headers=headers, timeout=self.timeout)
         except httpx.HTTPError as error:
             raise DeliveryError(f"{type(error).__name__}: {error}") from error
         raise_for_delivery(response)

@@ -1,0 +1,39 @@
+"""`warroom engine`: the background engine on its own, for running several next to API replicas.
+
+Several engines share one PostgreSQL: due jobs are claimed with FOR UPDATE SKIP LOCKED under a lease,
+so each job runs on one engine at a time, and a job whose engine died is claimed again when the lease
+lapses. On SQLite, run one engine (or use `warroom serve`, which runs one inside).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import typer
+
+from warroom.cli.local import local_runtime, settings, shown_url
+from warroom.cli.output import say
+
+
+def engine(
+    interval: float | None = typer.Option(None, "--interval", help="Seconds between ticks when idle "
+                                          "(default WARROOM_ENGINE_TICK_SECONDS, 1)."),
+) -> None:
+    """Run the engine (escalations, notifications, reminders, announcements) until stopped."""
+    config = settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    with local_runtime(config) as runtime:
+        worker = runtime.engine()
+        say(f"Warroom engine {worker.owner} on {shown_url(config.resolved_database_url())}")
+        worker.run_until(stop, interval if interval is not None else config.engine_tick_seconds)
+    say("Engine stopped.")

@@ -1,0 +1,157 @@
+"""Real engine processes: kill -9 mid-send loses nothing; three engines share work exactly once.
+
+Each engine is `warroom engine` in its own process against the store under test. Pages go to a real
+webhook receiver on 127.0.0.1, which dedups on the Standard Webhooks `webhook-id`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from warroom.core.actor import Actor
+from warroom.notifications import service as notifications
+from warroom.notifications.models import DeliveryStatus, Notification
+from warroom.oncall.alerts import service as alerts
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.lock = threading.Lock()
+        self.hold_first = threading.Event()  # set: let the first request answer
+        self.hold_first.set()
+        self.first_arrived = threading.Event()
+        self.url = ""
+
+    def distinct(self) -> set[str]:
+        with self.lock:
+            return set(self.ids)
+
+
+@contextmanager
+def webhook_receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            with receiver.lock:
+                receiver.ids.append(self.headers["webhook-id"])
+                first = len(receiver.ids) == 1
+            if first:
+                receiver.first_arrived.set()
+                receiver.hold_first.wait(timeout=60)
+            try:
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            except OSError:
+                pass  # the engine that sent this was killed
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/pages"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver.hold_first.set()
+        server.shutdown()
+        server.server_close()
+
+
+def start_engine(database_url: str, data_dir: Path, lease: float = 2) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, WARROOM_DATABASE_URL=database_url, WARROOM_DATA_DIR=str(data_dir),
+               WARROOM_SECRET_KEY="test-secret-key", WARROOM_ENGINE_LEASE_SECONDS=str(lease),
+               WARROOM_ENGINE_TICK_SECONDS="0.05", WARROOM_SEED_DEMO="false")
+    return subprocess.Popen([sys.executable, "-m", "warroom.cli", "engine"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_until(check, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
+
+
+def page_user_by_webhook(runtime, factory, receiver: Receiver, alerts_to_raise: int) -> None:
+    bob = factory.user("bob")
+    with runtime.database.writing() as db:
+        method = notifications.add_contact_method(db=db, actor=factory.actor(bob), user=bob, kind="webhook",
+                                                  address=receiver.url)
+        notifications.add_rule(db=db, actor=factory.actor(bob), user=bob, contact_method_id=method.id,
+                               delay_minutes=0)
+        for n in range(alerts_to_raise):
+            alerts.raise_alert(db=db, actor=Actor.system(runtime.clock),
+                               spec=alerts.AlertSpec(message=f"disk {n} full", alias=f"disk-{n}",
+                                                     responders=[{"type": "user", "id": bob.id}]))
+
+
+def sent_count(runtime) -> int:
+    with runtime.database.reading() as db:
+        return int(db.scalar(sa.select(sa.func.count()).select_from(Notification)
+                             .where(Notification.status == DeliveryStatus.sent)) or 0)
+
+
+def test_kill_9_between_send_and_record_resends_with_the_same_id(runtime, factory, database_url, tmp_path):
+    with webhook_receiver() as receiver:
+        receiver.hold_first.clear()
+        page_user_by_webhook(runtime, factory, receiver, 1)
+        engine = start_engine(database_url, tmp_path)
+        try:
+            assert receiver.first_arrived.wait(timeout=60), "the engine never sent the page"
+            engine.send_signal(signal.SIGKILL)  # dies after sending, before recording the send
+            engine.wait(timeout=20)
+            assert sent_count(runtime) == 0
+            receiver.hold_first.set()
+            engine = start_engine(database_url, tmp_path)
+            assert wait_until(lambda: sent_count(runtime) == 1, 60)
+        finally:
+            stop(engine)
+    assert len(receiver.ids) == 2  # at most two raw sends …
+    assert len(receiver.distinct()) == 1  # … and exactly one after dedup
+
+
+@pytest.mark.postgres_only
+def test_three_engines_deliver_1000_due_pages_exactly_once(runtime, factory, database_url, tmp_path):
+    with webhook_receiver() as receiver:
+        page_user_by_webhook(runtime, factory, receiver, 1000)
+        engines = [start_engine(database_url, tmp_path, lease=60) for _ in range(3)]
+        try:
+            assert wait_until(lambda: sent_count(runtime) == 1000, 300), f"sent {sent_count(runtime)} of 1000"
+        finally:
+            for engine in engines:
+                stop(engine)
+    assert len(receiver.distinct()) == 1000  # none skipped
+    assert len(receiver.ids) == 1000  # and, with no crash, none sent twice either
+    with runtime.database.reading() as db:
+        per_alert = db.execute(sa.select(Notification.alert_id, sa.func.count()).group_by(Notification.alert_id)).all()
+    assert len(per_alert) == 1000 and {n for _, n in per_alert} == {1}
