@@ -53,13 +53,16 @@ test-postgres: $(DEV_STAMP) ## The suite on PostgreSQL at WARROOM_TEST_DATABASE_
 	  echo "WARNING: PostgreSQL does not answer at $(WARROOM_TEST_DATABASE_URL): the PostgreSQL run is SKIPPED" >&2; \
 	fi
 
-browser: ## Make sure Debian's Chromium is there for the browser tests (installs it when root)
-	@if [ -x $(CHROMIUM) ]; then :; \
+browser: ## Make sure Debian's Chromium and Prometheus Alertmanager are there for the browser and compatibility tests (installs them when root)
+	@missing=""; \
+	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
+	[ -x /usr/bin/prometheus-alertmanager ] || missing="$$missing prometheus-alertmanager"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = "0" ]; then \
-	  echo "== installing Chromium (Debian package) for the browser tests"; \
-	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  echo "== installing$$missing (Debian packages) for the browser and Alertmanager tests"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	else \
-	  echo "WARNING: $(CHROMIUM) is missing and we are not root: run 'sudo apt-get install chromium'" >&2; \
+	  echo "WARNING: missing$$missing and we are not root: run 'sudo apt-get install$$missing'" >&2; \
 	fi
 
 bench: $(DEV_STAMP) ## Run the benchmarks in bench/ (figures for docs/benchmarks.md; needs wrk, installed when root)

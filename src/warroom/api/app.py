@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from warroom import __version__
 from warroom.api import problems
+from warroom.api.compat import register_compat
 from warroom.api.limits import BodySizeLimit
 from warroom.api.routers import register_api
 from warroom.runtime import Runtime
@@ -46,6 +47,7 @@ def create_app(runtime: Runtime, *, run_engine: bool | None = None) -> FastAPI:
     problems.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     register_api(app)
+    register_compat(app)
     register_web(app)
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
     return app

@@ -1,0 +1,19 @@
+"""Drop-in compatibility surfaces: PagerDuty Events API v2, the Opsgenie API, Alertmanager's webhook.
+
+Monitoring tools that send to PagerDuty, Opsgenie or an Alertmanager webhook send to Warroom by changing
+only the URL (and the key). ``register_compat`` mounts them, with the admin routes for integration keys.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from warroom.api.compat import alertmanager, keys, opsgenie, pagerduty
+from warroom.api.routers import API_PREFIX, operation_id
+
+
+def register_compat(app: FastAPI) -> None:
+    for module in (pagerduty, opsgenie):
+        app.include_router(module.router, generate_unique_id_function=operation_id)
+    for module in (alertmanager, keys):
+        app.include_router(module.router, prefix=API_PREFIX, generate_unique_id_function=operation_id)

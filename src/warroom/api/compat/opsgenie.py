@@ -1,0 +1,285 @@
+"""The Opsgenie API under ``/v2/``: alerts, request status, who is on call, heartbeats.
+
+Authenticated with ``Authorization: GenieKey <key>``. Alertmanager's ``opsgenie_configs`` treats
+``api_url`` as a base URL and appends ``v2/alerts``…, so ``api_url: <warroom>/`` works unchanged.
+Answers and errors are in Opsgenie's shapes ({…, "took", "requestId"}); writes answer after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from warroom.api.compat.common import RETRY_AFTER, is_store_outage, raw_body
+from warroom.api.deps import get_runtime
+from warroom.core.errors import WarroomError
+from warroom.integrations.opsgenie import alerts as og_alerts
+from warroom.integrations.opsgenie import heartbeats as og_heartbeats
+from warroom.integrations.opsgenie import oncall
+from warroom.integrations.opsgenie.wire import Call, OpsgenieError, read_json
+from warroom.runtime import Runtime
+
+router = APIRouter(tags=["compat: Opsgenie API v2"])
+PROCESSING = "Request will be processed"
+Work = Callable[[], dict[str, Any]]
+
+
+def answer(call: Call, status: int, work: Work) -> JSONResponse:
+    """Run ``work`` (which commits before it returns) and answer in Opsgenie's shape, errors included."""
+    try:
+        body = work()
+    except OpsgenieError as error:
+        return JSONResponse(call.error(error), status_code=error.status, headers=call.headers())
+    except WarroomError as error:
+        refused = OpsgenieError(error.status, error.message, {error.field: error.message} if error.field else None)
+        return JSONResponse(call.error(refused), status_code=error.status, headers=call.headers())
+    except OperationalError as error:
+        if not is_store_outage(error):
+            raise
+        down = OpsgenieError(503, "The store is unavailable; nothing was written. Retry later.")
+        return JSONResponse(call.error(down), status_code=503, headers={**call.headers(), "Retry-After": RETRY_AFTER})
+    return JSONResponse(call.answer(**body), status_code=status, headers=call.headers())
+
+
+GenieKey = Header(None, alias="Authorization", description="GenieKey <key>")
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Invalid JSON body"}, 401: {"description": "Unknown or missing key"},
+    403: {"description": "The key may not do this (wrong kind or team)"}, 404: {"description": "Not found"},
+    422: {"description": "Invalid fields: {message, errors: {field: message}, took, requestId}"},
+    503: {"description": "Store unavailable; retry after Retry-After seconds"},
+}
+
+
+def _json_body(description: str) -> dict[str, Any]:
+    return {"requestBody": {"required": False, "description": description,
+                            "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+# Alerts -------------------------------------------------------------------------------------------
+
+
+@router.post("/v2/alerts", status_code=202, summary="Create alert (Opsgenie)", responses=ANSWERS,
+             openapi_extra=_json_body("message (required, ≤130), alias, description, responders, visibleTo, "
+                                      "actions, tags, details, entity, source, priority P1-P5, user, note"))
+def opsgenie_create_alert(body: bytes = Depends(raw_body), authorization: str | None = GenieKey,
+                          runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    call = Call()
+
+    def work() -> dict[str, Any]:
+        request = og_alerts.parse_create(read_json(body))
+        with runtime.database.writing() as db:
+            og_alerts.create(db=db, call=call, header=authorization, request=request, clock=runtime.clock)
+        return {"result": PROCESSING}
+
+    return answer(call, 202, work)
+
+
+@router.get("/v2/alerts", summary="List alerts (Opsgenie; status queries only)", responses=ANSWERS)
+def opsgenie_list_alerts(authorization: str | None = GenieKey, query: str = "", limit: str = "20",
+                         offset: str = "0", runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    call = Call()
+
+    def work() -> dict[str, Any]:
+        if not (limit.isdigit() and offset.isdigit()):
+            raise OpsgenieError(422, "limit and offset are whole numbers.")
+        with runtime.database.reading() as db:
+            found = og_alerts.list_alerts(db=db, header=authorization, query=query, limit=int(limit),
+                                          offset=int(offset), now=runtime.clock.now())
+        return {"data": found}
+
+    return answer(call, 200, work)
+
+
+@router.get("/v2/alerts/requests/{request_id}", summary="Get request status (Opsgenie)", responses=ANSWERS)
+def opsgenie_request_status(request_id: str, authorization: str | None = GenieKey,
+                            runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    call = Call()
+
+    def work() -> dict[str, Any]:
+        with runtime.database.reading() as db:
+            return {"data": og_alerts.request_status(db=db, header=authorization, request_id=request_id)}
+
+    return answer(call, 200, work)
+
+
+@router.get("/v2/alerts/{identifier}", summary="Get alert (Opsgenie)", responses=ANSWERS)
+def opsgenie_get_alert(identifier: str, identifier_type: str | None = Query(None, alias="identifierType"),
+                       authorization: str | None = GenieKey, runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    call = Call()
+
+    def work() -> dict[str, Any]:
+        kind = og_alerts.identifier_type(identifier_type)
+        with runtime.database.reading() as db:
+            return {"data": og_alerts.get_alert(db=db, header=authorization, identifier=identifier, kind=kind,
+                                                now=runtime.clock.now())}
+
+    return answer(call, 200, work)
+
+
+def _alert_action(action: str, *, empty_ok: bool) -> Callable[..., JSONResponse]:
+    def handler(identifier: str, identifier_type: str | None = Query(None, alias="identifierType"),
+                body: bytes = Depends(raw_body), authorization: str | None = GenieKey,
+                runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+        call = Call()
+
+        def work() -> dict[str, Any]:
+            kind = og_alerts.identifier_type(identifier_type)
+            parsed = og_alerts.parse_action(action, read_json(body, empty_ok=empty_ok))
+            with runtime.database.writing() as db:
+                og_alerts.act(db=db, call=call, header=authorization, identifier=identifier, kind=kind,
+                              action=parsed, clock=runtime.clock)
+            return {"result": PROCESSING}
+
+        return answer(call, 202, work)
+
+    return handler
+
+
+for _path, _method, _action, _summary, _empty_ok, _fields in (
+        ("acknowledge", "POST", "acknowledge", "Acknowledge alert", True, "user, source, note"),
+        ("close", "POST", "close", "Close alert", True, "user, source, note"),
+        ("notes", "POST", "note", "Add note to alert", False, "note (required), user, source"),
+        ("message", "PUT", "message", "Update alert message", False, "message (required, ≤130)"),
+        ("description", "PUT", "description", "Update alert description", False, "description (required)")):
+    router.add_api_route(f"/v2/alerts/{{identifier}}/{_path}", _alert_action(_action, empty_ok=_empty_ok),
+                         methods=[_method], status_code=202, summary=f"{_summary} (Opsgenie)", responses=ANSWERS,
+                         name=f"opsgenie_{_path}_alert", openapi_extra=_json_body(_fields))
+
+
+# Who is on call -----------------------------------------------------------------------------------
+
+
+@router.get("/v2/schedules/{identifier}/on-calls", summary="Who is on call (Opsgenie)", responses=ANSWERS)
+def opsgenie_on_calls(identifier: str, schedule_identifier_type: str = Query("id", alias="scheduleIdentifierType"),
+                      flat: str = "false", date: str | None = None, authorization: str | None = GenieKey,
+                      runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    call = Call()
+
+    def work() -> dict[str, Any]:
+        at = oncall.parse_date(date, runtime.clock.now())
+        with runtime.database.reading() as db:
+            data = oncall.on_calls(db=db, header=authorization, identifier=identifier,
+                                   kind=schedule_identifier_type.strip().lower(),
+                                   flat=flat.strip().lower() == "true", at=at)
+        return {"data": data}
+
+    return answer(call, 200, work)
+
+
+# Heartbeats ---------------------------------------------------------------------------------------
+
+
+def opsgenie_ping_heartbeat(name: str, authorization: str | None = GenieKey,
+                            runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    """Ping a heartbeat (Opsgenie): a sign of life; after an expiry it closes the expiry alert."""
+    call = Call()
+
+    def work() -> dict[str, Any]:
+        with runtime.database.writing() as db:
+            og_heartbeats.ping(db=db, header=authorization, name=name, clock=runtime.clock)
+        return {"result": og_heartbeats.PONG}
+
+    return answer(call, 202, work)
+
+
+for _verb in ("GET", "POST", "PUT", "PATCH"):  # Opsgenie accepts a ping with any of these
+    router.add_api_route("/v2/heartbeats/{name}/ping", opsgenie_ping_heartbeat, methods=[_verb], status_code=202,
+                         summary="Ping heartbeat (Opsgenie)", responses=ANSWERS,
+                         name=f"opsgenie_ping_heartbeat_{_verb.lower()}")
+
+
+@router.get("/v2/heartbeats", summary="List heartbeats (Opsgenie)", responses=ANSWERS)
+def opsgenie_list_heartbeats(authorization: str | None = GenieKey,
+                             runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    call = Call()
+
+    def work() -> dict[str, Any]:
+        with runtime.database.reading() as db:
+            return {"data": {"heartbeats": og_heartbeats.list_all(db=db, header=authorization)}}
+
+    return answer(call, 200, work)
+
+
+@router.post("/v2/heartbeats", status_code=201, summary="Add heartbeat (Opsgenie)", responses=ANSWERS,
+             openapi_extra=_json_body("name, interval, intervalUnit (minutes|hours|days), enabled (required); "
+                                      "description, ownerTeam {id|name}, alertMessage, alertPriority"))
+def opsgenie_add_heartbeat(body: bytes = Depends(raw_body), authorization: str | None = GenieKey,
+                           runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    call = Call()
+
+    def work() -> dict[str, Any]:
+        data = read_json(body)
+        with runtime.database.writing() as db:
+            made = og_heartbeats.brief(og_heartbeats.create(db=db, header=authorization, data=data,
+                                                            clock=runtime.clock))
+        return {"data": made}
+
+    return answer(call, 201, work)
+
+
+@router.get("/v2/heartbeats/{name}", summary="Get heartbeat (Opsgenie)", responses=ANSWERS)
+def opsgenie_get_heartbeat(name: str, authorization: str | None = GenieKey,
+                           runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    call = Call()
+
+    def work() -> dict[str, Any]:
+        with runtime.database.reading() as db:
+            return {"data": og_heartbeats.get_one(db=db, header=authorization, name=name)}
+
+    return answer(call, 200, work)
+
+
+@router.patch("/v2/heartbeats/{name}", summary="Update heartbeat (Opsgenie)", responses=ANSWERS,
+              openapi_extra=_json_body("Any of description, interval + intervalUnit, enabled, ownerTeam, "
+                                       "alertMessage, alertPriority"))
+def opsgenie_update_heartbeat(name: str, body: bytes = Depends(raw_body), authorization: str | None = GenieKey,
+                              runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    call = Call()
+
+    def work() -> dict[str, Any]:
+        data = read_json(body)
+        with runtime.database.writing() as db:
+            changed = og_heartbeats.brief(og_heartbeats.update(db=db, header=authorization, name=name, data=data,
+                                                               clock=runtime.clock))
+        return {"data": changed}
+
+    return answer(call, 200, work)
+
+
+@router.delete("/v2/heartbeats/{name}", summary="Delete heartbeat (Opsgenie)", responses=ANSWERS)
+def opsgenie_delete_heartbeat(name: str, authorization: str | None = GenieKey,
+                              runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    call = Call()
+
+    def work() -> dict[str, Any]:
+        with runtime.database.writing() as db:
+            og_heartbeats.delete(db=db, header=authorization, name=name, clock=runtime.clock)
+        return {"result": "Deleted"}
+
+    return answer(call, 200, work)
+
+
+def _switch(enabled: bool) -> Callable[..., JSONResponse]:
+    def handler(name: str, authorization: str | None = GenieKey,
+                runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+        call = Call()
+
+        def work() -> dict[str, Any]:
+            with runtime.database.writing() as db:
+                switched = og_heartbeats.brief(og_heartbeats.switch(db=db, header=authorization, name=name,
+                                                                    enabled=enabled, clock=runtime.clock))
+            return {"data": switched}
+
+        return answer(call, 200, work)
+
+    return handler
+
+
+for _word, _on in (("enable", True), ("disable", False)):
+    router.add_api_route(f"/v2/heartbeats/{{name}}/{_word}", _switch(_on), methods=["POST"],
+                         summary=f"{_word.title()} heartbeat (Opsgenie)", responses=ANSWERS,
+                         name=f"opsgenie_{_word}_heartbeat")

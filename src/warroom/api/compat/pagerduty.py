@@ -1,0 +1,76 @@
+"""``POST /v2/enqueue``: the PagerDuty Events API v2, answered in PagerDuty's own shapes.
+
+Alertmanager's ``pagerduty_configs`` posts to its ``url`` as given, so both ``/v2/enqueue`` and
+``/v2/enqueue/`` are served. The 202 is sent after the alert (and its escalation job) is committed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from warroom.api.compat.common import RETRY_AFTER, is_store_outage, raw_body
+from warroom.api.deps import get_runtime
+from warroom.integrations.pagerduty import events
+from warroom.runtime import Runtime
+
+router = APIRouter(tags=["compat: PagerDuty Events API v2"])
+
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["routing_key", "event_action"],
+    "properties": {
+        "routing_key": {"type": "string", "description": "A Warroom pagerduty integration key."},
+        "event_action": {"enum": list(events.ACTIONS)},
+        "dedup_key": {"type": "string", "maxLength": events.MAX_DEDUP_KEY},
+        "payload": {"type": "object", "required": ["summary", "source", "severity"], "properties": {
+            "summary": {"type": "string", "maxLength": events.MAX_SUMMARY}, "source": {"type": "string"},
+            "severity": {"enum": list(events.SEVERITY_PRIORITY)}, "timestamp": {"type": "string"},
+            "component": {"type": "string"}, "group": {"type": "string"}, "class": {"type": "string"},
+            "custom_details": {"type": "object"}}},
+        "client": {"type": "string"}, "client_url": {"type": "string"},
+        "links": {"type": "array", "items": {"type": "object"}},
+        "images": {"type": "array", "items": {"type": "object"}},
+    },
+}
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Event processed: {status, message, dedup_key}"},
+    400: {"description": "Invalid event (or routing key): {status, message, errors}"},
+    413: {"description": "The event is over 512 KB"},
+    503: {"description": "The store is unavailable; retry after Retry-After seconds"},
+}
+
+
+def _error(status: int, state: str, message: str, errors: list[str],
+           headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"status": state, "message": message, "errors": errors}, status_code=status,
+                        headers=headers)
+
+
+def pagerduty_enqueue(body: bytes = Depends(raw_body), runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    """Trigger, acknowledge or resolve an alert (PagerDuty Events API v2)."""
+    if len(body) > events.MAX_EVENT_BYTES:
+        return _error(413, "invalid event", "Event object is too large",
+                      [f"The event is {len(body)} bytes; the maximum is 512 KB ({events.MAX_EVENT_BYTES} bytes)"])
+    try:
+        event = events.parse_event(body)
+        with runtime.database.writing() as db:
+            dedup_key = events.process(db=db, event=event, clock=runtime.clock)
+    except events.InvalidEvent as invalid:
+        return JSONResponse(invalid.body(), status_code=400)
+    except OperationalError as error:
+        if not is_store_outage(error):
+            raise
+        return _error(503, "unavailable", "The store is unavailable; nothing was written. Retry later.", [],
+                      {"Retry-After": RETRY_AFTER})
+    return JSONResponse(events.accepted(dedup_key), status_code=202)
+
+
+router.add_api_route("/v2/enqueue", pagerduty_enqueue, methods=["POST"], status_code=202,
+                     summary="Send an event (PagerDuty Events API v2)", response_class=JSONResponse,
+                     responses=ANSWERS, openapi_extra={"requestBody": {
+                         "required": True, "content": {"application/json": {"schema": EVENT_SCHEMA}}}})
+router.add_api_route("/v2/enqueue/", pagerduty_enqueue, methods=["POST"], status_code=202,
+                     include_in_schema=False, name="pagerduty_enqueue_slash")

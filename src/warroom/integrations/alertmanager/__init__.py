@@ -1,0 +1,1 @@
+"""Prometheus Alertmanager webhook receiver (payload version 4)."""

@@ -1,0 +1,1 @@
+"""PagerDuty Events API v2 compatibility: monitoring tools that page PagerDuty page Warroom instead."""

@@ -1,0 +1,113 @@
+"""Alertmanager's webhook (payload version 4): one alert per group, or per fingerprint; resolved closes."""
+
+from __future__ import annotations
+
+import base64
+import copy
+
+import pytest
+
+from warroom.oncall.alerts.models import AlertStatus, Priority
+
+from .conftest import alerts_of, escalation_jobs, stored, team_id
+
+URL = "/api/v1/integrations/alertmanager"
+GROUP_KEY = '{}:{alertname="HighLatency"}'
+
+
+def alert(instance: str, status: str = "firing", fingerprint: str = "") -> dict[str, object]:
+    return {"status": status, "labels": {"alertname": "HighLatency", "severity": "critical", "instance": instance},
+            "annotations": {"summary": f"p99 over 1s on {instance}"}, "startsAt": "2026-01-05T09:00:00Z",
+            "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prometheus:9090/graph",
+            "fingerprint": fingerprint or f"fp-{instance}"}
+
+
+def notification(status: str = "firing", *alerts: dict[str, object]) -> dict[str, object]:
+    alerts = alerts or (alert("api-1", status), alert("api-2", status))
+    return {"version": "4", "groupKey": GROUP_KEY, "truncatedAlerts": 0, "status": status, "receiver": "warroom",
+            "groupLabels": {"alertname": "HighLatency"},
+            "commonLabels": {"alertname": "HighLatency", "severity": "critical"},
+            "commonAnnotations": {}, "externalURL": "http://alertmanager:9093", "alerts": list(alerts)}
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def am_key(integration_keys) -> str:
+    return integration_keys.make("alertmanager", team="engineering")
+
+
+def test_a_firing_group_is_one_alert_counted_per_notification_and_resolved_closes_it(client, runtime, am_key):
+    first = client.post(URL, json=notification(), headers=bearer(am_key))
+    assert first.status_code == 200, first.text
+    assert first.json()["alerts"][0]["action"] == "created"
+    again = client.post(URL, json=notification(), headers=bearer(am_key))
+    assert again.json()["alerts"][0] == {"alias": GROUP_KEY, "action": "deduplicated",
+                                         "alert_id": first.json()["alerts"][0]["alert_id"], "count": 2}
+    [opened] = alerts_of(runtime)
+    assert opened.message == "[FIRING:2] HighLatency"
+    assert opened.priority is Priority.p1
+    assert opened.team_id == team_id(runtime, "engineering")
+    assert opened.dedup_scope == f"am:{opened.integration_key_id}"
+    assert "api-1" in opened.description
+    assert "api-2" in opened.description
+    assert len(escalation_jobs(runtime)) == 1
+    resolved = client.post(URL, json=notification("resolved"), headers=bearer(am_key))
+    assert resolved.json()["alerts"][0]["action"] == "closed"
+    assert alerts_of(runtime)[0].status is AlertStatus.closed
+    # A resolved notification for a group with no open alert changes nothing.
+    before = stored(runtime)
+    assert client.post(URL, json=notification("resolved"), headers=bearer(am_key)).json()["alerts"][0]["action"] == \
+        "ignored"
+    assert stored(runtime) == before
+
+
+def test_per_alert_keys_make_one_alert_per_fingerprint(client, runtime, integration_keys):
+    key = integration_keys.make("alertmanager", dedup_per_alert=True)
+    response = client.post(URL, json=notification(), headers=bearer(key))
+    assert [o["action"] for o in response.json()["alerts"]] == ["created", "created"]
+    assert sorted(a.alias for a in alerts_of(runtime)) == ["fp-api-1", "fp-api-2"]
+    assert {a.message for a in alerts_of(runtime)} == {"HighLatency: p99 over 1s on api-1",
+                                                       "HighLatency: p99 over 1s on api-2"}
+    mixed = notification("firing", alert("api-1", "resolved"), alert("api-2", "firing"))
+    assert [o["action"] for o in client.post(URL, json=mixed, headers=bearer(key)).json()["alerts"]] == [
+        "closed", "deduplicated"]
+    by_alias = {a.alias: a for a in alerts_of(runtime)}
+    assert by_alias["fp-api-1"].status is AlertStatus.closed
+    assert by_alias["fp-api-2"].count == 2
+
+
+def test_basic_auth_with_the_key_as_password_works_too(client, runtime, am_key):
+    token = base64.b64encode(f"alertmanager:{am_key}".encode()).decode()
+    assert client.post(URL, json=notification(), headers={"Authorization": f"Basic {token}"}).status_code == 200
+    assert len(alerts_of(runtime)) == 1
+
+
+def test_bad_requests_are_problems_and_write_nothing(client, runtime, am_key, integration_keys):
+    pd_key = integration_keys.make("pagerduty")
+    before = stored(runtime)
+    no_alerts = notification()
+    no_alerts["alerts"] = []
+    version_3 = notification()
+    version_3["version"] = "3"
+    bad_status = copy.deepcopy(notification())
+    bad_status["alerts"][0]["status"] = "burning"  # type: ignore[index]
+    cases = [
+        (client.post(URL, json=notification()), 401),
+        (client.post(URL, json=notification(), headers=bearer("wrk_unknown")), 401),
+        (client.post(URL, json=notification(), headers={"Authorization": "Basic !!!"}), 401),
+        (client.post(URL, json=notification(), headers=bearer(pd_key)), 403),
+        (client.post(URL, content=b"{not json", headers={**bearer(am_key), "content-type": "application/json"}), 400),
+        (client.post(URL, json={"version": "4"}, headers=bearer(am_key)), 422),
+        (client.post(URL, json=no_alerts, headers=bearer(am_key)), 422),
+        (client.post(URL, json=version_3, headers=bearer(am_key)), 422),
+        (client.post(URL, json=bad_status, headers=bearer(am_key)), 422),
+        (client.post(URL, content=b"x" * 1_000_001, headers=bearer(am_key)), 413),
+    ]
+    for response, status in cases:
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["detail"]
+    assert stored(runtime) == before

@@ -1,0 +1,142 @@
+"""A real Prometheus Alertmanager (Debian's prometheus-alertmanager) pointed at Warroom with only the URLs
+changed: its opsgenie_configs, pagerduty_configs and webhook_configs receivers open and then close one
+Warroom alert each, and change nothing else."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from warroom.oncall.alerts.models import AlertStatus
+from warroom.oncall.keys.models import KeyKind
+
+from .conftest import alerts_of, free_port, stored, wait_until
+
+BINARY = Path(os.environ.get("WARROOM_ALERTMANAGER", "/usr/bin/prometheus-alertmanager"))
+RECEIVERS = ("opsgenie", "pagerduty", "webhook")
+# Tables an alert opening and closing may touch: the alert, its timeline and request log, its escalation
+# job, and the audit entry of the close.
+ALERT_TABLES = {"alerts", "alert_events", "alert_requests", "jobs", "audit_log"}
+
+pytestmark = pytest.mark.alertmanager
+
+
+def config(base_url: str, keys: dict[str, str]) -> str:
+    """alertmanager.yml: one receiver per wire format, routed by the label ``via``; short waits."""
+    return json.dumps({
+        "route": {"receiver": "webhook", "group_by": ["alertname"], "group_wait": "1s", "group_interval": "1s",
+                  "repeat_interval": "4h",
+                  "routes": [{"matchers": [f'via="{name}"'], "receiver": name} for name in RECEIVERS]},
+        "receivers": [
+            {"name": "opsgenie", "opsgenie_configs": [
+                {"api_url": base_url + "/", "api_key": keys["opsgenie"], "send_resolved": True}]},
+            {"name": "pagerduty", "pagerduty_configs": [
+                {"url": base_url + "/v2/enqueue", "routing_key": keys["pagerduty"], "send_resolved": True}]},
+            {"name": "webhook", "webhook_configs": [
+                {"url": base_url + "/api/v1/integrations/alertmanager", "send_resolved": True,
+                 "http_config": {"authorization": {"credentials": keys["alertmanager"]}}}]},
+        ],
+    }, indent=2)  # JSON is YAML
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path, live_warroom, integration_keys) -> Iterator[tuple[str, dict[str, str], Path]]:
+    if not BINARY.exists():
+        pytest.fail(f"{BINARY} is missing: run `make test`, which installs Debian's prometheus-alertmanager "
+                    "package (apt-get install -y prometheus-alertmanager).")
+    keys = {kind: integration_keys.make(kind, name=f"alertmanager {kind}", team="engineering")
+            for kind in ("opsgenie", "pagerduty", "alertmanager")}
+    config_file = tmp_path / "alertmanager.yml"
+    config_file.write_text(config(live_warroom.base_url, keys))
+    port = free_port()
+    log = tmp_path / "alertmanager.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(BINARY), f"--config.file={config_file}", f"--storage.path={tmp_path / 'data'}",
+             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=debug"],
+            stdout=output, stderr=subprocess.STDOUT)
+    api = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _ready(api) or process.poll() is not None, seconds=30, what="alertmanager to be ready")
+        assert process.poll() is None, f"alertmanager exited: {log.read_text()[-3000:]}"
+        yield api, keys, log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _ready(api: str) -> bool:
+    try:
+        return httpx.get(f"{api}/-/ready", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def post_alerts(api: str, *, resolved: bool) -> None:
+    now = datetime.now(UTC)
+    alerts = [{"labels": {"alertname": f"Warroom{name.title()}", "via": name, "severity": "critical"},
+               "annotations": {"summary": f"{name} receiver test"},
+               "startsAt": (now - timedelta(minutes=5)).isoformat(),
+               "generatorURL": "http://prometheus.example/graph",
+               **({"endsAt": (now - timedelta(seconds=1)).isoformat()} if resolved else {})}
+              for name in RECEIVERS]
+    response = httpx.post(f"{api}/api/v2/alerts", json=alerts, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def by_receiver(runtime, keys: dict[str, str]) -> dict[str, list[tuple[AlertStatus, int]]]:
+    from warroom.oncall.keys import service as key_service
+
+    with runtime.database.reading() as db:
+        ids = {}
+        for kind, secret in keys.items():
+            found = key_service.authenticate_key(db=db, secret=secret)
+            assert found is not None
+            ids[found.id] = {"alertmanager": "webhook"}.get(kind, kind)
+    seen: dict[str, list[tuple[AlertStatus, int]]] = {name: [] for name in RECEIVERS}
+    for alert in alerts_of(runtime):
+        seen[ids[alert.integration_key_id or 0]].append((alert.status, alert.id))
+    return seen
+
+
+def test_alertmanager_opens_and_closes_one_alert_per_receiver(runtime, alertmanager):
+    api, keys, log = alertmanager
+    assert KeyKind.opsgenie.value in keys
+    before = stored(runtime)
+    post_alerts(api, resolved=False)
+
+    def opened() -> bool:
+        return all(len(found) == 1 for found in by_receiver(runtime, keys).values())
+
+    try:
+        wait_until(opened, seconds=60, what="one open Warroom alert per receiver")
+        assert all(status is AlertStatus.open for found in by_receiver(runtime, keys).values()
+                   for status, _ in found)
+        post_alerts(api, resolved=True)
+        wait_until(lambda: all(found and found[0][0] is AlertStatus.closed
+                               for found in by_receiver(runtime, keys).values()),
+                   seconds=60, what="each receiver's alert closed")
+    except AssertionError as error:
+        raise AssertionError(f"{error}\nWarroom alerts: {by_receiver(runtime, keys)}\n"
+                             f"alertmanager log:\n{log.read_text()[-4000:]}") from None
+    found = by_receiver(runtime, keys)
+    assert {name: len(alerts) for name, alerts in found.items()} == dict.fromkeys(RECEIVERS, 1)
+    after = stored(runtime)
+    changed = {table for table in after if after[table] != before[table]}
+    assert changed <= ALERT_TABLES, changed
+    text = log.read_text()
+    assert "level=error" not in text, text[-4000:]
+    assert "level=warn" not in text, text[-4000:]
+    for name in RECEIVERS:  # the firing and the resolved notification, each accepted at the first attempt
+        assert text.count(f'receiver={name} integration={name}[0] msg="Notify success" attempts=1') >= 2, name
