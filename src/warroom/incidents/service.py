@@ -17,14 +17,19 @@ MINOR_MESSAGE = (
     "support/feedback process. Declare an incident only for critical or major impact."
 )
 MAX_TITLE = 200
+MAX_ID = 2**31 - 1
 
 
 def parse_ref(ref: str | int) -> int:
     if isinstance(ref, int):
+        if not 0 < ref <= MAX_ID:
+            raise NotFound(f"No incident {ref}.", field="incident")
         return ref
     match = REF_RE.match(ref.strip())
     if match is None:
         raise NotFound(f"'{ref}' is not an incident reference; use INC-42 or 42.", field="incident")
+    if int(match.group(1)) > MAX_ID:
+        raise NotFound(f"No incident {ref.strip()}.", field="incident")
     return int(match.group(1))
 
 

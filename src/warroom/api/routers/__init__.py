@@ -5,7 +5,21 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from warroom.api.routers import accounts, admin, commands, dashboard, health, incidents, playbooks, room, tokens
+from warroom.api.routers import (
+    accounts,
+    admin,
+    alerts,
+    commands,
+    dashboard,
+    escalation,
+    health,
+    incidents,
+    oncall,
+    playbooks,
+    room,
+    schedules,
+    tokens,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -16,5 +30,6 @@ def operation_id(route: APIRoute) -> str:
 
 
 def register_api(app: FastAPI) -> None:
-    for module in (health, incidents, room, commands, dashboard, playbooks, accounts, tokens, admin):
+    for module in (health, incidents, room, commands, dashboard, playbooks, accounts, tokens, admin, alerts,
+                   schedules, escalation, oncall):
         app.include_router(module.router, prefix=API_PREFIX, generate_unique_id_function=operation_id)

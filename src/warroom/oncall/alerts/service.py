@@ -30,6 +30,7 @@ MAX_ALIAS = 512
 MAX_DESCRIPTION = 15_000
 MAX_TAGS = 20
 MAX_SNOOZE = timedelta(days=7)
+MAX_ID = 2**31 - 1  # larger numbers cannot be ids (and PostgreSQL would refuse to compare them)
 TINY_RE = re.compile(r"^(?:#|alert-?)?(\d{1,12})$", re.IGNORECASE)
 
 
@@ -136,7 +137,7 @@ def find_alert(*, db: Session, identifier: str, kind: str = "id", scope: str | N
     """By id (``42``, ``#42``), tiny id (the same number here) or alias (the open alert first)."""
     if kind in ("id", "tiny"):
         match = TINY_RE.match(identifier.strip())
-        alert = db.get(Alert, int(match.group(1))) if match else None
+        alert = db.get(Alert, int(match.group(1))) if match and int(match.group(1)) <= MAX_ID else None
     elif kind == "alias":
         query = sa.select(Alert).where(Alert.alias == identifier)
         if scope is not None:
@@ -151,6 +152,8 @@ def find_alert(*, db: Session, identifier: str, kind: str = "id", scope: str | N
 
 
 def lock_alert(*, db: Session, alert_id: int) -> Alert:
+    if not 0 < alert_id <= MAX_ID:
+        raise NotFound(f"No alert #{alert_id}.", field="alert")
     alert = db.scalar(sa.select(Alert).where(Alert.id == alert_id).with_for_update()
                       .execution_options(populate_existing=True))
     if alert is None:
@@ -186,6 +189,7 @@ def unacknowledge(*, db: Session, actor: Actor, alert_id: int, note: str = "") -
     alert.status = AlertStatus.open
     alert.acknowledged_at = None
     alert.acknowledged_by_id = None
+    alert.snoozed_until = None
     alert.updated_at = now
     alert.escalation_step = 0
     alert.escalation_round = 0
@@ -252,6 +256,7 @@ def escalate_now(*, db: Session, actor: Actor, alert_id: int) -> Alert:
     alert = lock_alert(db=db, alert_id=alert_id)
     if alert.status is not AlertStatus.open:
         raise Conflict(f"Alert #{alert.id} is {alert.status.value}; only open alerts escalate.")
+    alert.snoozed_until = None
     alert.escalation_generation += 1
     escalation.schedule(db=db, alert=alert, due_at=actor.clock.now())
     _event(db, actor, alert.id, "escalate_now", f"@{actor.handle} escalated now")
@@ -268,6 +273,7 @@ def reassign(*, db: Session, actor: Actor, alert_id: int, responders: list[dict[
         raise Conflict(f"Alert #{alert.id} is closed.")
     alert.responders = responders
     alert.escalation_policy_id = None
+    alert.snoozed_until = None
     alert.status = AlertStatus.open
     alert.acknowledged_at = None
     alert.acknowledged_by_id = None
@@ -297,12 +303,21 @@ def update_text(*, db: Session, actor: Actor, alert_id: int, message: str | None
 
 
 def attach_to_incident(*, db: Session, actor: Actor, alert_id: int, incident_id: int) -> Alert:
+    """Link an alert to an incident; the incident's room records it too."""
+    from warroom.incidents import service as incidents
+    from warroom.timeline import service as timeline
+    from warroom.timeline.models import EntryKind
+
     actor.require(AccessRole.responder)
     alert = lock_alert(db=db, alert_id=alert_id)
-    alert.incident_id = incident_id
+    incident = incidents.lock_incident(db=db, ref=incident_id)
+    alert.incident_id = incident.id
     alert.updated_at = actor.clock.now()
-    _event(db, actor, alert.id, "attached", f"Attached to INC-{incident_id}", incident_id=incident_id)
-    _audit(db, actor, alert, "alert.attach", incident=f"INC-{incident_id}")
+    _event(db, actor, alert.id, "attached", f"Attached to {incident.ref}", incident_id=incident.id)
+    if not incident.is_archived:
+        timeline.add_entry(db=db, incident=incident, actor=actor, kind=EntryKind.system,
+                           body=f"Alert #{alert.id} attached: {alert.message}", alert_id=alert.id)
+    _audit(db, actor, alert, "alert.attach", incident=incident.ref)
     return alert
 
 
