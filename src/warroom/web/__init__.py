@@ -5,13 +5,27 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from warroom.web import admin, announcements, auth, dashboard, incidents, live, playbooks, tokens
+from warroom.web import (
+    admin,
+    alerts,
+    announcements,
+    auth,
+    dashboard,
+    incidents,
+    integrations,
+    live,
+    oncall,
+    playbooks,
+    profile,
+    tokens,
+)
 from warroom.web.auth import SignInRequired, login_url
 from warroom.web.templating import SECURITY_HEADERS, json_reply, wants_json
 
 
 def register_web(app: FastAPI) -> None:
-    for module in (auth, dashboard, incidents, live, announcements, playbooks, tokens, admin):
+    for module in (auth, dashboard, incidents, live, announcements, playbooks, tokens, admin, oncall, alerts, profile,
+                   integrations):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

@@ -202,9 +202,9 @@ def act(request: Request, runtime: Runtime, principal: Principal, ref: str, form
 
 
 def is_command(text: str) -> bool:
-    """Only text that starts with /incident is a command; anything else is said to the room."""
+    """Text that starts with /incident or /genie is a command; anything else is said to the room."""
     words = text.split(maxsplit=1)
-    return bool(words) and words[0].lower() == "/incident"
+    return bool(words) and words[0].lower() in ("/incident", "/genie")
 
 
 @router.post("/incidents/{ref}/messages")

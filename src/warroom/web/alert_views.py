@@ -1,0 +1,170 @@
+"""What the alert pages show, read in a few queries: the tabs with their counts, one alert with its
+timeline and delivery records, and the small "has anything changed" signatures the live streams poll.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from warroom.accounts.models import User
+from warroom.core.errors import NotFound
+from warroom.incidents.models import Incident
+from warroom.notifications import service as notifications
+from warroom.notifications.service import DeliveryView
+from warroom.oncall.alerts import service as alerts
+from warroom.oncall.alerts.models import Alert, AlertEvent, AlertStatus
+from warroom.oncall.alerts.service import EventView
+from warroom.oncall.escalation import policies
+from warroom.oncall.keys.models import IntegrationKey
+
+PER_PAGE = 50
+TABS = (AlertStatus.open, AlertStatus.acknowledged, AlertStatus.closed)
+TIMELINE_LIMIT = 1000  # events shown on the alert page (an alert this busy has its API for the rest)
+
+Names = dict[tuple[str, int], str]
+
+
+def parse_tab(value: str) -> AlertStatus:
+    """The tab in the address; anything unknown shows the open alerts."""
+    return AlertStatus(value) if value in AlertStatus.__members__ else AlertStatus.open
+
+
+def names_for(db: Session, found: Sequence[Alert]) -> Names:
+    """Handles and slugs of everyone and everything the alerts mention: one query for the whole page."""
+    refs: list[tuple[str, int]] = []
+    for alert in found:
+        refs.extend((str(r.get("type")), int(r.get("id", 0))) for r in alert.responders)
+        refs.extend((kind, ref) for kind, ref in (("team", alert.team_id), ("escalation", alert.escalation_policy_id),
+                                                  ("user", alert.acknowledged_by_id), ("user", alert.closed_by_id))
+                    if ref is not None)
+    return policies.names_of(db=db, refs=refs)
+
+
+def responder_labels(alert: Alert, names: Names) -> list[str]:
+    labels = []
+    for r in alert.responders:
+        kind, ref = str(r.get("type")), int(r.get("id", 0))
+        name = names.get((kind, ref), f"#{ref}")
+        labels.append(f"@{name}" if kind == "user" else f"{kind} {name}")
+    if not labels and alert.escalation_policy_id:
+        labels.append(f"policy {names.get(('escalation', alert.escalation_policy_id), alert.escalation_policy_id)}")
+    if not labels and alert.team_id:
+        labels.append(f"team {names.get(('team', alert.team_id), alert.team_id)}")
+    return labels
+
+
+def user_name(names: Names, user_id: int | None) -> str:
+    return f"@{names.get(('user', user_id), '?')}" if user_id is not None else ""
+
+
+# The list --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListPage:
+    tab: AlertStatus
+    number: int
+    rows: list[Alert]
+    total: int
+    counts: dict[str, int]
+    names: Names
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PER_PAGE))
+
+    def url(self, number: int) -> str:
+        return "/alerts?" + urlencode({"status": self.tab.value, "page": str(number)})
+
+    def labels(self, alert: Alert) -> list[str]:
+        return responder_labels(alert, self.names)
+
+    def who(self, user_id: int | None) -> str:
+        return user_name(self.names, user_id)
+
+
+def tab_counts(db: Session) -> dict[str, int]:
+    found = {status: int(n) for status, n in db.execute(sa.select(Alert.status, sa.func.count())
+                                                          .group_by(Alert.status))}
+    return {tab.value: int(found.get(tab, 0)) for tab in TABS}
+
+
+def list_page(db: Session, tab: AlertStatus, number: int) -> ListPage:
+    rows, total = alerts.list_alerts(db=db, status=[tab], limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
+    return ListPage(tab, number, rows, total, tab_counts(db), names_for(db, rows))
+
+
+def list_signature(db: Session) -> tuple[Any, ...]:
+    """Changes when any alert opens, changes or counts a duplicate (every change writes an event or a time)."""
+    newest_event = db.scalar(sa.select(sa.func.max(AlertEvent.id)))
+    changed, total = db.execute(sa.select(sa.func.max(Alert.updated_at), sa.func.count(Alert.id))).one()
+    return int(newest_event or 0), changed, int(total)
+
+
+# One alert -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertDetail:
+    alert: Alert
+    names: Names
+    incident: Incident | None
+    key_name: str
+
+    @property
+    def labels(self) -> list[str]:
+        return responder_labels(self.alert, self.names)
+
+    def who(self, user_id: int | None) -> str:
+        return user_name(self.names, user_id)
+
+    @property
+    def duplicates(self) -> int:
+        return self.alert.count - 1
+
+    @property
+    def team(self) -> str:
+        return self.names.get(("team", self.alert.team_id), "") if self.alert.team_id else ""
+
+    @property
+    def details(self) -> list[tuple[str, str]]:
+        """The alert's details as lines to show: text as it is, anything structured as JSON."""
+        return [(str(key), value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+                for key, value in sorted(self.alert.details.items(), key=lambda item: str(item[0]))]
+
+
+def detail(db: Session, alert_id: int) -> AlertDetail:
+    alert = db.get(Alert, alert_id, populate_existing=True)
+    if alert is None:
+        raise NotFound(f"No alert #{alert_id}.", field="alert")
+    incident = db.get(Incident, alert.incident_id) if alert.incident_id else None
+    key = db.get(IntegrationKey, alert.integration_key_id) if alert.integration_key_id else None
+    return AlertDetail(alert, names_for(db, [alert]), incident, key.name if key else "")
+
+
+def events_after(db: Session, alert_id: int, after: int = 0, limit: int = TIMELINE_LIMIT) -> list[EventView]:
+    """The alert's timeline after an event id, oldest first, with who did each thing."""
+    query = (sa.select(AlertEvent, User.handle).outerjoin(User, User.id == AlertEvent.actor_id)
+             .where(AlertEvent.alert_id == alert_id, AlertEvent.id > after).order_by(AlertEvent.id).limit(limit))
+    return [EventView(e.id, e.kind, e.body, e.data, e.created_at, h) for e, h in db.execute(query)]
+
+
+def deliveries(db: Session, alert_id: int) -> list[DeliveryView]:
+    return notifications.delivery_records(db=db, alert_id=alert_id)
+
+
+def state_signature(alert: Alert) -> tuple[Any, ...]:
+    return (alert.status, alert.updated_at, alert.count, alert.snoozed_until, alert.incident_id,
+            alert.acknowledged_by_id)
+
+
+def delivery_signature(found: Sequence[DeliveryView]) -> tuple[tuple[int, str, int, datetime | None], ...]:
+    return tuple((d.id, d.status.value, d.attempts, d.sent_at) for d in found)

@@ -1,0 +1,130 @@
+"""Your profile: how you are reached when paged (contact methods and notification rules), and your
+on-call shifts for the coming weeks, with their calendar feed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from warroom.api.deps import Principal, get_runtime
+from warroom.core.errors import ValidationFailed
+from warroom.notifications import service as notifications
+from warroom.notifications.models import ContactKind
+from warroom.oncall.schedules import service as schedules
+from warroom.runtime import Runtime
+from warroom.web.auth import reading_as, web_principal
+from warroom.web.forms import FormError, read_form, submit
+from warroom.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+
+SHIFT_DAYS = 28
+ADDRESS_HINTS = {
+    ContactKind.email: "bob@example.com",
+    ContactKind.webhook: "https://hooks.example.com/warroom",
+    ContactKind.chat: "@bob or a Slack member id (U012AB3CD)",
+    ContactKind.sms: "+14155550123",
+    ContactKind.voice: "+14155550123",
+}
+
+
+def _profile_page(runtime: Runtime, request: Request, *, values: dict[str, str] | None = None,
+                  error: FormError | None = None) -> Response:
+    now = runtime.clock.now()
+    with reading_as(request) as (db, principal):
+        user = principal.user
+        methods = notifications.list_contact_methods(db=db, user=user)
+        rules = notifications.list_rules(db=db, user=user)
+        shifts = schedules.shifts_of_user(db=db, user=user, start=now, days=SHIFT_DAYS)
+    context: dict[str, Any] = {
+        "principal": principal, "user": user, "methods": methods, "rules": rules, "shifts": shifts,
+        "shift_days": SHIFT_DAYS, "kinds": list(ContactKind), "hints": {k.value: v for k, v in ADDRESS_HINTS.items()},
+        "max_delay": notifications.MAX_DELAY_MINUTES, "values": values or {}, "form_error": error, "nav": "profile",
+    }
+    return page(runtime, request, "profile.html", context, error.status if error else 200)
+
+
+@router.get("/profile")
+def profile(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
+    return _profile_page(runtime, request)
+
+
+def _delay(text: str) -> int:
+    value = text.strip() or "0"
+    if not value.isdigit():
+        raise ValidationFailed(f"The delay is a whole number of minutes from 0 to {notifications.MAX_DELAY_MINUTES}.",
+                               field="delay_minutes")
+    return int(value)
+
+
+def _method_id(text: str) -> int:
+    if not text.strip().isdigit():
+        raise ValidationFailed("Choose one of your contact methods; add one first if you have none.",
+                               field="contact_method")
+    return int(text)
+
+
+@router.post("/profile/contact-methods")
+async def add_contact_method(request: Request, runtime: Runtime = Depends(get_runtime),
+                             principal: Principal = Depends(web_principal)) -> Response:
+    values = await read_form(request)
+
+    def change(db: Session) -> str:
+        method = notifications.add_contact_method(db=db, actor=principal.actor, user=principal.user,
+                                                  kind=values.get("kind", ""), address=values.get("address", ""),
+                                                  label=values.get("label", ""))
+        return f"Added {method.kind.value} {method.address}. Add a rule to say when it is used."
+
+    return await run_in_threadpool(
+        submit, request, runtime, principal, "method", values, change, then="/profile",
+        on_error=lambda error: _profile_page(runtime, request, values=values, error=error))
+
+
+@router.post("/profile/contact-methods/{method_id}/remove")
+async def remove_contact_method(request: Request, method_id: int, runtime: Runtime = Depends(get_runtime),
+                                principal: Principal = Depends(web_principal)) -> Response:
+    values = await read_form(request)
+
+    def change(db: Session) -> str:
+        method = notifications.remove_contact_method(db=db, actor=principal.actor, method_id=method_id)
+        return f"Removed {method.kind.value} {method.address} and the rules that used it"
+
+    return await run_in_threadpool(
+        submit, request, runtime, principal, f"remove-method:{method_id}", values, change, then="/profile",
+        on_error=lambda error: _profile_page(runtime, request, error=error))
+
+
+@router.post("/profile/rules")
+async def add_rule(request: Request, runtime: Runtime = Depends(get_runtime),
+                   principal: Principal = Depends(web_principal)) -> Response:
+    values = await read_form(request)
+
+    def change(db: Session) -> str:
+        rule = notifications.add_rule(db=db, actor=principal.actor, user=principal.user,
+                                      contact_method_id=_method_id(values.get("contact_method", "")),
+                                      delay_minutes=_delay(values.get("delay_minutes", "")))
+        when = "at once" if rule.delay_minutes == 0 else f"after {rule.delay_minutes} minutes if unacknowledged"
+        return f"Added a rule: you are notified {when}"
+
+    return await run_in_threadpool(
+        submit, request, runtime, principal, "rule", values, change, then="/profile",
+        on_error=lambda error: _profile_page(runtime, request, values=values, error=error))
+
+
+@router.post("/profile/rules/{rule_id}/remove")
+async def remove_rule(request: Request, rule_id: int, runtime: Runtime = Depends(get_runtime),
+                      principal: Principal = Depends(web_principal)) -> Response:
+    values = await read_form(request)
+
+    def change(db: Session) -> str:
+        notifications.remove_rule(db=db, actor=principal.actor, rule_id=rule_id)
+        return "Removed the rule"
+
+    return await run_in_threadpool(
+        submit, request, runtime, principal, f"remove-rule:{rule_id}", values, change, then="/profile",
+        on_error=lambda error: _profile_page(runtime, request, error=error))
