@@ -35,13 +35,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, nargs="+", default=[4, 8, 16])
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     print(f"machine: {machine()}")
     store_name = "postgresql" if args.database_url else "sqlite"
-    with fresh_store(args.database_url) as store, server(store) as base:
+    with fresh_store(args.database_url) as store, server(store, workers=args.workers) as base:
         token = token_for(store.runtime)
         refs = prepare_incidents(base, token, 50)
         env = dict(os.environ, WARROOM_TOKEN=token, WARROOM_REFS=",".join(refs))
@@ -51,7 +52,8 @@ def main() -> None:
                  "-s", str(HERE / "declare_update.lua"), base],
                 env=env, capture_output=True, text=True, check=True)
             line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT"))
-            print(f"{store_name} declare+update (1:4), {connections} connections, {args.seconds}s: {line[7:]}")
+            print(f"{store_name} declare+update (1:4), {args.workers} worker(s), {connections} connections, "
+                  f"{args.seconds}s: {line[7:]}")
 
 
 if __name__ == "__main__":

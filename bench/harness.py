@@ -92,7 +92,7 @@ def session_cookie_for(runtime: Runtime, handle: str = "alice") -> str:
 
 
 @contextmanager
-def server(store: Store, *, engine: bool = False) -> Iterator[str]:
+def server(store: Store, *, engine: bool = False, workers: int = 1) -> Iterator[str]:
     """`uvicorn` serving Warroom on 127.0.0.1 in its own process, as `warroom serve` does."""
     port = free_port()
     env = dict(os.environ, WARROOM_DATA_DIR=str(store.settings.data_dir), WARROOM_DATABASE_URL=store.url,
@@ -100,7 +100,8 @@ def server(store: Store, *, engine: bool = False) -> Iterator[str]:
                WARROOM_SEED_DEMO="false", WARROOM_BASE_URL=f"http://127.0.0.1:{port}")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "warroom.asgi:create_from_environment",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+         "--workers", str(workers)],
         env=env,
     )
     base = f"http://127.0.0.1:{port}"

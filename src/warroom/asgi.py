@@ -8,6 +8,8 @@ run the engine (run `warroom engine` processes instead when those land).
 
 from __future__ import annotations
 
+import sys
+
 from fastapi import FastAPI
 
 from warroom.api.app import create_app
@@ -16,6 +18,16 @@ from warroom.runtime import build_runtime, seed_if_empty
 
 
 def create_from_environment() -> FastAPI:
+    tune_interpreter()
     runtime = build_runtime(get_settings())
     seed_if_empty(runtime)
     return create_app(runtime)
+
+
+def tune_interpreter() -> None:
+    """Hand the GIL over sooner (1 ms instead of 5 ms).
+
+    Request threads queue for the one write transaction SQLite allows; the thread holding it must not
+    wait a whole 5 ms switch interval behind threads that are only parsing HTTP.
+    """
+    sys.setswitchinterval(0.001)

@@ -9,6 +9,7 @@ import uvicorn
 
 from warroom.accounts import service as accounts
 from warroom.api.app import create_app
+from warroom.asgi import tune_interpreter
 from warroom.cli.demo import demo_sign_in
 from warroom.cli.local import local_runtime, settings, shown_url
 from warroom.cli.output import say
@@ -30,6 +31,7 @@ def serve(
         # Nobody set WARROOM_BASE_URL: links in the room and announcements point where we listen.
         config = config.model_copy(update={"base_url": local_url(bind_host, bind_port)})
     _log_to_terminal()
+    tune_interpreter()
     with local_runtime(config) as runtime:
         seeded = seed_if_empty(runtime)
         _print_welcome(runtime, bind_host, bind_port, seeded=seeded)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole
-from warroom.api.deps import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Principal, check_csrf, get_runtime
+from warroom.api.deps import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Principal, check_csrf, get_runtime, runtime_of
 from warroom.audit import service as audit
 from warroom.core.actor import Actor
 from warroom.core.errors import NotAuthenticated
@@ -57,7 +57,7 @@ def _here(request: Request) -> str:
 @contextmanager
 def reading_as(request: Request, needs: AccessRole = AccessRole.viewer) -> Iterator[tuple[Session, Principal]]:
     """A read session and the signed-in person, for rendering a page."""
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     with runtime.database.reading() as db:
         principal = principal_in(db, runtime, request)
         if principal is None:
