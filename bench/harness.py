@@ -69,13 +69,37 @@ class Store:
 @contextmanager
 def fresh_store(database_url: str | None = None) -> Iterator[Store]:
     """A migrated, demo-seeded store in a temporary data directory (or the PostgreSQL URL given)."""
-    with tempfile.TemporaryDirectory(prefix="warroom-bench-") as data_dir:
-        settings = Settings(data_dir=Path(data_dir), database_url=database_url or "", seed_demo=True,
+    with tempfile.TemporaryDirectory(prefix="warroom-bench-") as data_dir, scratch_database(database_url) as url:
+        settings = Settings(data_dir=Path(data_dir), database_url=url, seed_demo=True,
                             run_engine=False, secret_key="bench")
         runtime = build_runtime(settings)
         seed_if_empty(runtime)
         yield Store(settings.resolved_database_url(), settings, runtime)
         runtime.database.dispose()
+
+
+@contextmanager
+def scratch_database(server_url: str | None) -> Iterator[str]:
+    """"" (SQLite in the data directory), or a new database on the PostgreSQL server, dropped afterwards."""
+    if not server_url:
+        yield ""
+        return
+    import uuid
+
+    import sqlalchemy as sa
+
+    from warroom.db.engine import normalise_url
+
+    admin = sa.create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
+    name = f"warroom_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.engine.make_url(normalise_url(server_url)).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def token_for(runtime: Runtime, handle: str = "alice") -> str:
