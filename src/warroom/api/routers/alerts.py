@@ -10,12 +10,10 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
 from warroom.accounts import service as accounts
-from warroom.accounts.models import User
 from warroom.api.deps import Principal, get_runtime, reader, writer
 from warroom.api.routers.common import WRITES, Limit, Offset, apply_flow, problems
 from warroom.core.actor import Actor
@@ -26,7 +24,7 @@ from warroom.incidents import service as incidents
 from warroom.incidents.flows import Outcome
 from warroom.incidents.models import Incident
 from warroom.incidents.schemas import OutcomeOut
-from warroom.notifications.models import Notification
+from warroom.notifications import service as notifications
 from warroom.oncall import paging
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertStatus, Priority
@@ -95,13 +93,6 @@ def _out(db: Session, alert: Alert, runtime: Runtime) -> AlertOut:
     return AlertOut.of(alert, _names(db, [alert]), runtime.settings.base_url)
 
 
-def _deliveries(db: Session, alert_id: int) -> list[DeliveryOut]:
-    # The delivery records with their person's handle, in one query.
-    query = (sa.select(Notification, User.handle).join(User, User.id == Notification.user_id)
-             .where(Notification.alert_id == alert_id).order_by(Notification.id))
-    return [DeliveryOut.of(n, handle) for n, handle in db.execute(query)]
-
-
 @router.get("/alerts", summary="List alerts, newest first", response_model=AlertPage,
             responses=problems(401, 403, 404, 422))
 def list_alerts(
@@ -149,7 +140,8 @@ def show_alert(
         found = _find_alert(db, alert)
         head = _out(db, found, runtime)
         events = [AlertEventOut.of(e) for e in alerts.events(db=db, alert_id=found.id)]
-        return AlertDetailOut(**head.model_dump(), events=events, deliveries=_deliveries(db, found.id))
+        deliveries = [DeliveryOut.of(r) for r in notifications.delivery_records(db=db, alert_id=found.id)]
+        return AlertDetailOut(**head.model_dump(), events=events, deliveries=deliveries)
 
 
 # Raising ----------------------------------------------------------------------------------------------

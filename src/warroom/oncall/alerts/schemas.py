@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from warroom.notifications.models import Notification
+from warroom.notifications.service import DeliveryView
 from warroom.oncall.alerts.models import Alert
 from warroom.oncall.alerts.service import EventView
 
@@ -172,11 +172,10 @@ class DeliveryOut(BaseModel):
     sent_at: datetime | None
 
     @classmethod
-    def of(cls, notification: Notification, handle: str) -> DeliveryOut:
-        return cls(id=notification.id, kind=notification.kind.value, user=handle,
-                   status=notification.status.value, attempts=notification.attempts,
-                   last_error=notification.last_error, created_at=notification.created_at,
-                   due_at=notification.due_at, sent_at=notification.sent_at)
+    def of(cls, record: DeliveryView) -> DeliveryOut:
+        return cls(id=record.id, kind=record.kind.value, user=record.user_handle, status=record.status.value,
+                   attempts=record.attempts, last_error=record.last_error, created_at=record.created_at,
+                   due_at=record.due_at, sent_at=record.sent_at)
 
 
 class AlertDetailOut(AlertOut):
