@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
-from warroom.live.broker import broker
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.service import ALERTS, alert_channel
 
-from ..web.test_live import events, until
+from ..web.test_live import events, unsubscribed, until
 from .conftest import page_team
-
-
-def unsubscribed(channel: str, seconds: float = 5.0) -> bool:
-    """The server drops the stream's subscription once it notices the client left; that happens on its own
-    thread a moment after the client closes, so look again for a bounded while."""
-    deadline = time.monotonic() + seconds
-    while broker._subscribers.get(channel) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return not broker._subscribers.get(channel)
 
 
 def test_a_new_alert_is_pushed_to_an_open_alerts_page(browser, people, runtime, factory):
