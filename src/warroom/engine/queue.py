@@ -7,10 +7,13 @@ On SQLite the write transaction (BEGIN IMMEDIATE) serialises claims.
 from __future__ import annotations
 
 import random
+import threading
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from warroom.core.errors import Conflict, NotFound
@@ -18,6 +21,28 @@ from warroom.engine.models import Job, JobState
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(minutes=30)
+
+# Set when a transaction that enqueued jobs commits, so an idle engine in this process wakes at once
+# instead of at its next tick (engines in other processes still find the work at theirs).
+_work_arrived = threading.Event()
+_ENQUEUED = "warroom_jobs_enqueued"
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_ENQUEUED, False):
+        _work_arrived.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_ENQUEUED, None)
+
+
+def wait_for_work(timeout: float) -> None:
+    """Sleep until the next tick, or until this process commits a new job."""
+    _work_arrived.wait(timeout)
+    _work_arrived.clear()
 
 
 def enqueue(
@@ -32,6 +57,7 @@ def enqueue(
     job = Job(kind=kind, payload=payload, idempotency_key=idempotency_key, due_at=due_at,
               max_attempts=max_attempts, created_at=due_at)
     db.add(job)
+    db.info[_ENQUEUED] = True
     return job
 
 
@@ -56,9 +82,11 @@ def claim(*, db: Session, now: datetime, owner: str, limit: int = 50, lease: tim
     return jobs
 
 
-def complete(*, db: Session, job_id: int, now: datetime) -> None:
-    db.execute(sa.update(Job).where(Job.id == job_id).values(
-        state=JobState.done, finished_at=now, lease_owner=None, lease_until=None, last_error=""))
+def complete_many(*, db: Session, job_ids: Sequence[int], now: datetime) -> None:
+    if job_ids:
+        db.execute(sa.update(Job).where(Job.id.in_(job_ids)).values(
+            state=JobState.done, finished_at=now, lease_owner=None, lease_until=None, last_error="")
+            .execution_options(synchronize_session=False))
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:

@@ -2,6 +2,10 @@
 
 A job whose engine dies after claiming it is claimed again when its lease lapses, so work is
 sent at least once; receivers dedup on the idempotency key.
+
+One tick is at most three transactions, however many jobs are due: the claim (which also runs the
+transactional jobs, each in its own savepoint), the outside work (sends, concurrently, in threads), and one
+transaction that records every result of the batch.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,17 +29,34 @@ from warroom.integrations.webhooks import DeliveryError
 
 log = logging.getLogger("warroom.engine")
 
-Handler = Callable[[Session, Job], None]
+# Records what outside work did, in the transaction that marks its job done.
+Recorder = Callable[[Session], None]
+# Outside work: returns a Recorder, or None when there is nothing to record beyond "done".
+Handler = Callable[[Session, Job], Recorder | None]
+# Work in the database only, run in the claiming transaction: exactly once.
+TransactionalHandler = Callable[[Session, Job], None]
 # Periodic work that is not a job row: ticked every engine loop with the current time.
 Manager = Callable[[Database, datetime], None]
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one job's outside work ended."""
+
+    job: Job
+    recorder: Recorder | None = None
+    error: str | None = None
+    permanent: bool = False
+    retry_after: float | None = None
+    skipped: bool = False  # our lease lapsed before it ran: left for whoever claims it next
 
 
 @dataclass
 class Engine:
     """Runs due jobs. Two kinds of handler:
 
-    - ``handlers`` do outside work (send a mail, call a webhook) with a read-only session; the result is
-      recorded afterwards, so a crash in between re-sends (at least once, deduplicated by the receiver);
+    - ``handlers`` do outside work (send a mail, call a webhook) with a read-only session and return what
+      to record; the record is written afterwards, so a crash in between re-sends (at least once,
+      deduplicated by the receiver);
     - ``transactional`` handlers change the database in the same transaction that marks the job done,
       so they happen exactly once (escalation steps, planning notifications).
     """
@@ -42,66 +64,111 @@ class Engine:
     database: Database
     clock: Clock
     handlers: dict[str, Handler] = field(default_factory=dict)
-    transactional: dict[str, Handler] = field(default_factory=dict)
+    transactional: dict[str, TransactionalHandler] = field(default_factory=dict)
     managers: list[Manager] = field(default_factory=list)
-    on_dead: dict[str, Handler] = field(default_factory=dict)
+    on_dead: dict[str, TransactionalHandler] = field(default_factory=dict)
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-    batch: int = 100
+    batch: int = 200
+    # Outside work (sends) running at once; each holds a read connection while it loads its row.
+    concurrency: int = 8
     # How long a claimed job is ours; after that another engine may take it (we are presumed dead).
     lease: timedelta = queue.LEASE
+    _pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
 
     def tick(self) -> int:
-        """Run the managers and every job due now; returns how many jobs ran."""
+        """Run the managers and every job due now (up to a batch); returns how many jobs ran."""
         now = self.clock.now()
         for manager in self.managers:
             try:
                 manager(self.database, now)
             except Exception:
                 log.exception("manager %s failed; trying again next tick", getattr(manager, "__name__", manager))
+        outside, ran = self._claim_and_run_transactional(now)
+        if outside:
+            self._record(self._run_outside(outside))
+        return ran
+
+    def _claim_and_run_transactional(self, now: datetime) -> tuple[list[Job], int]:
         with self.database.writing() as db:
             claimed = queue.claim(db=db, now=now, owner=self.owner, limit=self.batch, lease=self.lease)
-            jobs = [(job.id, job) for job in claimed]
-        for job_id, job in jobs:
-            self._run(job_id, job)
-        return len(jobs)
+            db.flush()  # the claim is written before any savepoint, so no job's rollback can undo it
+            done: list[int] = []
+            outside: list[Job] = []
+            for job in claimed:
+                if job.kind not in self.transactional:
+                    outside.append(job)
+                elif self._run_transactional(db, job):
+                    done.append(job.id)
+            queue.complete_many(db=db, job_ids=done, now=self.clock.now())
+            db.flush()
+            db.expunge_all()  # the outside jobs travel to the workers detached, with what they carry loaded
+        return outside, len(claimed)
 
-    def _run(self, job_id: int, job: Job) -> None:
+    def _run_transactional(self, db: Session, job: Job) -> bool:
+        try:
+            with db.begin_nested():
+                self.transactional[job.kind](db, job)
+            return True
+        except Exception as error:
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            self._fail(db, job, repr(error), False, None)
+            return False
+
+    def _run_outside(self, jobs: list[Job]) -> list[Outcome]:
+        if len(jobs) == 1 or self.concurrency <= 1:
+            return [self._run_one(job) for job in jobs]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="warroom-send")
+        futures = [self._pool.submit(self._run_one, job) for job in jobs]
+        return [future.result() for future in futures]  # re-raises what is not an Exception (a dying process)
+
+    def _run_one(self, job: Job) -> Outcome:
         if job.lease_until is not None and self.clock.now() >= job.lease_until:
             # Our lease ran out while earlier jobs of the batch ran: another engine may hold it now.
-            log.warning("job %s (%s): lease lapsed before it ran; leaving it to be claimed again", job_id, job.kind)
-            return
-        if job.kind in self.transactional:
-            self._run_transactional(job_id, job)
-            return
+            log.warning("job %s (%s): lease lapsed before it ran; leaving it to be claimed again", job.id, job.kind)
+            return Outcome(job, skipped=True)
         handler = self.handlers.get(job.kind)
         try:
             if handler is None:
                 raise DeliveryError(f"no handler for job kind '{job.kind}'", permanent=True)
             with self.database.reading() as db:
-                handler(db, job)
+                return Outcome(job, recorder=handler(db, job))
         except DeliveryError as error:
-            self._failed(job_id, job, str(error), error.permanent, error.retry_after)
-            return
+            return Outcome(job, error=str(error), permanent=error.permanent, retry_after=error.retry_after)
         except Exception as error:  # a handler bug must not stop the engine
-            log.exception("job %s (%s) crashed", job_id, job.kind)
-            self._failed(job_id, job, repr(error), False, None)
-            return
-        with self.database.writing() as db:
-            queue.complete(db=db, job_id=job_id, now=self.clock.now())
+            log.exception("job %s (%s) crashed", job.id, job.kind)
+            return Outcome(job, error=repr(error))
 
-    def _run_transactional(self, job_id: int, job: Job) -> None:
+    def _record(self, outcomes: list[Outcome]) -> None:
+        """One transaction for the batch: each result in its own savepoint, then every finished job done."""
+        now = self.clock.now()
+        with self.database.writing() as db:
+            done: list[int] = []
+            for outcome in outcomes:
+                if outcome.skipped:
+                    continue
+                if outcome.error is not None:
+                    self._fail(db, outcome.job, outcome.error, outcome.permanent, outcome.retry_after)
+                elif self._apply(db, outcome):
+                    done.append(outcome.job.id)
+            queue.complete_many(db=db, job_ids=done, now=now)
+
+    def _apply(self, db: Session, outcome: Outcome) -> bool:
+        if outcome.recorder is None:
+            return True
         try:
-            with self.database.writing() as db:
-                self.transactional[job.kind](db, job)
-                queue.complete(db=db, job_id=job_id, now=self.clock.now())
+            with db.begin_nested():
+                outcome.recorder(db)
+            return True
         except Exception as error:
-            log.exception("job %s (%s) failed", job_id, job.kind)
-            self._failed(job_id, job, repr(error), False, None)
+            log.exception("job %s (%s): recording its result failed", outcome.job.id, outcome.job.kind)
+            self._fail(db, outcome.job, repr(error), False, None)
+            return False
 
-    def _failed(self, job_id: int, job: Job, error: str, permanent: bool, retry_after: float | None) -> None:
-        log.warning("job %s (%s) failed: %s", job_id, job.kind, error)
-        with self.database.writing() as db:
-            dead = queue.fail(db=db, job_id=job_id, now=self.clock.now(), error=error, permanent=permanent,
+    def _fail(self, db: Session, job: Job, error: str, permanent: bool, retry_after: float | None) -> None:
+        log.warning("job %s (%s) failed: %s", job.id, job.kind, error)
+        with db.begin_nested():
+            dead = queue.fail(db=db, job_id=job.id, now=self.clock.now(), error=error, permanent=permanent,
                               retry_after=retry_after)
             if dead and job.kind in self.on_dead:
                 self.on_dead[job.kind](db, job)
@@ -114,7 +181,13 @@ class Engine:
                 log.exception("engine tick failed; trying again")
                 ran = 0
             if ran < self.batch:
-                stop.wait(interval)
+                queue.wait_for_work(interval)
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def start_thread(self, interval: float) -> tuple[threading.Thread, threading.Event]:
         stop = threading.Event()

@@ -18,7 +18,7 @@ from warroom.core.actor import Actor
 from warroom.core.clock import Clock
 from warroom.db.engine import Database
 from warroom.engine.models import Job
-from warroom.engine.runner import Handler
+from warroom.engine.runner import Handler, Recorder, TransactionalHandler
 from warroom.incidents.models import Incident
 from warroom.integrations.webhooks import DeliveryError
 from warroom.notifications.models import ContactKind, ContactMethod, DeliveryStatus, Notification
@@ -114,14 +114,14 @@ def compose(page: Page, base_url: str) -> OutgoingNotification:
 def make_notify_handler(database: Database, senders: SenderRegistry, clock: Clock, base_url: str) -> Handler:
     """The engine handler for NOTIFY_JOB."""
 
-    def deliver_notification(db: Session, job: Job) -> None:
+    def deliver_notification(db: Session, job: Job) -> Recorder | None:
         notification_id = int(job.payload["notification_id"])
         page = load_page(db, notification_id)
         # Let go of the read snapshot before a send that may take seconds; the rows stay readable, detached.
         db.expunge_all()
         db.rollback()
         if page is None or page.notification.status in (DeliveryStatus.sent, DeliveryStatus.cancelled):
-            return  # done already: a re-run after a crash does nothing
+            return None  # done already: a re-run after a crash does nothing
         if page.notification.status is DeliveryStatus.failed:
             # Failed notifications' jobs are dead; one runs again only when an admin retries it.
             with database.writing() as write:
@@ -130,7 +130,7 @@ def make_notify_handler(database: Database, senders: SenderRegistry, clock: Cloc
             with database.writing() as write:
                 cancel(write, notification_id, "alert acknowledged, closed or snoozed before this rule's delay"
                        if page.user.is_active else f"@{page.user.handle} is deactivated")
-            return
+            return None
         try:
             if not page.address:
                 raise DeliveryError(f"@{page.user.handle}'s {CHANNEL[page.notification.kind]} contact method "
@@ -140,8 +140,11 @@ def make_notify_handler(database: Database, senders: SenderRegistry, clock: Cloc
             with database.writing() as write:
                 record_failure(write, notification_id, attempts=job.attempts, error=str(error))
             raise
-        with database.writing() as write:
+
+        def record(write: Session) -> None:
             record_sent(write, notification_id, attempts=job.attempts, receipt=receipt, clock=clock)
+
+        return record  # written with the job's completion, in the engine's batch transaction
 
     return deliver_notification
 
@@ -208,7 +211,7 @@ def mark_failed(*, db: Session, job: Job, clock: Clock) -> None:
                         reason=reason)
 
 
-def make_failure_handler(clock: Clock) -> Handler:
+def make_failure_handler(clock: Clock) -> TransactionalHandler:
     """The engine's on_dead handler for NOTIFY_JOB."""
 
     def notification_failed(db: Session, job: Job) -> None:
