@@ -13,6 +13,7 @@ from warroom.config import Settings
 from warroom.core.clock import Clock, SystemClock
 from warroom.db import migrate
 from warroom.db.engine import Database
+from warroom.db.group_commit import GroupCommitter
 from warroom.demo import is_empty, load_builtin_playbooks, seed_demo
 from warroom.engine.runner import Engine
 from warroom.incidents import reminders
@@ -28,6 +29,18 @@ class Runtime:
     settings: Settings
     database: Database
     clock: Clock = field(default_factory=SystemClock)
+    _committer: GroupCommitter | None = field(default=None, init=False, repr=False)
+
+    @property
+    def committer(self) -> GroupCommitter:
+        """Group commit for the ingest endpoints (writer threads start on first use)."""
+        if self._committer is None:
+            self._committer = GroupCommitter(self.database)
+        return self._committer
+
+    def stop_committer(self) -> None:
+        if self._committer is not None:
+            self._committer.close()
 
     @property
     def secret_key(self) -> str:

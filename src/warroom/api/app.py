@@ -31,6 +31,7 @@ def create_app(runtime: Runtime, *, run_engine: bool | None = None) -> FastAPI:
         if start_engine:
             thread, stopper = runtime.engine().start_thread(runtime.settings.engine_tick_seconds)
         yield
+        runtime.stop_committer()
         if stopper is not None:
             stopper.set()
             thread.join(timeout=5)
@@ -46,8 +47,8 @@ def create_app(runtime: Runtime, *, run_engine: bool | None = None) -> FastAPI:
     app.state.runtime = runtime
     problems.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    register_compat(app)  # first: monitoring tools' ingest routes are matched before the rest
     register_api(app)
-    register_compat(app)
     register_web(app)
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
     return app

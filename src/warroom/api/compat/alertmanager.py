@@ -12,16 +12,14 @@ import binascii
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from warroom.api import problems
-from warroom.api.compat.common import raw_body
-from warroom.api.deps import get_runtime
+from warroom.api.deps import runtime_of
 from warroom.api.routers.common import problems as documented
 from warroom.integrations.alertmanager import webhook
-from warroom.runtime import Runtime
 
 router = APIRouter(tags=["compat: Alertmanager webhook"])
 
@@ -68,8 +66,9 @@ def _invalid(error: ValidationError) -> JSONResponse:
                                                   "receiver, groupLabels, commonLabels, commonAnnotations, "
                                                   "externalURL, alerts [{status, labels, annotations, startsAt, "
                                                   "endsAt, generatorURL, fingerprint}]"}}}}})
-def receive_alertmanager_webhook(request: Request, body: bytes = Depends(raw_body),
-                                 runtime: Runtime = Depends(get_runtime)) -> Any:
+async def receive_alertmanager_webhook(request: Request) -> Any:
+    runtime = runtime_of(request)
+    body = await request.body()
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -79,6 +78,7 @@ def receive_alertmanager_webhook(request: Request, body: bytes = Depends(raw_bod
     except ValidationError as error:
         return _invalid(error)
     webhook.check_version(payload)
-    with runtime.database.writing() as db:
-        outcomes = webhook.receive(db=db, secret=credential(request), payload=payload, clock=runtime.clock)
+    secret = credential(request)
+    outcomes = await runtime.committer.run(
+        lambda db: webhook.receive(db=db, secret=secret, payload=payload, clock=runtime.clock))
     return AlertmanagerOut(status="success", alerts=[AlertOutcomeOut(**o.as_json()) for o in outcomes])

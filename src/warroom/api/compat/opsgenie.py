@@ -7,15 +7,15 @@ Answers and errors are in Opsgenie's shapes ({…, "took", "requestId"}); writes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from warroom.api.compat.common import RETRY_AFTER, is_store_outage, raw_body
-from warroom.api.deps import get_runtime
+from warroom.api.deps import get_runtime, runtime_of
 from warroom.core.errors import WarroomError
 from warroom.integrations.opsgenie import alerts as og_alerts
 from warroom.integrations.opsgenie import heartbeats as og_heartbeats
@@ -32,17 +32,31 @@ def answer(call: Call, status: int, work: Work) -> JSONResponse:
     """Run ``work`` (which commits before it returns) and answer in Opsgenie's shape, errors included."""
     try:
         body = work()
-    except OpsgenieError as error:
+    except (OpsgenieError, WarroomError, OperationalError) as error:
+        return refusal(call, error)
+    return JSONResponse(call.answer(**body), status_code=status, headers=call.headers())
+
+
+async def answer_after(call: Call, status: int, work: Awaitable[dict[str, Any]]) -> JSONResponse:
+    """``answer`` for work that is awaited (group-committed writes)."""
+    try:
+        body = await work
+    except (OpsgenieError, WarroomError, OperationalError) as error:
+        return refusal(call, error)
+    return JSONResponse(call.answer(**body), status_code=status, headers=call.headers())
+
+
+def refusal(call: Call, error: OpsgenieError | WarroomError | OperationalError) -> JSONResponse:
+    """An error in Opsgenie's shape; a store outage is a 503 with Retry-After; anything else is re-raised."""
+    if isinstance(error, OpsgenieError):
         return JSONResponse(call.error(error), status_code=error.status, headers=call.headers())
-    except WarroomError as error:
+    if isinstance(error, WarroomError):
         refused = OpsgenieError(error.status, error.message, {error.field: error.message} if error.field else None)
         return JSONResponse(call.error(refused), status_code=error.status, headers=call.headers())
-    except OperationalError as error:
-        if not is_store_outage(error):
-            raise
-        down = OpsgenieError(503, "The store is unavailable; nothing was written. Retry later.")
-        return JSONResponse(call.error(down), status_code=503, headers={**call.headers(), "Retry-After": RETRY_AFTER})
-    return JSONResponse(call.answer(**body), status_code=status, headers=call.headers())
+    if not is_store_outage(error):
+        raise error
+    down = OpsgenieError(503, "The store is unavailable; nothing was written. Retry later.")
+    return JSONResponse(call.error(down), status_code=503, headers={**call.headers(), "Retry-After": RETRY_AFTER})
 
 
 GenieKey = Header(None, alias="Authorization", description="GenieKey <key>")
@@ -65,17 +79,18 @@ def _json_body(description: str) -> dict[str, Any]:
 @router.post("/v2/alerts", status_code=202, summary="Create alert (Opsgenie)", responses=ANSWERS,
              openapi_extra=_json_body("message (required, ≤130), alias, description, responders, visibleTo, "
                                       "actions, tags, details, entity, source, priority P1-P5, user, note"))
-def opsgenie_create_alert(body: bytes = Depends(raw_body), authorization: str | None = GenieKey,
-                          runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+async def opsgenie_create_alert(request: Request, authorization: str | None = GenieKey) -> JSONResponse:
+    runtime = runtime_of(request)
     call = Call()
+    body = await request.body()
 
-    def work() -> dict[str, Any]:
-        request = og_alerts.parse_create(read_json(body))
-        with runtime.database.writing() as db:
-            og_alerts.create(db=db, call=call, header=authorization, request=request, clock=runtime.clock)
+    async def work() -> dict[str, Any]:
+        alert = og_alerts.parse_create(read_json(body))
+        await runtime.committer.run(lambda db: og_alerts.create(db=db, call=call, header=authorization,
+                                                                 request=alert, clock=runtime.clock))
         return {"result": PROCESSING}
 
-    return answer(call, 202, work)
+    return await answer_after(call, 202, work())
 
 
 @router.get("/v2/alerts", summary="List alerts (Opsgenie; status queries only)", responses=ANSWERS)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
-from warroom.api.compat.common import RETRY_AFTER, is_store_outage, raw_body
-from warroom.api.deps import get_runtime
+from warroom.api.compat.common import RETRY_AFTER, is_store_outage
+from warroom.api.deps import runtime_of
 from warroom.integrations.pagerduty import events
-from warroom.runtime import Runtime
 
 router = APIRouter(tags=["compat: PagerDuty Events API v2"])
 
@@ -49,15 +48,16 @@ def _error(status: int, state: str, message: str, errors: list[str],
                         headers=headers)
 
 
-def pagerduty_enqueue(body: bytes = Depends(raw_body), runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+async def pagerduty_enqueue(request: Request) -> JSONResponse:
     """Trigger, acknowledge or resolve an alert (PagerDuty Events API v2)."""
+    runtime = runtime_of(request)
+    body = await request.body()
     if len(body) > events.MAX_EVENT_BYTES:
         return _error(413, "invalid event", "Event object is too large",
                       [f"The event is {len(body)} bytes; the maximum is 512 KB ({events.MAX_EVENT_BYTES} bytes)"])
     try:
         event = events.parse_event(body)
-        with runtime.database.writing() as db:
-            dedup_key = events.process(db=db, event=event, clock=runtime.clock)
+        dedup_key = await runtime.committer.run(lambda db: events.process(db=db, event=event, clock=runtime.clock))
     except events.InvalidEvent as invalid:
         return JSONResponse(invalid.body(), status_code=400)
     except OperationalError as error:
