@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -111,13 +111,9 @@ def raise_alert(*, db: Session, actor: Actor, spec: AlertSpec) -> Raised:
         "incident_id": spec.incident_id, "count": 1, "created_at": now, "updated_at": now,
         "last_occurred_at": now, "escalation_step": 0, "escalation_round": 0, "escalation_generation": 0,
     }
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    upsert = insert(Alert).values(**values).on_conflict_do_update(
-        index_elements=["dedup_scope", "alias"],
-        index_where=sa.text("status != 'closed'"),
-        set_={"count": Alert.count + 1, "last_occurred_at": now, "updated_at": now},
-    ).returning(Alert.id, Alert.count)
-    alert_id, count = db.execute(upsert).one()
+    connection = db.connection()
+    upsert = _upsert_statement(connection.dialect.name, tuple(values))
+    alert_id, count = connection.execute(upsert, {f"new_{name}": value for name, value in values.items()}).one()
     created = count == 1
     if created:
         _event(db, actor, alert_id, "created", f"Alert opened: {spec.message}", source=spec.source,
@@ -125,6 +121,27 @@ def raise_alert(*, db: Session, actor: Actor, spec: AlertSpec) -> Raised:
         escalation.start(db=db, alert_id=alert_id, now=now)
         mark(db, ALERTS)
     return Raised(alert_id, created, count)
+
+
+_UPSERTS: dict[tuple[str, tuple[str, ...]], sa.Insert] = {}
+
+
+def _upsert_statement(dialect: str, columns: tuple[str, ...]) -> sa.Insert:
+    """INSERT … ON CONFLICT (open alias) DO UPDATE count + 1, built once per dialect and reused with new values."""
+    statement = _UPSERTS.get((dialect, columns))
+    if statement is None:
+        table = cast(sa.Table, Alert.__table__)
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        upsert = insert(table).values({name: sa.bindparam(f"new_{name}", type_=table.c[name].type)
+                                       for name in columns})
+        statement = upsert.on_conflict_do_update(
+            index_elements=["dedup_scope", "alias"],
+            index_where=sa.text("status != 'closed'"),
+            set_={"count": table.c.count + 1, "last_occurred_at": upsert.excluded.last_occurred_at,
+                  "updated_at": upsert.excluded.updated_at},
+        ).returning(table.c.id, table.c.count)
+        _UPSERTS[(dialect, columns)] = statement
+    return statement
 
 
 def _event(db: Session, actor: Actor, alert_id: int, kind: str, body: str, **data: Any) -> None:

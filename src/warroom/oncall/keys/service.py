@@ -110,6 +110,7 @@ def revoke_key(*, db: Session, actor: Actor, key_id: int) -> IntegrationKey:
     """Stop accepting a key at once. Revoking twice changes nothing."""
     actor.require(AccessRole.admin)
     key = get_key(db=db, key_id=key_id)
+    db.info.pop(_KEYS_SEEN, None)
     if key.revoked_at is None:
         key.revoked_at = actor.clock.now()
         audit.record(db=db, actor=actor, action="integration_key.revoke", target_type="integration_key",
@@ -117,14 +118,19 @@ def revoke_key(*, db: Session, actor: Actor, key_id: int) -> IntegrationKey:
     return key
 
 
+_KEYS_SEEN = "warroom_integration_keys_seen"
+
+
 def authenticate_key(*, db: Session, secret: str) -> IntegrationKey | None:
     """The live key with this secret, or None (unknown or revoked)."""
     if not secret:
         return None
-    key = db.scalar(sa.select(IntegrationKey).where(IntegrationKey.key_hash == hash_secret(secret)))
-    if key is None or key.revoked_at is not None:
-        return None
-    return key
+    # Looked up once per transaction: events that share a (group-committed) transaction share the answer.
+    known: dict[str, IntegrationKey | None] = db.info.setdefault(_KEYS_SEEN, {})
+    if secret not in known:
+        key = db.scalar(sa.select(IntegrationKey).where(IntegrationKey.key_hash == hash_secret(secret)))
+        known[secret] = key if key is not None and key.revoked_at is None else None
+    return known[secret]
 
 
 def key_actor(key: IntegrationKey, clock: Clock, *, display: str = "") -> Actor:
