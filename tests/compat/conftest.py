@@ -23,10 +23,8 @@ from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole, Team, TokenScope
 from warroom.api.app import create_app
 from warroom.db.base import Base
-from warroom.engine.models import Job
-from warroom.oncall.alerts.models import Alert
+from warroom.oncall.alerts.models import Alert, AlertEvent
 from warroom.oncall.escalation import policies
-from warroom.oncall.escalation.service import ESCALATE_JOB
 from warroom.oncall.keys import service as keys
 from warroom.oncall.keys.models import KeyKind
 from warroom.runtime import Runtime
@@ -52,10 +50,13 @@ def alerts_of(runtime: Runtime) -> list[Alert]:
         return list(db.scalars(sa.select(Alert).order_by(Alert.id)))
 
 
-def escalation_jobs(runtime: Runtime, alert_id: int | None = None) -> list[Job]:
+def first_steps(runtime: Runtime, alert_id: int | None = None) -> list[AlertEvent]:
+    """The first escalation step, run once in the transaction that opens an alert: it paged, or found nobody."""
     with runtime.database.reading() as db:
-        jobs = list(db.scalars(sa.select(Job).where(Job.kind == ESCALATE_JOB).order_by(Job.id)))
-    return [j for j in jobs if alert_id is None or j.payload["alert_id"] == alert_id]
+        query = (sa.select(AlertEvent).where(AlertEvent.kind.in_(("escalated", "unrouted")))
+                 .order_by(AlertEvent.id))
+        events = list(db.scalars(query))
+    return [e for e in events if alert_id is None or e.alert_id == alert_id]
 
 
 @dataclass

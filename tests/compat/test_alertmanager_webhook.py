@@ -9,7 +9,7 @@ import pytest
 
 from warroom.oncall.alerts.models import AlertStatus, Priority
 
-from .conftest import alerts_of, escalation_jobs, stored, team_id
+from .conftest import alerts_of, first_steps, stored, team_id
 
 URL = "/api/v1/integrations/alertmanager"
 GROUP_KEY = '{}:{alertname="HighLatency"}'
@@ -53,7 +53,7 @@ def test_a_firing_group_is_one_alert_counted_per_notification_and_resolved_close
     assert opened.dedup_scope == f"am:{opened.integration_key_id}"
     assert "api-1" in opened.description
     assert "api-2" in opened.description
-    assert len(escalation_jobs(runtime)) == 1
+    assert len(first_steps(runtime)) == 1
     resolved = client.post(URL, json=notification("resolved"), headers=bearer(am_key))
     assert resolved.json()["alerts"][0]["action"] == "closed"
     assert alerts_of(runtime)[0].status is AlertStatus.closed

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import httpx
 
-from .conftest import alerts_of, escalation_jobs
+from .conftest import alerts_of, first_steps
 
 EVENTS = 10_000
 SENDERS = 32
@@ -40,4 +40,4 @@ def test_ten_thousand_concurrent_events_make_one_alert_and_one_escalation(runtim
     [alert] = alerts_of(runtime)
     assert alert.alias == "checkout-5xx"
     assert alert.count == EVENTS
-    assert len(escalation_jobs(runtime)) == 1
+    assert len(first_steps(runtime)) == 1

@@ -10,7 +10,7 @@ import pytest
 from warroom.oncall.alerts.models import AlertStatus, Priority
 from warroom.oncall.heartbeats import service as heartbeats
 
-from .conftest import alerts_of, escalation_jobs, stored, team_id
+from .conftest import alerts_of, first_steps, stored, team_id
 
 
 def genie(key: str) -> dict[str, str]:
@@ -78,7 +78,7 @@ def test_a_silent_heartbeat_expires_into_one_alert_and_the_next_ping_closes_it(c
         "Heartbeat nightly-backup expired", "heartbeat-nightly-backup", Priority.p2, AlertStatus.open)
     assert alert.team_id == team_id(runtime, "engineering")
     assert alert.count == 1
-    assert len(escalation_jobs(runtime, alert.id)) == 1
+    assert len(first_steps(runtime, alert.id)) == 1
     assert client.get("/v2/heartbeats/nightly-backup", headers=genie(og_key)).json()["data"]["expired"] is True
     clock.advance(timedelta(hours=1))
     tick(runtime)

@@ -9,7 +9,7 @@ from warroom.accounts.models import AccessRole
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import AlertStatus, Priority
 
-from .conftest import alerts_of, escalation_jobs, stored, team_id
+from .conftest import alerts_of, first_steps, stored, team_id
 
 
 def genie(key: str) -> dict[str, str]:
@@ -41,7 +41,9 @@ def test_create_answers_202_with_a_request_id_whose_status_names_the_alert(clien
     assert alert.team_id == team_id(runtime, "engineering")
     assert alert.dedup_scope == ""
     with runtime.database.reading() as db:
-        assert [e.kind for e in alerts.events(db=db, alert_id=alert.id)] == ["created", "note"]
+        # The first step pages engineering as the alert opens; the sender's note follows.
+        assert [e.kind for e in alerts.events(db=db, alert_id=alert.id)] == [
+            "created", "escalated", "escalation_finished", "note"]
     status = client.get(f"/v2/alerts/requests/{body['requestId']}", headers=genie(og_key))
     assert status.status_code == 200
     data = status.json()["data"]
@@ -60,7 +62,7 @@ def test_the_same_alias_counts_on_the_open_alert_and_pages_once(client, runtime,
     second = create(client, og_key, alias="a1").json()["requestId"]
     [alert] = alerts_of(runtime)
     assert alert.count == 2
-    assert len(escalation_jobs(runtime)) == 1
+    assert len(first_steps(runtime)) == 1
     assert client.get(f"/v2/alerts/requests/{second}", headers=genie(og_key)).json()["data"]["alertId"] == \
         client.get(f"/v2/alerts/requests/{first}", headers=genie(og_key)).json()["data"]["alertId"]
 

@@ -8,7 +8,7 @@ import pytest
 
 from warroom.oncall.alerts.models import AlertStatus, Priority
 
-from .conftest import alerts_of, escalation_jobs, stored, team_id
+from .conftest import alerts_of, first_steps, stored, team_id
 
 
 def trigger(routing_key: str, **extra: object) -> dict[str, object]:
@@ -36,7 +36,7 @@ def test_a_trigger_opens_an_alert_for_the_keys_team_and_answers_202_after_commit
     assert alert.details["custom_details"] == {"free space": "1%", "load avg": 0.75}
     assert alert.details["links"] == [{"href": "https://grafana.example/d/1", "text": "dash"}]
     assert set(alert.tags) == {"severity:critical", "component:mysql", "group:prod-datapipe", "class:disk"}
-    assert len(escalation_jobs(runtime, alert.id)) == 1
+    assert len(first_steps(runtime, alert.id)) == 1
 
 
 def test_a_trigger_without_dedup_key_gets_one_generated_and_returned(client, runtime, integration_keys):
@@ -64,7 +64,7 @@ def test_the_same_dedup_key_counts_on_one_alert_and_pages_once(client, runtime, 
         assert client.post("/v2/enqueue", json=trigger(key, dedup_key="k1")).status_code == 202
     [alert] = alerts_of(runtime)
     assert alert.count == 3
-    assert len(escalation_jobs(runtime)) == 1
+    assert len(first_steps(runtime)) == 1
 
 
 def test_dedup_keys_are_unique_per_routing_key(client, runtime, integration_keys):

@@ -262,8 +262,7 @@ def test_a_crash_between_send_and_record_sends_again_with_the_same_idempotency_i
         bob = pager.person("bob", [(kind, "bob@example.com" if kind is E else receiver.url, 0)])
         real = pager.senders()
         doomed = pager.engine(SenderRegistry({**real.senders, kind: DiesAfterSending(real.sender_for(kind))}))
-        alert_id = pager.page(bob)
-        doomed.tick()  # the escalation step queues the notification
+        alert_id = pager.page(bob)  # the first escalation step queues the notification as the alert opens
         with pytest.raises(ProcessDied):
             doomed.tick()  # claims it, sends it, dies before recording it
         [notification] = pager.notifications(alert_id)

@@ -14,7 +14,8 @@ def test_page_a_team_escalate_acknowledge_close(org, on_call, engine, runtime):
                           status=201)
     assert out == {"message": "Paged team engineering: alert #1", "alert_id": 1, "created": True,
                    "target": "team engineering", "incident": None}
-    assert count(runtime, "notifications") == 0  # nobody is paged before the engine runs the first step
+    # The first step pages in the transaction that opens the alert; the engine sends it.
+    assert count(runtime, "notifications") == 1
 
     engine.run_for(4)
     detail = org.as_vic.ok("get", "/alerts/1")

@@ -115,8 +115,8 @@ def test_unacknowledge_close_note_and_escalate(browser, people, runtime, factory
     assert f"Closed alert #{alert_id}" in page.text
     assert "Unacknowledged by @bob: handing back" in page.text and "the LB is fine" in page.text
     assert "Closed by @bob: fixed by the rollback" in page.text
-    assert event_kinds(runtime, alert_id) == ["created", "escalate_now", "acknowledged", "unacknowledged", "note",
-                                              "closed"]
+    assert event_kinds(runtime, alert_id) == ["created", "escalated", "escalation_finished", "escalate_now",
+                                              "acknowledged", "unacknowledged", "note", "closed"]
 
 
 def test_snooze_for_a_while_or_until_a_time(browser, people, runtime, factory, clock):

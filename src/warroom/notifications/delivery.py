@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -115,7 +116,10 @@ def make_notify_handler(database: Database, senders: SenderRegistry, clock: Cloc
     """The engine handler for NOTIFY_JOB."""
 
     def deliver_notification(db: Session, job: Job) -> Recorder | None:
-        notification_id = int(job.payload["notification_id"])
+        found = notification_of(db, job.payload)
+        if found is None:
+            return None
+        notification_id = found.id
         page = load_page(db, notification_id)
         # Let go of the read snapshot before a send that may take seconds; the rows stay readable, detached.
         db.expunge_all()
@@ -147,6 +151,14 @@ def make_notify_handler(database: Database, senders: SenderRegistry, clock: Cloc
         return record  # written with the job's completion, in the engine's batch transaction
 
     return deliver_notification
+
+
+def notification_of(db: Session, payload: dict[str, Any]) -> Notification | None:
+    """The notification a notify job is for: by its idempotency key (or, in older jobs, its id)."""
+    if "notification_key" in payload:
+        return db.scalar(sa.select(Notification).where(
+            Notification.idempotency_key == str(payload["notification_key"])))
+    return db.get(Notification, int(payload["notification_id"]))
 
 
 def _lock(db: Session, notification_id: int) -> Notification | None:
@@ -195,7 +207,8 @@ def record_sent(db: Session, notification_id: int, *, attempts: int, receipt: Re
 
 def mark_failed(*, db: Session, job: Job, clock: Clock) -> None:
     """The job gave up (a permanent error, or out of retries): the delivery record says failed, and why."""
-    notification = _lock(db, int(job.payload["notification_id"]))
+    found = notification_of(db, job.payload)
+    notification = _lock(db, found.id) if found is not None else None
     if notification is None or notification.status is not DeliveryStatus.queued:
         return
     current = db.get(Job, job.id)  # the row as the engine just failed it, with this failure's reason

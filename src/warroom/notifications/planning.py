@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.accounts.models import User
+from warroom.db.memo import memo
 from warroom.engine import queue
 from warroom.notifications.models import ContactKind, ContactMethod, DeliveryStatus, Notification, NotificationRule
 
@@ -16,6 +17,15 @@ NOTIFY_JOB = "notify"
 
 
 def rules_of(db: Session, user_id: int) -> list[tuple[NotificationRule, ContactMethod]]:
+    """A person's rules with their contact methods (read once per transaction)."""
+    known = memo(db, "notification_rules")
+    if user_id not in known:
+        known[user_id] = _rules_of(db, user_id)
+    rules: list[tuple[NotificationRule, ContactMethod]] = known[user_id]
+    return rules
+
+
+def _rules_of(db: Session, user_id: int) -> list[tuple[NotificationRule, ContactMethod]]:
     query = (sa.select(NotificationRule, ContactMethod)
              .join(ContactMethod, ContactMethod.id == NotificationRule.contact_method_id)
              .where(NotificationRule.user_id == user_id)
@@ -41,8 +51,7 @@ def plan_notifications(*, db: Session, alert: Any, user: User, now: datetime, ke
         )
         db.add(notification)
         notifications.append(notification)
-    db.flush()
-    for notification in notifications:
-        queue.enqueue(db=db, kind=NOTIFY_JOB, payload={"notification_id": notification.id},
-                      idempotency_key=f"notify-{notification.id}", due_at=notification.due_at)
+        # Named by its idempotency key, so nothing needs flushing to learn the row's id first.
+        queue.enqueue(db=db, kind=NOTIFY_JOB, payload={"notification_key": notification.idempotency_key},
+                      idempotency_key=f"notify-{notification.idempotency_key}", due_at=notification.due_at)
     return notifications

@@ -118,7 +118,9 @@ def raise_alert(*, db: Session, actor: Actor, spec: AlertSpec) -> Raised:
     if created:
         _event(db, actor, alert_id, "created", f"Alert opened: {spec.message}", source=spec.source,
                priority=spec.priority.value)
-        escalation.start(db=db, alert_id=alert_id, now=now)
+        with db.no_autoflush:  # what earlier events of the batch wrote is flushed together, later
+            alert = db.get_one(Alert, alert_id)
+        escalation.page_current_step(db=db, alert=alert, now=now, clock=actor.clock)
         mark(db, ALERTS)
     return Raised(alert_id, created, count)
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from warroom.accounts.models import Membership, User
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
+from warroom.db.memo import memo as transaction_memo
 from warroom.engine import queue
 from warroom.engine.models import Job
 from warroom.notifications import planning
@@ -30,10 +31,6 @@ ESCALATE_JOB = "escalate"
 class StepPlan:
     delay_minutes: int
     targets: list[dict[str, Any]]
-
-
-def start(*, db: Session, alert_id: int, now: datetime) -> None:
-    _enqueue(db, alert_id, generation=0, step=0, round_=0, due_at=now)
 
 
 def schedule(*, db: Session, alert: Any, due_at: datetime) -> None:
@@ -69,6 +66,15 @@ def team_policy_id(*, db: Session, team_id: int) -> int | None:
 
 def plan_for(db: Session, alert: Any) -> tuple[list[StepPlan], int]:
     """The steps this alert escalates through: its policy, else its responders, else its team's policy."""
+    key = ("plan", alert.escalation_policy_id, repr(alert.responders), alert.team_id)
+    memo = transaction_memo(db, "escalation")  # the engine runs a batch of steps in one transaction
+    if key not in memo:
+        memo[key] = _plan_for(db, alert)
+    plan: tuple[list[StepPlan], int] = memo[key]
+    return plan
+
+
+def _plan_for(db: Session, alert: Any) -> tuple[list[StepPlan], int]:
     if alert.escalation_policy_id:
         return policy_steps(db=db, policy_id=alert.escalation_policy_id)
     direct = [r for r in alert.responders if r.get("type") in ("user", "team", "schedule")]
@@ -88,7 +94,19 @@ def plan_for(db: Session, alert: Any) -> tuple[list[StepPlan], int]:
 
 
 def resolve_targets(db: Session, targets: list[dict[str, Any]], at: datetime) -> list[User]:
-    """Users to page now: a user, whoever is on call in a schedule, or a team's on-call people."""
+    """Users to page now: a user, whoever is on call in a schedule, or a team's on-call people.
+
+    Asked again in the same transaction for the same targets within the same second, the answer is reused.
+    """
+    key = ("targets", repr(targets), at.replace(microsecond=0))
+    memo = transaction_memo(db, "escalation")  # the engine runs a batch of steps in one transaction
+    if key not in memo:
+        memo[key] = _resolve_targets(db, targets, at)
+    people: list[User] = memo[key]
+    return people
+
+
+def _resolve_targets(db: Session, targets: list[dict[str, Any]], at: datetime) -> list[User]:
     from warroom.oncall.schedules import service as schedules
 
     found: dict[int, User] = {}
@@ -143,6 +161,17 @@ def escalation_step(*, db: Session, job: Job, now: datetime, clock: Clock) -> No
         return  # acknowledged, closed, or re-planned since: this job is stale
     if alert.snoozed_until is not None and alert.snoozed_until > now:
         return
+    page_current_step(db=db, alert=alert, now=now, clock=clock)
+
+
+def page_current_step(*, db: Session, alert: Any, now: datetime, clock: Clock) -> None:
+    """Page the alert's current step now and schedule what follows.
+
+    A new alert's first step runs here in the transaction that opens the alert (it is due at once), so the
+    first notification is queued by the time the alert's sender hears back; later steps are engine jobs.
+    """
+    from warroom.oncall.alerts import service as alerts
+
     system = Actor.system(clock)
     steps, repeat = plan_for(db, alert)
     if not steps:

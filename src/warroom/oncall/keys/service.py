@@ -21,6 +21,7 @@ from warroom.core.actor import Actor
 from warroom.core.clock import Clock
 from warroom.core.errors import NotFound, ValidationFailed
 from warroom.core.security import hash_secret, new_secret
+from warroom.db.memo import forget, memo
 from warroom.oncall.escalation import policies
 from warroom.oncall.escalation.models import EscalationPolicy
 from warroom.oncall.keys.models import IntegrationKey, KeyKind
@@ -110,7 +111,7 @@ def revoke_key(*, db: Session, actor: Actor, key_id: int) -> IntegrationKey:
     """Stop accepting a key at once. Revoking twice changes nothing."""
     actor.require(AccessRole.admin)
     key = get_key(db=db, key_id=key_id)
-    db.info.pop(_KEYS_SEEN, None)
+    forget(db, _KEYS_SEEN)
     if key.revoked_at is None:
         key.revoked_at = actor.clock.now()
         audit.record(db=db, actor=actor, action="integration_key.revoke", target_type="integration_key",
@@ -118,7 +119,7 @@ def revoke_key(*, db: Session, actor: Actor, key_id: int) -> IntegrationKey:
     return key
 
 
-_KEYS_SEEN = "warroom_integration_keys_seen"
+_KEYS_SEEN = "integration_keys"
 
 
 def authenticate_key(*, db: Session, secret: str) -> IntegrationKey | None:
@@ -126,11 +127,12 @@ def authenticate_key(*, db: Session, secret: str) -> IntegrationKey | None:
     if not secret:
         return None
     # Looked up once per transaction: events that share a (group-committed) transaction share the answer.
-    known: dict[str, IntegrationKey | None] = db.info.setdefault(_KEYS_SEEN, {})
+    known = memo(db, _KEYS_SEEN)
     if secret not in known:
         key = db.scalar(sa.select(IntegrationKey).where(IntegrationKey.key_hash == hash_secret(secret)))
         known[secret] = key if key is not None and key.revoked_at is None else None
-    return known[secret]
+    found: IntegrationKey | None = known[secret]
+    return found
 
 
 def key_actor(key: IntegrationKey, clock: Clock, *, display: str = "") -> Actor:

@@ -1,0 +1,34 @@
+"""Answers memoised for one transaction: what a batch of work reads again and again (a key, a plan, a rule).
+
+Dropped when the transaction ends (commit or rollback), so nothing outlives the snapshot it was read in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+_MEMO = "warroom_transaction_memo"
+
+
+def memo(db: Session, name: str) -> dict[Any, Any]:
+    """The memo called ``name`` for the session's current transaction."""
+    memos: dict[str, dict[Any, Any]] = db.info.setdefault(_MEMO, {})
+    return memos.setdefault(name, {})
+
+
+def forget(db: Session, name: str) -> None:
+    """Drop a memo now (after a change to what it holds, within the same transaction)."""
+    db.info.get(_MEMO, {}).pop(name, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    session.info.pop(_MEMO, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_MEMO, None)
