@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from warroom.api.compat import alertmanager, keys, opsgenie, pagerduty
+from warroom.api.compat.fast_path import IngestFastPath
 from warroom.api.routers import API_PREFIX, operation_id
 
 
@@ -17,3 +18,9 @@ def register_compat(app: FastAPI) -> None:
         app.include_router(module.router, generate_unique_id_function=operation_id)
     for module in (alertmanager, keys):
         app.include_router(module.router, prefix=API_PREFIX, generate_unique_id_function=operation_id)
+    app.add_middleware(IngestFastPath, owner=app, routes={
+        "/v2/enqueue": pagerduty.pagerduty_enqueue,
+        "/v2/enqueue/": pagerduty.pagerduty_enqueue,
+        "/v2/alerts": opsgenie.opsgenie_create_alert,
+        f"{API_PREFIX}/integrations/alertmanager": alertmanager.receive_alertmanager_webhook,
+    })

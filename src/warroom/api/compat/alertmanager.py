@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -66,7 +65,7 @@ def _invalid(error: ValidationError) -> JSONResponse:
                                                   "receiver, groupLabels, commonLabels, commonAnnotations, "
                                                   "externalURL, alerts [{status, labels, annotations, startsAt, "
                                                   "endsAt, generatorURL, fingerprint}]"}}}}})
-async def receive_alertmanager_webhook(request: Request) -> Any:
+async def receive_alertmanager_webhook(request: Request) -> JSONResponse:
     runtime = runtime_of(request)
     body = await request.body()
     try:
@@ -81,4 +80,5 @@ async def receive_alertmanager_webhook(request: Request) -> Any:
     secret = credential(request)
     outcomes = await runtime.committer.run(
         lambda db: webhook.receive(db=db, secret=secret, payload=payload, clock=runtime.clock))
-    return AlertmanagerOut(status="success", alerts=[AlertOutcomeOut(**o.as_json()) for o in outcomes])
+    answer = AlertmanagerOut(status="success", alerts=[AlertOutcomeOut(**o.as_json()) for o in outcomes])
+    return JSONResponse(answer.model_dump())

@@ -78,8 +78,11 @@ def _json_body(description: str) -> dict[str, Any]:
 
 @router.post("/v2/alerts", status_code=202, summary="Create alert (Opsgenie)", responses=ANSWERS,
              openapi_extra=_json_body("message (required, ≤130), alias, description, responders, visibleTo, "
-                                      "actions, tags, details, entity, source, priority P1-P5, user, note"))
-async def opsgenie_create_alert(request: Request, authorization: str | None = GenieKey) -> JSONResponse:
+                                      "actions, tags, details, entity, source, priority P1-P5, user, note")
+             | {"parameters": [{"name": "Authorization", "in": "header", "required": False,
+                                "description": "GenieKey <key>", "schema": {"type": "string"}}]})
+async def opsgenie_create_alert(request: Request) -> JSONResponse:
+    authorization = request.headers.get("authorization")
     runtime = runtime_of(request)
     call = Call()
     body = await request.body()

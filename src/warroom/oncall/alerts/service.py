@@ -118,11 +118,35 @@ def raise_alert(*, db: Session, actor: Actor, spec: AlertSpec) -> Raised:
     if created:
         _event(db, actor, alert_id, "created", f"Alert opened: {spec.message}", source=spec.source,
                priority=spec.priority.value)
-        with db.no_autoflush:  # what earlier events of the batch wrote is flushed together, later
-            alert = db.get_one(Alert, alert_id)
-        escalation.page_current_step(db=db, alert=alert, now=now, clock=actor.clock)
+        _first_step(db, actor, now, OpenedAlert(alert_id, spec.message, spec.priority, spec.responders,
+                                                spec.team_id, spec.escalation_policy_id, spec.incident_id))
         mark(db, ALERTS)
     return Raised(alert_id, created, count)
+
+
+@dataclass
+class OpenedAlert:
+    """A just-opened alert as its first escalation step reads it: what the insert wrote, without reading it back."""
+
+    id: int
+    message: str
+    priority: Priority
+    responders: list[dict[str, Any]]
+    team_id: int | None
+    escalation_policy_id: int | None
+    incident_id: int | None
+    escalation_step: int = 0
+    escalation_round: int = 0
+    escalation_generation: int = 0
+
+
+def _first_step(db: Session, actor: Actor, now: datetime, alert: OpenedAlert) -> None:
+    """Page the first step now; where more steps follow, the alert row learns where escalation stands."""
+    escalation.page_current_step(db=db, alert=alert, now=now, clock=actor.clock)
+    if (alert.escalation_step, alert.escalation_round) != (0, 0):
+        db.execute(sa.update(Alert).where(Alert.id == alert.id)
+                   .values(escalation_step=alert.escalation_step, escalation_round=alert.escalation_round)
+                   .execution_options(synchronize_session=False))
 
 
 _UPSERTS: dict[tuple[str, tuple[str, ...]], sa.Insert] = {}

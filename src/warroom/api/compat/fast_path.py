@@ -1,0 +1,51 @@
+"""The event endpoints monitoring tools post to, answered ahead of the router.
+
+Alertmanager, Prometheus, Grafana and friends send events in bursts, and every event waits for its commit.
+These few POST routes are matched on their exact path here and handed straight to their endpoint function
+(the same function the router and the OpenAPI document know), skipping route matching over the whole API and
+dependency resolution. Errors go through the app's own exception handlers, so answers are the same either way.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
+
+
+class IngestFastPath:
+    def __init__(self, app: ASGIApp, owner: FastAPI, routes: dict[str, Endpoint]) -> None:
+        self.app = app
+        self.owner = owner
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = self.routes.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
+        if endpoint is None:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await endpoint(request)
+        except Exception as error:
+            handler = self._handler_for(error)
+            if handler is None:
+                raise
+            answer = handler(request, error)
+            response = await answer if inspect.isawaitable(answer) else answer
+        await response(scope, receive, send)
+
+    def _handler_for(self, error: Exception) -> Handler | None:
+        """The app's handler for this error, found as Starlette finds it (the nearest class in the MRO)."""
+        for kind in type(error).__mro__:
+            handler = self.owner.exception_handlers.get(kind)
+            if handler is not None:
+                return handler
+        return None
