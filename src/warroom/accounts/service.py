@@ -97,6 +97,7 @@ def set_access_role(*, db: Session, actor: Actor, user: User, access_role: Acces
     actor.require(AccessRole.admin)
     before = user.access_role
     user.access_role = access_role
+    credentials_changed()
     audit.record(db=db, actor=actor, action="user.access_role", target_type="user", target_id=user.id,
                  before=before.value, after=access_role.value)
 
@@ -256,6 +257,20 @@ def list_tokens(*, db: Session, user_id: int | None = None) -> list[ApiToken]:
     return list(db.scalars(query))
 
 
+# Bumped whenever who may do what changes (a token revoked, a role changed, someone deactivated), so
+# credentials remembered by this process for a moment are looked up afresh at once.
+_credentials_generation = 0
+
+
+def credentials_changed() -> None:
+    global _credentials_generation
+    _credentials_generation += 1
+
+
+def credentials_generation() -> int:
+    return _credentials_generation
+
+
 def revoke_token(*, db: Session, actor: Actor, token_id: int) -> ApiToken:
     token = db.get(ApiToken, token_id)
     if token is None:
@@ -264,6 +279,7 @@ def revoke_token(*, db: Session, actor: Actor, token_id: int) -> ApiToken:
         actor.require(AccessRole.admin)
     if token.revoked_at is None:
         token.revoked_at = actor.clock.now()
+        credentials_changed()
         audit.record(db=db, actor=actor, action="token.revoke", target_type="token", target_id=token.id)
     return token
 

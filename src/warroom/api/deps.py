@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
-from datetime import timedelta
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
 
 from warroom.accounts import service as accounts
-from warroom.accounts.models import AccessRole, ApiToken, User
+from warroom.accounts.models import AccessRole, ApiToken, TokenScope, User
 from warroom.core.actor import Actor
 from warroom.core.errors import NotAuthenticated, PermissionDenied
+from warroom.core.security import hash_secret
 from warroom.runtime import Runtime
 
 SESSION_COOKIE = "warroom_session"
@@ -20,6 +22,10 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 TOKEN_TOUCH = timedelta(minutes=1)
+# A token checked against the store is trusted this long by this process before it is checked again: a
+# revocation or role change made in this process counts at once, one made by another process within this.
+TOKEN_RECHECK_SECONDS = 2.0
+MAX_KNOWN_TOKENS = 10_000
 
 
 @dataclass(frozen=True)
@@ -55,19 +61,54 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
-def principal_from_token(runtime: Runtime, secret: str) -> Principal:
+@dataclass(frozen=True)
+class KnownToken:
+    """A token this process checked a moment ago: who it is for, with what reach (read-only snapshots)."""
+
+    token_id: int
+    prefix: str
+    scope: TokenScope | None
+    user: User  # detached; only read
+    last_used_at: datetime | None
+    generation: int
+    until: float
+
+
+_known_tokens: dict[str, KnownToken] = {}
+
+
+def _look_up_token(runtime: Runtime, secret: str) -> KnownToken:
+    """The token behind ``secret``, remembered for TOKEN_RECHECK_SECONDS (a revocation here is seen at once)."""
+    digest = hash_secret(secret)
+    known = _known_tokens.get(digest)
+    if known is not None and known.until > time.monotonic() and known.generation == accounts.credentials_generation():
+        return known
+    generation = accounts.credentials_generation()
     with runtime.database.reading() as db:
         found = accounts.authenticate_token(db=db, secret=secret)
     if found is None:
+        _known_tokens.pop(digest, None)
         raise NotAuthenticated("The API token is unknown or revoked. Create one with "
                                "`warroom tokens create` or on the Tokens page.")
     token, user = found
+    if len(_known_tokens) >= MAX_KNOWN_TOKENS:
+        _known_tokens.clear()
+    known = KnownToken(token.id, token.prefix, token.scope, user, token.last_used_at, generation,
+                       time.monotonic() + TOKEN_RECHECK_SECONDS)
+    _known_tokens[digest] = known
+    return known
+
+
+def principal_from_token(runtime: Runtime, secret: str) -> Principal:
+    known = _look_up_token(runtime, secret)
     now = runtime.clock.now()
-    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH:
+    if known.last_used_at is None or now - known.last_used_at > TOKEN_TOUCH:
         with runtime.database.writing() as db:
-            db.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    role = accounts.effective_role(user, token.scope)
-    actor = Actor(user.id, user.handle, role, f"api-token:{token.prefix}", runtime.clock)
+            db.execute(sa.update(ApiToken).where(ApiToken.id == known.token_id).values(last_used_at=now))
+        _known_tokens[hash_secret(secret)] = replace(known, last_used_at=now)
+    user = known.user
+    role = accounts.effective_role(user, known.scope)
+    actor = Actor(user.id, user.handle, role, f"api-token:{known.prefix}", runtime.clock)
     return Principal(user, actor, None)
 
 

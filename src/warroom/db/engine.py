@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -61,6 +63,43 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+class _ProcessLock:
+    """An exclusive flock on ``<database>.writer-lock``, re-entrant within the thread that holds the writer lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._depth = 0
+
+    @classmethod
+    def for_sqlite(cls, url: str) -> _ProcessLock | None:
+        database = sa.engine.make_url(url).database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return cls(Path(f"{database}.writer-lock"))
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Only ever entered under the in-process writer lock, so one thread at a time touches the counters."""
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = self._fd
+        if self._depth == 0:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class Database:
     """The engine plus two session factories: one for reads, one for writes."""
 
@@ -75,6 +114,7 @@ class Database:
         self._writer_lock: AbstractContextManager[Any] = (
             threading.RLock() if self.dialect == "sqlite" else nullcontext()
         )
+        self._process_lock = _ProcessLock.for_sqlite(self.url) if self.dialect == "sqlite" else None
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -85,12 +125,16 @@ class Database:
     def writing(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error.
 
-        On SQLite, writers of this process queue on a lock first: SQLite lets one writer in at a time
-        anyway, and its own busy handler makes waiters sleep in growing steps (up to 100 ms), which wrecks
-        tail latency. Writers from other processes still meet at SQLite's lock (busy_timeout).
+        On SQLite, writers queue on a lock first: SQLite lets one writer in at a time anyway, and its own
+        busy handler makes waiters sleep in growing steps (up to 100 ms), which wrecks tail latency. Threads
+        of this process queue on a lock in memory, processes on a lock file beside the database (flock), so
+        a waiter wakes the moment the writer before it is done.
         """
-        with self._writer_lock, self._write() as session, session.begin():
+        with self._writer_lock, self._between_processes(), self._write() as session, session.begin():
             yield session
+
+    def _between_processes(self) -> AbstractContextManager[Any]:
+        return self._process_lock.held() if self._process_lock is not None else nullcontext()
 
     def read_session(self) -> Session:
         return self._read()
@@ -102,3 +146,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._process_lock is not None:
+            self._process_lock.close()

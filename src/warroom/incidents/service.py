@@ -40,13 +40,14 @@ def get_incident(*, db: Session, ref: str | int) -> Incident:
     return incident
 
 
+_LOCK_INCIDENT = (sa.select(Incident).where(Incident.id == sa.bindparam("incident_id")).with_for_update()
+                  .execution_options(populate_existing=True))
+
+
 def lock_incident(*, db: Session, ref: str | int) -> Incident:
     """Load the incident holding its row lock, so concurrent changes to it run one after the other."""
     incident_id = parse_ref(ref)
-    incident = db.scalar(
-        sa.select(Incident).where(Incident.id == incident_id).with_for_update().execution_options(
-            populate_existing=True)
-    )
+    incident = db.scalar(_LOCK_INCIDENT, {"incident_id": incident_id})
     if incident is None:
         raise NotFound(f"No incident {ref}.", field="incident")
     return incident

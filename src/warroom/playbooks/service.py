@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from warroom.accounts.models import AccessRole
 from warroom.audit import service as audit
@@ -94,7 +94,8 @@ def suggest(*, db: Session, services: list[str], text: str, limit: int = 5) -> l
     wanted = {s.strip().lower() for s in services if s.strip()}
     words = set(WORD_RE.findall(text.lower()))
     found: list[Suggestion] = []
-    for playbook in list_playbooks(db=db):
+    candidates = db.scalars(sa.select(Playbook).options(defer(Playbook.body_md)).order_by(Playbook.title))
+    for playbook in candidates:
         service_hits = sorted(wanted & set(playbook.services))
         keyword_hits = sorted(k for k in playbook.keywords if k in words or (" " in k and k in text.lower()))
         score = 3 * len(service_hits) + len(keyword_hits)

@@ -30,6 +30,18 @@ def holders(*, db: Session, incident_id: int) -> list[tuple[RoleAssignment, User
     return [(a, u) for a, u in db.execute(query)]
 
 
+_HOLDER_HANDLE = (sa.select(User.handle).join(RoleAssignment, RoleAssignment.user_id == User.id)
+                  .where(RoleAssignment.incident_id == sa.bindparam("incident_id"),
+                         RoleAssignment.role == sa.bindparam("role"))
+                  .order_by(RoleAssignment.id).limit(1))
+
+
+def holder_handle(*, db: Session, incident_id: int, role: str) -> str | None:
+    """The handle of whoever holds ``role`` on the incident (one short query, for answers that name them)."""
+    handle: str | None = db.scalar(_HOLDER_HANDLE, {"incident_id": incident_id, "role": role})
+    return handle
+
+
 def current(*, db: Session, incident_id: int, role: str) -> RoleAssignment | None:
     return db.scalar(sa.select(RoleAssignment).where(
         RoleAssignment.incident_id == incident_id, RoleAssignment.role == role))

@@ -62,10 +62,7 @@ def window(rows: Sequence[T], limit: int, offset: int) -> list[T]:
 
 
 def lead_of(db: Session, incident_id: int) -> str | None:
-    for assignment, user in roles.holders(db=db, incident_id=incident_id):
-        if assignment.role == LEAD:
-            return user.handle
-    return None
+    return roles.holder_handle(db=db, incident_id=incident_id, role=LEAD)
 
 
 Flow = Callable[[Session, Actor], Outcome]

@@ -215,6 +215,7 @@ class Importer:
             assert user is not None
             if item.get("blocked") is True:
                 user.is_active = False
+                accounts.credentials_changed()
             self.report.created["users"] += 1
         for ref in (_text(item, "id", where, required=False), email):
             if ref:
