@@ -81,7 +81,7 @@ def main() -> None:
         keys = make_keys(store.runtime)
         with server(store) as base:
             make = request_maker(keys)
-            run_load(base, make, rate=200, seconds=3)  # warm-up: opens the 2,000 alerts once
+            run_load(base, make, rate=400, seconds=6)  # warm-up: opens each of the 2,000 alerts once
             for rate in args.rates:
                 result = run_load(base, make, rate=rate, seconds=args.seconds)
                 print(describe(f"{store_name} ingest (engine off)", result), flush=True)

@@ -57,16 +57,20 @@ class GroupCommitter:
         self.max_batch = max_batch
         # SQLite has one writer at a time anyway; PostgreSQL takes a few at once.
         self.writers = writers or (1 if database.dialect == "sqlite" else 2)
-        self._queue: queue.SimpleQueue[_Item[Any] | None] = queue.SimpleQueue()
+        self._queues: list[queue.SimpleQueue[_Item[Any] | None]] = [queue.SimpleQueue() for _ in range(self.writers)]
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
-    async def run(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in a write transaction shared with other callers; return once it is committed."""
+    async def run(self, work: Callable[[Session], T], *, partition: str = "") -> T:
+        """Run ``work`` in a write transaction shared with other callers; return once it is committed.
+
+        Work with the same ``partition`` (say, an alert's dedup key) always goes to the same writer, so two
+        writers never wait on each other's row locks for it (nor deadlock over two of them).
+        """
         self._ensure_started()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Item(work, loop, future))
+        self._queues[hash(partition) % self.writers].put(_Item(work, loop, future))
         return await future
 
     def _ensure_started(self) -> None:
@@ -76,28 +80,29 @@ class GroupCommitter:
             if self._threads:
                 return
             for n in range(self.writers):
-                thread = threading.Thread(target=self._serve, name=f"warroom-group-commit-{n}", daemon=True)
+                thread = threading.Thread(target=self._serve, args=(self._queues[n],),
+                                          name=f"warroom-group-commit-{n}", daemon=True)
                 thread.start()
                 self._threads.append(thread)
 
     def close(self) -> None:
         with self._lock:
-            for _ in self._threads:
-                self._queue.put(None)
+            for pending in self._queues[: len(self._threads)]:
+                pending.put(None)
             for thread in self._threads:
                 thread.join(timeout=10)
             self._threads = []
 
-    def _serve(self) -> None:
+    def _serve(self, pending: queue.SimpleQueue[_Item[Any] | None]) -> None:
         while True:
-            first = self._queue.get()
+            first = pending.get()
             if first is None:
                 return
             batch = [first]
             stop = False
             while len(batch) < self.max_batch:
                 try:
-                    item = self._queue.get_nowait()
+                    item = pending.get_nowait()
                 except queue.Empty:
                     break
                 if item is None:

@@ -79,6 +79,7 @@ async def receive_alertmanager_webhook(request: Request) -> JSONResponse:
     webhook.check_version(payload)
     secret = credential(request)
     outcomes = await runtime.committer.run(
-        lambda db: webhook.receive(db=db, secret=secret, payload=payload, clock=runtime.clock))
+        lambda db: webhook.receive(db=db, secret=secret, payload=payload, clock=runtime.clock),
+        partition=payload.groupKey)
     answer = AlertmanagerOut(status="success", alerts=[AlertOutcomeOut(**o.as_json()) for o in outcomes])
     return JSONResponse(answer.model_dump())

@@ -90,7 +90,8 @@ async def opsgenie_create_alert(request: Request) -> JSONResponse:
     async def work() -> dict[str, Any]:
         alert = og_alerts.parse_create(read_json(body))
         await runtime.committer.run(lambda db: og_alerts.create(db=db, call=call, header=authorization,
-                                                                 request=alert, clock=runtime.clock))
+                                                                 request=alert, clock=runtime.clock),
+                                    partition=alert.spec.alias)
         return {"result": PROCESSING}
 
     return await answer_after(call, 202, work())

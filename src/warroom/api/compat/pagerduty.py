@@ -57,7 +57,8 @@ async def pagerduty_enqueue(request: Request) -> JSONResponse:
                       [f"The event is {len(body)} bytes; the maximum is 512 KB ({events.MAX_EVENT_BYTES} bytes)"])
     try:
         event = events.parse_event(body)
-        dedup_key = await runtime.committer.run(lambda db: events.process(db=db, event=event, clock=runtime.clock))
+        dedup_key = await runtime.committer.run(lambda db: events.process(db=db, event=event, clock=runtime.clock),
+                                                partition=event.dedup_key)
     except events.InvalidEvent as invalid:
         return JSONResponse(invalid.body(), status_code=400)
     except OperationalError as error:
