@@ -17,6 +17,7 @@ from warroom.api.limits import BodySizeLimit
 from warroom.api.routers import register_api
 from warroom.runtime import Runtime
 from warroom.web import register_web
+from warroom.web.statuspage import CachedStatusPages
 
 log = logging.getLogger("warroom")
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -51,4 +52,5 @@ def create_app(runtime: Runtime, *, run_engine: bool | None = None) -> FastAPI:
     register_api(app)
     register_web(app)
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(CachedStatusPages)
     return app
