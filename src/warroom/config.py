@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     twilio_base_url: str = "https://api.twilio.com"
     # Signs notification webhooks (Standard Webhooks); empty means the secret key signs them.
     notification_webhook_secret: str = ""
+    # External reporters' mail to the triage inbox: the address, an SMTP listener `serve` starts when the port is
+    # set (0: off), a bearer token for MTAs piping raw mail to POST /api/v1/reports/inbound (empty: off), a size cap.
+    inbound_address: str = ""
+    inbound_smtp_host: str = "127.0.0.1"
+    inbound_smtp_port: int = 0
+    inbound_mail_token: str = ""
+    inbound_max_bytes: int = 1_000_000
 
     def resolved_database_url(self) -> str:
         if self.database_url:

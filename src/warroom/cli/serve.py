@@ -13,6 +13,7 @@ from warroom.asgi import tune_interpreter
 from warroom.cli.demo import demo_sign_in
 from warroom.cli.local import local_runtime, settings, shown_url
 from warroom.cli.output import say
+from warroom.reports.inbound import inbound_listener
 from warroom.runtime import Runtime, seed_if_empty
 
 ANY_ADDRESS = ("0.0.0.0", "::", "")  # noqa: S104  (compared against, not bound)
@@ -36,8 +37,9 @@ def serve(
         seeded = seed_if_empty(runtime)
         _print_welcome(runtime, bind_host, bind_port, seeded=seeded)
         # uvicorn turns Ctrl-C into a graceful shutdown; the app's lifespan then stops the engine thread.
-        uvicorn.run(create_app(runtime), host=bind_host, port=bind_port, log_level="info",
-                    access_log=False)
+        with inbound_listener(runtime.database, runtime.clock, runtime.settings):
+            uvicorn.run(create_app(runtime), host=bind_host, port=bind_port, log_level="info",
+                        access_log=False)
     say("Warroom stopped.")
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from warroom.announcement_days import service as announcement_days
 from warroom.config import Settings
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
@@ -64,7 +65,8 @@ def make_manager(settings: Settings, clock: Clock) -> Manager:
 
     def status_update_reminders(database: Database, now: datetime) -> None:
         with database.writing() as db:
-            for incident in quiet_incidents(db=db, now=now, limits=limits):
+            limits_now = announcement_days.reminder_limits(db=db, now=now, limits=limits)
+            for incident in quiet_incidents(db=db, now=now, limits=limits_now):
                 remind(db=db, incident=incident, now=now, clock=clock)
 
     return status_update_reminders

@@ -1,0 +1,1 @@
+"""External reporters: the public "report a problem" form, inbound mail, and the triage inbox."""
