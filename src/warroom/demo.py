@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole, User
+from warroom.announcement_days import service as announcement_days
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
 from warroom.incidents import flows
 from warroom.playbooks import service as playbooks
 from warroom.playbooks.builtin import builtin_playbooks
+from warroom.reports import service as reports
+from warroom.statuspage.service import seed_demo_page
 
 DEMO_PASSWORD = "warroom-demo"  # noqa: S105  (printed at start-up: it is the demo's published password)
 
@@ -71,6 +75,8 @@ def seed_demo(*, db: Session, clock: Clock) -> None:
             accounts.add_member(db=db, actor=system, team=teams[slug], user=user)
     load_builtin_playbooks(db=db, actor=system)
     _example_incident(db, clock, users)
+    seed_demo_page(db=db, actor=system)
+    _upcoming_announcement_day_and_a_report(db, clock)
 
 
 def _example_incident(db: Session, clock: Clock, users: dict[str, User]) -> None:
@@ -96,3 +102,13 @@ def _example_incident(db: Session, clock: Clock, users: dict[str, User]) -> None
                       summary="Indexer 4.2 skipped new users' documents; rolled back to 4.1.")
     flows.set_status(db=db, actor=as_("bob"), ref=ref, status="monitoring")
     flows.resolve_incident(db=db, actor=as_("bob"), ref=ref, text="No missing results for an hour.")
+
+
+def _upcoming_announcement_day_and_a_report(db: Session, clock: Clock) -> None:
+    launch = (clock.now() + timedelta(days=14)).date().isoformat()
+    announcement_days.create_day(db=db, actor=Actor.system(clock), spec=announcement_days.DaySpec(
+        title="Launch of the new search", kind="launch", time_zone="Europe/Berlin", owner="@erin", date=launch,
+        reminder_minutes=15, notes="Blog post 09:00, newsletter 11:00. Carol leads support's plan for the day."))
+    reports.receive_report(db=db, actor=Actor.system(clock), submission=reports.form_submission(
+        name="Jane Customer", email="jane@customer.example", affected_service="export",
+        description="CSV exports have been stuck at 'preparing' for an hour.\nTried twice, same result."))

@@ -53,18 +53,25 @@ class Runtime:
         return sinks
 
     def engine(self) -> Engine:
+        from warroom.announcement_days import service as announcement_days
         from warroom.notifications import delivery as notify
         from warroom.notifications.planning import NOTIFY_JOB
         from warroom.notifications.senders import build_senders
         from warroom.oncall.heartbeats.service import expire_heartbeats
+        from warroom.reports.mail import make_acknowledgement_handler
+        from warroom.reports.service import REPORT_ACK_JOB
+        from warroom.statuspage import delivery as status_page
 
         senders = build_senders(self.settings, secret_key=self.secret_key, clock=self.clock)
         handlers = {
             ANNOUNCE_JOB: delivery.make_handler(self.announcement_sinks(), self.settings.base_url, self.clock),
             NOTIFY_JOB: notify.make_notify_handler(self.database, senders, self.clock, self.settings.base_url),
+            REPORT_ACK_JOB: make_acknowledgement_handler(self.settings, self.clock),
+            status_page.STATUS_JOB: status_page.make_handler(self.settings, self.secret_key, self.clock),
         }
         transactional = {ESCALATE_JOB: escalation.make_step_handler(self.clock)}
-        managers = [reminders.make_manager(self.settings, self.clock), expire_heartbeats]
+        managers = [reminders.make_manager(self.settings, self.clock), expire_heartbeats,
+                    announcement_days.make_manager(self.clock)]
         on_dead = {NOTIFY_JOB: notify.make_failure_handler(self.clock)}
         return Engine(self.database, self.clock, handlers, transactional, managers, on_dead,
                       lease=timedelta(seconds=self.settings.engine_lease_seconds))

@@ -259,9 +259,10 @@ def test_details_change_and_playbooks_attach(team, factory):
     attached = api.ok("post", f"/incidents/{ref}/playbooks", {"slug": "sign-in-broken"})
     assert "4 steps" in attached["message"]
     detail = api.ok("get", f"/incidents/{ref}")
-    assert detail["playbooks"] == ["sign-in-broken"]
+    # Flagging it as security attached the security-disclosure playbook first.
+    assert sorted(detail["playbooks"]) == ["security-disclosure", "sign-in-broken"]
     assert [i["key"] for i in detail["checklist"] if i["phase"] == "playbook"] == [
-        f"sign-in-broken-{n}" for n in range(1, 5)]
+        *(f"security-disclosure-{n}" for n in range(1, 6)), *(f"sign-in-broken-{n}" for n in range(1, 5))]
     assert_problem(api.post(f"/incidents/{ref}/playbooks", {"slug": "sign-in-broken"}), 409,
                    contains="already attached")
 

@@ -161,7 +161,9 @@ def test_details_pins_playbooks_and_the_feeds(remote, factory, clock):
 
     attached = bob.ok("incident", "playbook", "INC-1", "roll-back-a-bad-deploy")
     assert "Attached" in attached
-    assert bob.json("incident", "show", "INC-1")["playbooks"] == ["roll-back-a-bad-deploy"]
+    # Flagging it as security attached the security-disclosure playbook too.
+    assert sorted(bob.json("incident", "show", "INC-1")["playbooks"]) == ["roll-back-a-bad-deploy",
+                                                                          "security-disclosure"]
     bob.fails("incident", "playbook", "INC-1", "no-such-playbook", says="no-such-playbook")
 
     clock.advance(timedelta(minutes=5))

@@ -11,6 +11,7 @@ from warroom.announcements.sinks import AnnouncementMessage, AnnouncementSink
 from warroom.core.clock import Clock
 from warroom.engine.models import Job
 from warroom.engine.runner import Handler
+from warroom.incidents import visibility
 from warroom.incidents.models import Incident
 
 
@@ -21,7 +22,11 @@ def make_handler(sinks: Sequence[AnnouncementSink], base_url: str, clock: Clock)
             return
         incident = db.get(Incident, announcement.incident_id)
         ref = incident.ref if incident else f"INC-{announcement.incident_id}"
-        message = AnnouncementMessage(announcement.id, ref, announcement.kind, announcement.text,
+        # Outside the feed nobody is signed in: a private incident goes out as the redacted line only,
+        # decided at sending time so an incident flagged after its announcement was queued stays private.
+        private = incident is None or visibility.is_private(incident)
+        text = visibility.redacted_line(announcement.kind, ref) if private else announcement.text
+        message = AnnouncementMessage(announcement.id, ref, announcement.kind, text,
                                       f"{base_url.rstrip('/')}/incidents/{ref}", announcement.created_at)
         for sink in sinks:
             sink.post(message, clock.now())

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.announcements.models import Announcement
 from warroom.core.actor import Actor
 from warroom.engine import queue
+from warroom.incidents import visibility
 from warroom.incidents.models import Incident
 from warroom.live.broker import ANNOUNCEMENTS, mark
 
@@ -41,3 +45,30 @@ def list_announcements(*, db: Session, limit: int = 100, before_id: int | None =
     if before_id is not None:
         query = query.where(Announcement.id < before_id)
     return list(db.scalars(query))
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One line of the feed as a given person sees it: a private incident's line redacted for outsiders."""
+
+    id: int
+    incident_id: int
+    kind: str
+    text: str
+    created_at: datetime
+    redacted: bool
+
+
+def feed(*, db: Session, viewer: Actor, limit: int = 100, before_id: int | None = None) -> list[FeedItem]:
+    """The feed, newest first, as this viewer may read it (one query)."""
+    shown = visibility.visible_to(viewer).label("shown")
+    query = (sa.select(Announcement, shown).join(Incident, Incident.id == Announcement.incident_id)
+             .order_by(Announcement.id.desc()).limit(limit))
+    if before_id is not None:
+        query = query.where(Announcement.id < before_id)
+    return [
+        FeedItem(a.id, a.incident_id, a.kind,
+                 a.text if visible else visibility.redacted_line(a.kind, f"INC-{a.incident_id}"),
+                 a.created_at, not visible)
+        for a, visible in db.execute(query)
+    ]

@@ -152,6 +152,12 @@ def edit(
     _done(Api().patch(_path(ref), {k: v for k, v in changes.items() if v is not None}), as_json)
 
 
+@app.command("invite")
+def invite(ref: str = REF, who: str = typer.Argument(..., help="@handle or email."), as_json: bool = JSON) -> None:
+    """Add someone to the incident (a private security incident is visible only to those taking part)."""
+    _done(Api().post(_path(ref, "participants"), {"user": who}), as_json)
+
+
 # Roles -----------------------------------------------------------------------------------------------
 
 

@@ -57,6 +57,11 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
          "word-text"),
     Spec("untick", "/incident untick <checklist key>", "Reopen a checklist step.", "word"),
     Spec("playbook", "/incident playbook <slug>", "Attach a playbook; its steps join the checklist.", "word"),
+    Spec("security", "/incident security",
+         "Flag as a security incident: adds the security team, makes the incident private (participants, the "
+         "security team and admins only) and attaches the security-disclosure playbook.", "none"),
+    Spec("invite", "/incident invite @user",
+         "Add someone to this incident; a private security incident is visible only to those taking part.", "user"),
     Spec("help", "/incident help [command]", "List the commands, or explain one.", "optional-text",
          needs_incident=False),
 ]}

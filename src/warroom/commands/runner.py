@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from warroom.core.actor import Actor
 from warroom.core.errors import WarroomError
-from warroom.incidents import flows
+from warroom.incidents import flows, participants
 from warroom.incidents.flows import Outcome
 from warroom.roles.models import LEAD, MESSENGER
 
@@ -88,4 +88,6 @@ _HANDLERS: dict[str, Callable[[Session, Actor, Command, str], Outcome]] = {
     "untick": lambda db, a, c, ref: flows.set_checklist_item(db=db, actor=a, ref=ref, key=c.word,
                                                              state="open"),
     "playbook": lambda db, a, c, ref: flows.attach_playbook(db=db, actor=a, ref=ref, slug=c.word),
+    "security": lambda db, a, c, ref: flows.update_details(db=db, actor=a, ref=ref, security=True),
+    "invite": lambda db, a, c, ref: participants.invite(db=db, actor=a, ref=ref, who=c.user),
 }

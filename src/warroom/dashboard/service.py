@@ -1,4 +1,9 @@
-"""Every past and present incident: filters, search and headline figures."""
+"""Every past and present incident: filters, search and headline figures.
+
+Each query takes the viewer: a private security incident is listed, found and counted only for those who
+may see it (``incidents.visibility``), so the figures and the list they drill down to always agree.
+``viewer=None`` is Warroom's own view (every incident).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from warroom.accounts.models import User
+from warroom.core.actor import Actor
+from warroom.incidents import visibility
 from warroom.incidents.models import Incident, Resolution, Severity, Status
 from warroom.roles.models import LEAD, RoleAssignment
 from warroom.timeline.models import EntryKind, TimelineEntry
@@ -48,7 +55,11 @@ def _search_condition(term: str) -> sa.ColumnElement[bool]:
     )
 
 
-def _filtered(filters: IncidentFilters) -> sa.Select[Incident, str]:
+def _visible(viewer: Actor | None) -> sa.ColumnElement[bool]:
+    return sa.true() if viewer is None else visibility.visible_to(viewer)
+
+
+def _filtered(filters: IncidentFilters, viewer: Actor | None) -> sa.Select[Incident, str]:
     lead_user = aliased(User)
     lead_role = aliased(RoleAssignment)
     query = (
@@ -57,7 +68,7 @@ def _filtered(filters: IncidentFilters) -> sa.Select[Incident, str]:
         .outerjoin(lead_user, lead_user.id == lead_role.user_id)
     )
     f = filters
-    conditions: list[sa.ColumnElement[bool]] = []
+    conditions: list[sa.ColumnElement[bool]] = [_visible(viewer)]
     if f.status is not None:
         conditions.append(Incident.status == f.status)
     if f.active is not None:
@@ -82,9 +93,9 @@ def _filtered(filters: IncidentFilters) -> sa.Select[Incident, str]:
 
 
 def list_incidents(
-    *, db: Session, filters: IncidentFilters, limit: int = 50, offset: int = 0
+    *, db: Session, filters: IncidentFilters, limit: int = 50, offset: int = 0, viewer: Actor | None = None
 ) -> tuple[list[IncidentRow], int]:
-    query = _filtered(filters)
+    query = _filtered(filters, viewer)
     total = int(db.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0)
     rows = db.execute(query.order_by(Incident.id.desc()).limit(limit).offset(offset))
     return [IncidentRow(incident, handle) for incident, handle in rows], total
@@ -112,11 +123,14 @@ def _mean_seconds(pairs: list[tuple[datetime, datetime | None]]) -> float | None
     return sum(spans) / len(spans) if spans else None
 
 
-def headline_figures(*, db: Session, now: datetime, windows: tuple[int, ...] = (30, 90)) -> Headline:
+def headline_figures(
+    *, db: Session, now: datetime, windows: tuple[int, ...] = (30, 90), viewer: Actor | None = None
+) -> Headline:
     """Open now; MTTA (declared → lead acknowledged) and MTTR (declared → resolved) by severity."""
+    visible = _visible(viewer)
     open_rows = db.execute(
         sa.select(Incident.severity, sa.func.count())
-        .where(Incident.status.in_([Status.investigating, Status.identified, Status.monitoring]))
+        .where(Incident.status.in_([Status.investigating, Status.identified, Status.monitoring]), visible)
         .group_by(Incident.severity)
     ).all()
     open_by = {s.value: 0 for s in Severity} | {sev.value: int(n) for sev, n in open_rows}
@@ -124,7 +138,7 @@ def headline_figures(*, db: Session, now: datetime, windows: tuple[int, ...] = (
     rows = db.execute(
         sa.select(Incident.declared_at, Incident.acknowledged_at, Incident.resolved_at, Incident.severity,
                   Incident.resolution)
-        .where(Incident.declared_at >= oldest)
+        .where(Incident.declared_at >= oldest, visible)
     ).all()
     figures = []
     for days in windows:

@@ -1,11 +1,12 @@
 """Import every model so metadata (and Alembic) sees all tables."""
 
 from warroom.accounts.models import ApiToken, Membership, Team, User, WebSession
+from warroom.announcement_days.models import AnnouncementDay, AnnouncementDayIncident
 from warroom.announcements.models import Announcement
 from warroom.audit.models import AuditEntry
 from warroom.checklists.models import ChecklistItem
 from warroom.engine.models import Job
-from warroom.incidents.models import Incident
+from warroom.incidents.models import Incident, IncidentParticipant
 from warroom.notifications.models import ContactMethod, Notification, NotificationRule
 from warroom.oncall.alerts.models import Alert, AlertEvent, AlertRequest
 from warroom.oncall.escalation.models import EscalationPolicy, EscalationStep
@@ -13,7 +14,9 @@ from warroom.oncall.heartbeats.models import Heartbeat
 from warroom.oncall.keys.models import IntegrationKey
 from warroom.oncall.schedules.models import Schedule, ScheduleLayer, ScheduleOverride
 from warroom.playbooks.models import IncidentPlaybook, Playbook
+from warroom.reports.models import Report
 from warroom.roles.models import RoleAssignment
+from warroom.statuspage import models as statuspage_models  # noqa: F401  (status page tables)
 from warroom.timeline.models import TimelineEntry
 
 __all__ = [
@@ -21,6 +24,8 @@ __all__ = [
     "AlertEvent",
     "AlertRequest",
     "Announcement",
+    "AnnouncementDay",
+    "AnnouncementDayIncident",
     "ApiToken",
     "AuditEntry",
     "ChecklistItem",
@@ -29,6 +34,7 @@ __all__ = [
     "EscalationStep",
     "Heartbeat",
     "Incident",
+    "IncidentParticipant",
     "IncidentPlaybook",
     "IntegrationKey",
     "Job",
@@ -36,6 +42,7 @@ __all__ = [
     "Notification",
     "NotificationRule",
     "Playbook",
+    "Report",
     "RoleAssignment",
     "Schedule",
     "ScheduleLayer",

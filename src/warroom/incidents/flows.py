@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole, User
+from warroom.announcement_days import service as announcement_days
 from warroom.announcements import service as announcements
 from warroom.audit import service as audit
 from warroom.checklists import service as checklists
@@ -23,6 +24,7 @@ from warroom.checklists.models import ChecklistItem, ItemState
 from warroom.core.actor import Actor
 from warroom.core.errors import ChecklistIncomplete, Conflict, PermissionDenied, ValidationFailed
 from warroom.incidents import service as incidents
+from warroom.incidents import visibility
 from warroom.incidents.models import Incident, Resolution, Status
 from warroom.playbooks import service as playbooks
 from warroom.roles import service as roles
@@ -57,6 +59,7 @@ def _record(db: Session, actor: Actor, incident: Incident, action: str, **detail
 def _lock_for_change(db: Session, actor: Actor, ref: str | int) -> Incident:
     actor.require(AccessRole.responder)
     incident = incidents.lock_incident(db=db, ref=ref)
+    visibility.require_visible(db=db, actor=actor, incident=incident, ref=ref)
     _open_room(incident)
     return incident
 
@@ -114,6 +117,8 @@ def declare_incident(
     next_steps = _declare_guidance(db, actor, incident)
     announcements.announce(db=db, incident=incident, actor=actor, kind="declared",
                            text=f"New incident {announcements.headline(incident)} — investigating")
+    announcement_days.loop_in_marketing(db=db, actor=actor, incident=incident)
+    visibility.on_declared(db=db, actor=actor, incident=incident)
     _record(db, actor, incident, "incident.declare", severity=level.value, title=incident.title)
     suggestions = playbooks.suggest(db=db, services=incident.affected_services,
                                     text=f"{incident.title} {incident.description}")
@@ -341,6 +346,8 @@ def update_details(
         timeline.add_entry(db=db, incident=incident, actor=Actor.system(actor.clock), kind=EntryKind.system,
                            body="Security issue: loop in the security team and follow the security "
                                 "disclosure process.")
+    if "security" in changes:
+        visibility.on_security_changed(db=db, actor=actor, incident=incident)
     _record(db, actor, incident, "incident.details", **{k: _show(v) for k, v in changes.items()})
     return Outcome(incident, f"Updated {incident.ref}: {described}")
 

@@ -81,3 +81,20 @@ class Incident(Base):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+class IncidentParticipant(Base):
+    """Someone added to an incident by name: invited by a participant, or the security team when flagged.
+
+    Reporters, role holders, room authors and people paged into the incident take part without a row here.
+    """
+
+    __tablename__ = "incident_participants"
+
+    incident_id: Mapped[int] = mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)
+    # "invited" or "security team"
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime]

@@ -102,6 +102,10 @@ class AttachPlaybookIn(Input):
     slug: str
 
 
+class InviteIn(Input):
+    user: str = Field(description="@handle or email of the person to add.", examples=["@erin"])
+
+
 class CommandIn(Input):
     text: str = Field(examples=["/incident lead @bob"])
     incident: str | None = Field(None, description="The room the command is typed in, e.g. INC-42.")
@@ -211,6 +215,13 @@ class IncidentDetailOut(IncidentOut):
                    playbooks=playbooks)
 
 
+class ParticipantOut(BaseModel):
+    user: str = Field(description="The person's handle.")
+    name: str
+    why: str = Field(description="reporter, a role name, invited, or security team.")
+    added_at: datetime | None
+
+
 class IncidentPage(BaseModel):
     items: list[IncidentOut]
     total: int
@@ -262,6 +273,7 @@ class AnnouncementOut(BaseModel):
     incident: str
     kind: str
     text: str
+    redacted: bool = Field(False, description="A private security incident's line, as shown to non-participants.")
     created_at: datetime
     url: str
 

@@ -18,6 +18,7 @@ from warroom.checklists import service as checklists
 from warroom.core.actor import Actor
 from warroom.core.errors import NotFound
 from warroom.incidents import service as incidents
+from warroom.incidents import visibility
 from warroom.incidents.models import Severity
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Priority
@@ -67,6 +68,8 @@ def page(
     actor.require(AccessRole.responder)
     who = find_target(db=db, target=target)
     incident = incidents.lock_incident(db=db, ref=incident_ref) if incident_ref else None
+    if incident is not None:  # paging into a private incident one may not see: as if it did not exist
+        visibility.require_visible(db=db, actor=actor, incident=incident, ref=incident_ref)
     level = alerts.parse_priority(priority) if priority else (
         SEVERITY_PRIORITY[incident.severity] if incident else Priority.p3)
     spec = AlertSpec(message=description, description=description, priority=level, source="genie",

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from warroom.web import (
     admin,
     alerts,
+    announcement_days,
     announcements,
     auth,
     dashboard,
@@ -17,6 +18,9 @@ from warroom.web import (
     oncall,
     playbooks,
     profile,
+    reports,
+    statuspage,
+    statuspage_admin,
     tokens,
 )
 from warroom.web.auth import SignInRequired, login_url
@@ -25,7 +29,7 @@ from warroom.web.templating import SECURITY_HEADERS, json_reply, wants_json
 
 def register_web(app: FastAPI) -> None:
     for module in (auth, dashboard, incidents, live, announcements, playbooks, tokens, admin, oncall, alerts, profile,
-                   integrations):
+                   integrations, reports, announcement_days, statuspage, statuspage_admin):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

@@ -19,7 +19,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/announcements")
 def feed(request: Request, before: int | None = None, runtime: Runtime = Depends(get_runtime)) -> Response:
     with reading_as(request) as (db, principal):
-        items = announcements.list_announcements(db=db, limit=PER_PAGE + 1, before_id=before)
+        items = announcements.feed(db=db, viewer=principal.actor, limit=PER_PAGE + 1, before_id=before)
     older = items[PER_PAGE - 1].id if len(items) > PER_PAGE else None
     return page(runtime, request, "announcements.html", {
         "principal": principal, "items": items[:PER_PAGE], "older": older, "live": before is None,

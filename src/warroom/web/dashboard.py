@@ -84,8 +84,8 @@ def dashboard_page(request: Request, runtime: Runtime = Depends(get_runtime)) ->
             error = problem.message
         else:
             rows, total = dashboard.list_incidents(db=db, filters=filters, limit=PER_PAGE,
-                                                   offset=(number - 1) * PER_PAGE)
-        headline = dashboard.headline_figures(db=db, now=runtime.clock.now())
+                                                   offset=(number - 1) * PER_PAGE, viewer=principal.actor)
+        headline = dashboard.headline_figures(db=db, now=runtime.clock.now(), viewer=principal.actor)
     query = {k: v for k, v in params.items() if v}
     pages = Pages(number, max(1, -(-total // PER_PAGE)), total, query)
     return page(runtime, request, "dashboard.html", {

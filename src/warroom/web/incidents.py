@@ -17,11 +17,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from warroom.announcement_days import service as announcement_days
 from warroom.api.deps import Principal, get_runtime
 from warroom.commands.runner import run_command
 from warroom.core.actor import Actor
 from warroom.core.errors import ValidationFailed, WarroomError
-from warroom.incidents import flows
+from warroom.incidents import flows, participants, visibility
 from warroom.incidents import service as incidents
 from warroom.playbooks import service as playbooks
 from warroom.runtime import Runtime
@@ -86,8 +87,10 @@ def _declare(request: Request, runtime: Runtime, principal: Principal, values: d
                 external_reporter=values.get("external_reporter", ""),
             )
             incident = outcome.incident
-            suggestions = playbooks.suggest(db=db, services=incident.affected_services,
-                                            text=f"{incident.title} {incident.description}")
+            attached = {p.slug for p in playbooks.attached_playbooks(db=db, incident_id=incident.id)}
+            suggestions = [s for s in playbooks.suggest(db=db, services=incident.affected_services,
+                                                        text=f"{incident.title} {incident.description}")
+                           if s.playbook.slug not in attached]
             ref = incident.ref
     except WarroomError as error:
         return page(runtime, request, "new.html", {
@@ -103,10 +106,13 @@ def _declare(request: Request, runtime: Runtime, principal: Principal, values: d
 
 
 def room_context(principal: Principal, db: Session, ref: str, before: int | None) -> dict[str, Any]:
-    panel = load_panel(db, ref)
+    panel = load_panel(db, ref, principal.actor)
     timeline = load_timeline(db, panel.incident.id, before)
+    day = panel.links.announcement_day_id  # read with the incident: other rooms pay no query for the banner
     return {"principal": principal, "panel": panel, "incident": panel.incident, "timeline": timeline,
-            "can_act": can_act(principal) and not panel.incident.is_archived, "nav": "incidents"}
+            "can_act": can_act(principal) and not panel.incident.is_archived, "nav": "incidents",
+            "announcement_day": announcement_days.banner(db=db, day_id=day, incident_id=panel.incident.id,
+                                                         now=principal.actor.clock.now()) if day else None}
 
 
 def room_page(request: Request, runtime: Runtime, ref: str, *, before: int | None = None,
@@ -126,7 +132,7 @@ def room(request: Request, ref: str, before: int | None = None,
 @router.get("/incidents/{ref}/panel")
 def panel_fragment(request: Request, ref: str, runtime: Runtime = Depends(get_runtime)) -> Response:
     with reading_as(request) as (db, principal):
-        panel = load_panel(db, ref)
+        panel = load_panel(db, ref, principal.actor)
     html = render("_panel.html", principal=principal, panel=panel, incident=panel.incident, form_error=None,
                   can_act=can_act(principal) and not panel.incident.is_archived)
     return html_fragment(html)
@@ -138,6 +144,7 @@ def entries_fragment(request: Request, ref: str, before: int | None = None, afte
     """Timeline entries as HTML: an earlier page (``before``) or what came after ``after``."""
     with reading_as(request) as (db, principal):
         incident = incidents.get_incident(db=db, ref=ref)
+        visibility.require_visible(db=db, actor=principal.actor, incident=incident, ref=ref)
         if after is not None:
             entries = timeline_service.list_entries(db=db, incident_id=incident.id, after_id=after, limit=200)
             earlier = ""
@@ -156,7 +163,7 @@ def entries_fragment(request: Request, ref: str, before: int | None = None, afte
 def playbook_picker(request: Request, ref: str, runtime: Runtime = Depends(get_runtime)) -> Response:
     """Playbooks for this incident: the suggested ones first, each attachable."""
     with reading_as(request) as (db, principal):
-        panel = load_panel(db, ref)
+        panel = load_panel(db, ref, principal.actor)
         incident = panel.incident
         suggestions = playbooks.suggest(db=db, services=incident.affected_services,
                                         text=f"{incident.title} {incident.description} {incident.summary}")
@@ -337,3 +344,21 @@ async def attach_playbook(request: Request, ref: str, runtime: Runtime = Depends
         return _outcome(flows.attach_playbook(db=db, actor=actor, ref=ref, slug=values.get("slug", "")))
 
     return await room_post(request, runtime, principal, ref, "playbook", change)
+
+
+@router.post("/incidents/{ref}/security")
+async def flag_security(request: Request, ref: str, runtime: Runtime = Depends(get_runtime),
+                        principal: Principal = Depends(web_principal)) -> Response:
+    def change(db: Session, actor: Actor, values: dict[str, str]) -> Done:
+        return _outcome(flows.update_details(db=db, actor=actor, ref=ref, security=checked(values, "security")))
+
+    return await room_post(request, runtime, principal, ref, "security", change)
+
+
+@router.post("/incidents/{ref}/participants")
+async def invite(request: Request, ref: str, runtime: Runtime = Depends(get_runtime),
+                 principal: Principal = Depends(web_principal)) -> Response:
+    def change(db: Session, actor: Actor, values: dict[str, str]) -> Done:
+        return _outcome(participants.invite(db=db, actor=actor, ref=ref, who=values.get("who", "")))
+
+    return await room_post(request, runtime, principal, ref, "invite", change)

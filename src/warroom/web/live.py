@@ -19,6 +19,7 @@ from warroom.announcements import service as announcements
 from warroom.api.deps import Principal, get_runtime
 from warroom.core.errors import NotAuthenticated
 from warroom.incidents import service as incidents
+from warroom.incidents import visibility
 from warroom.live.broker import ANNOUNCEMENTS, broker, incident_channel
 from warroom.runtime import Runtime
 from warroom.timeline import service as timeline
@@ -52,6 +53,10 @@ class Event:
 Reader = Callable[[int], tuple[list[Event], int]]  # events after an id, and the new last id
 
 
+class StreamEnded(Exception):
+    """Raised by a reader when the follower may no longer see what it streams (an incident made private)."""
+
+
 def start_id(request: Request) -> int | None:
     """Where a (re)connecting client left off: Last-Event-ID, else ?after=."""
     for value in (request.headers.get("last-event-id", ""), request.query_params.get("after", "")):
@@ -67,7 +72,10 @@ async def stream(request: Request, channel: str, after: int, read: Reader) -> As
         yield f"retry: {RETRY_MS}\n\n"
         while True:
             waker.clear()  # before reading: a commit during the read wakes the next wait at once
-            events, after = await anyio.to_thread.run_sync(read, after)
+            try:
+                events, after = await anyio.to_thread.run_sync(read, after)
+            except StreamEnded:
+                return
             if events:
                 yield "".join(event.encode() for event in events)
                 last_write = time.monotonic()
@@ -103,6 +111,7 @@ def room_reader(runtime: Runtime, principal: Principal, ref: str) -> tuple[Reade
     """Read the incident once (404 if missing); return a reader of its new entries as HTML."""
     with runtime.database.reading() as db:
         incident = incidents.get_incident(db=db, ref=ref)
+        visibility.require_visible(db=db, actor=principal.actor, incident=incident, ref=ref)
         latest = timeline.list_entries(db=db, incident_id=incident.id, limit=1)
     incident_id, newest = incident.id, (latest[-1].id if latest else 0)
 
@@ -112,6 +121,8 @@ def room_reader(runtime: Runtime, principal: Principal, ref: str) -> tuple[Reade
             if not entries:
                 return [], after
             current = incidents.get_incident(db=db, ref=incident_id)
+            if not visibility.can_see(db=db, actor=principal.actor, incident=current):
+                raise StreamEnded
             acting = can_act(principal) and not current.is_archived
             events = [Event(e.id, "entry", render("_entry.html", entry=e, incident=current, principal=principal,
                                                   can_act=acting)) for e in entries]
@@ -140,7 +151,7 @@ async def room_events(request: Request, ref: str, runtime: Runtime = Depends(get
 # Announcements ---------------------------------------------------------------------------------------
 
 
-def announcement_reader(runtime: Runtime) -> tuple[Reader, int]:
+def announcement_reader(runtime: Runtime, principal: Principal) -> tuple[Reader, int]:
     with runtime.database.reading() as db:
         latest = announcements.list_announcements(db=db, limit=1)
     newest = latest[0].id if latest else 0
@@ -148,7 +159,8 @@ def announcement_reader(runtime: Runtime) -> tuple[Reader, int]:
     def read(after: int) -> tuple[list[Event], int]:
         with runtime.database.reading() as db:
             # The newest page, oldest first; a burst of more than a page between reads shows on reload.
-            fresh = [a for a in announcements.list_announcements(db=db, limit=BATCH) if a.id > after]
+            # Read as this follower may see it: a private incident's lines come redacted.
+            fresh = [a for a in announcements.feed(db=db, viewer=principal.actor, limit=BATCH) if a.id > after]
         fresh.reverse()
         if not fresh:
             return [], after
@@ -159,7 +171,7 @@ def announcement_reader(runtime: Runtime) -> tuple[Reader, int]:
 
 @router.get("/announcements/events")
 async def announcement_events(request: Request, runtime: Runtime = Depends(get_runtime)) -> StreamingResponse:
-    await anyio.to_thread.run_sync(_signed_in, runtime, request)
-    read, newest = await anyio.to_thread.run_sync(announcement_reader, runtime)
+    principal = await anyio.to_thread.run_sync(_signed_in, runtime, request)
+    read, newest = await anyio.to_thread.run_sync(announcement_reader, runtime, principal)
     after = start_id(request)
     return event_stream(stream(request, ANNOUNCEMENTS, newest if after is None else after, read))

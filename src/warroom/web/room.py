@@ -7,19 +7,23 @@ timeline is (issue 2: at most 5 SQL statements for 10,000 entries, BEGIN include
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.accounts.models import User
+from warroom.announcement_days import service as announcement_days
 from warroom.checklists import service as checklists
 from warroom.checklists.models import ChecklistItem, ItemState, Phase
+from warroom.core.actor import Actor
 from warroom.core.errors import NotFound
 from warroom.incidents import service as incidents
+from warroom.incidents import visibility
 from warroom.incidents.models import Incident
 from warroom.playbooks.models import Playbook
+from warroom.reports import service as reports
 from warroom.roles.models import LEAD, MESSENGER, RoleAssignment
 from warroom.roles.service import role_label
 from warroom.timeline import service as timeline
@@ -56,6 +60,12 @@ class AttachedPlaybook:
 
 
 @dataclass(frozen=True)
+class RoomLinks:
+    report_id: int | None = None
+    announcement_day_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Panel:
     """The side panel: where the incident stands, who holds which role, the checklist."""
 
@@ -64,6 +74,10 @@ class Panel:
     groups: list[ChecklistGroup]
     attached: list[AttachedPlaybook]
     missing_for_close: list[ChecklistItem]
+    # Who takes part, shown for a private security incident (read only then: public rooms pay nothing).
+    participants: list[visibility.Participant] = field(default_factory=list)
+    # The report it was declared from and the announcement day it fell on (read with the incident).
+    links: RoomLinks = field(default_factory=RoomLinks)
 
     def holder(self, role: str) -> RoleHolder | None:
         return next((h for h in self.roles if h.role == role), None)
@@ -88,11 +102,12 @@ class TimelinePage:
         return self.entries[-1].id if self.entries else 0
 
 
-def incident_with_roles(db: Session, ref: str | int) -> tuple[Incident, list[RoleHolder]]:
-    """One query: the incident and its role holders (with their names)."""
+def incident_with_roles(db: Session, ref: str | int) -> tuple[Incident, list[RoleHolder], RoomLinks]:
+    """One query: the incident, its role holders (with their names), its report and announcement day."""
     incident_id = incidents.parse_ref(ref)
     rows = db.execute(
-        sa.select(Incident, RoleAssignment, User)
+        sa.select(Incident, RoleAssignment, User, reports.report_id_of(Incident.id),
+                  announcement_days.day_id_of(Incident.id))
         .outerjoin(RoleAssignment, RoleAssignment.incident_id == Incident.id)
         .outerjoin(User, User.id == RoleAssignment.user_id)
         .where(Incident.id == incident_id)
@@ -102,11 +117,11 @@ def incident_with_roles(db: Session, ref: str | int) -> tuple[Incident, list[Rol
         raise NotFound(f"No incident {ref}.", field="incident")
     holders = [
         RoleHolder(a.role, role_label(a.role), u.id, u.handle, u.name, a.assigned_at, a.acknowledged_at)
-        for _, a, u in rows
+        for _, a, u, _, _ in rows
         if a is not None and u is not None
     ]
     holders.sort(key=lambda h: (h.role != LEAD, h.role != MESSENGER, h.role))
-    return rows[0][0], holders
+    return rows[0][0], holders, RoomLinks(rows[0][3], rows[0][4])
 
 
 _PHASE_TITLES = {Phase.first_response: "First response", Phase.post_resolution: "After resolution"}
@@ -133,11 +148,14 @@ def checklist(db: Session, incident_id: int) -> tuple[list[ChecklistGroup], list
     return [ChecklistGroup(t, items) for t, items in groups.items()], list(attached.values())
 
 
-def load_panel(db: Session, ref: str | int) -> Panel:
-    incident, holders = incident_with_roles(db, ref)
+def load_panel(db: Session, ref: str | int, actor: Actor) -> Panel:
+    """The panel, for someone who may see the incident (a private one is "not found" for anyone else)."""
+    incident, holders, links = incident_with_roles(db, ref)
+    visibility.require_visible(db=db, actor=actor, incident=incident, ref=ref)
     groups, attached = checklist(db, incident.id)
     items = [item for group in groups for item in group.items]
-    return Panel(incident, holders, groups, attached, checklists.missing_for_close(items))
+    people = visibility.list_participants(db=db, incident=incident) if visibility.is_private(incident) else []
+    return Panel(incident, holders, groups, attached, checklists.missing_for_close(items), people, links)
 
 
 def load_timeline(db: Session, incident_id: int, before: int | None = None) -> TimelinePage:

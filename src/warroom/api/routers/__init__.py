@@ -9,6 +9,7 @@ from warroom.api.routers import (
     accounts,
     admin,
     alerts,
+    announcement_days,
     commands,
     dashboard,
     escalation,
@@ -16,8 +17,10 @@ from warroom.api.routers import (
     incidents,
     oncall,
     playbooks,
+    reports,
     room,
     schedules,
+    statuspage,
     tokens,
 )
 
@@ -31,5 +34,5 @@ def operation_id(route: APIRoute) -> str:
 
 def register_api(app: FastAPI) -> None:
     for module in (health, incidents, room, commands, dashboard, playbooks, accounts, tokens, admin, alerts,
-                   schedules, escalation, oncall):
+                   schedules, escalation, oncall, reports, announcement_days, statuspage):
         app.include_router(module.router, prefix=API_PREFIX, generate_unique_id_function=operation_id)

@@ -22,13 +22,14 @@ def list_announcements(
     before: Annotated[int | None, Query(ge=0, description="Announcements older than this id.")] = None,
     limit: Limit = 50,
     runtime: Runtime = Depends(get_runtime),
-    _principal: Principal = Depends(reader),
+    principal: Principal = Depends(reader),
 ) -> AnnouncementPage:
+    """A private security incident's lines are redacted for those who may not see it."""
     with runtime.database.reading() as db:
-        rows = announcements.list_announcements(db=db, limit=limit + 1, before_id=before)
+        rows = announcements.feed(db=db, viewer=principal.actor, limit=limit + 1, before_id=before)
     base_url = runtime.settings.base_url
     items = [
-        AnnouncementOut(id=a.id, incident=f"INC-{a.incident_id}", kind=a.kind, text=a.text,
+        AnnouncementOut(id=a.id, incident=f"INC-{a.incident_id}", kind=a.kind, text=a.text, redacted=a.redacted,
                         created_at=a.created_at, url=incident_url(base_url, f"INC-{a.incident_id}"))
         for a in rows[:limit]
     ]
@@ -37,7 +38,8 @@ def list_announcements(
 
 @router.get("/dashboard/figures", summary="Open now, MTTA and MTTR by severity over 30 and 90 days",
             response_model=HeadlineOut, responses=problems(401, 403))
-def headline_figures(runtime: Runtime = Depends(get_runtime), _principal: Principal = Depends(reader)) -> HeadlineOut:
+def headline_figures(runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(reader)) -> HeadlineOut:
+    """A private security incident counts only for those who may see it, as in the list the figures drill into."""
     with runtime.database.reading() as db:
-        headline = dashboard.headline_figures(db=db, now=runtime.clock.now())
+        headline = dashboard.headline_figures(db=db, now=runtime.clock.now(), viewer=principal.actor)
     return HeadlineOut.of(headline)

@@ -17,7 +17,7 @@ from warroom.checklists import service as checklists
 from warroom.core.clock import as_utc
 from warroom.dashboard import service as dashboard
 from warroom.dashboard.service import IncidentFilters
-from warroom.incidents import flows
+from warroom.incidents import flows, participants, visibility
 from warroom.incidents import service as incidents
 from warroom.incidents.models import Severity, Status
 from warroom.incidents.schemas import (
@@ -31,7 +31,9 @@ from warroom.incidents.schemas import (
     IncidentDetailOut,
     IncidentOut,
     IncidentPage,
+    InviteIn,
     OutcomeOut,
+    ParticipantOut,
     ResolveIn,
     RoleIn,
     RoleOut,
@@ -75,11 +77,12 @@ def list_incidents(
     limit: Limit = 50,
     offset: Offset = 0,
     runtime: Runtime = Depends(get_runtime),
-    _principal: Principal = Depends(reader),
+    principal: Principal = Depends(reader),
 ) -> IncidentPage:
     base_url = runtime.settings.base_url
     with runtime.database.reading() as db:
-        rows, total = dashboard.list_incidents(db=db, filters=filters, limit=limit, offset=offset)
+        rows, total = dashboard.list_incidents(db=db, filters=filters, limit=limit, offset=offset,
+                                               viewer=principal.actor)
         items = [IncidentOut.of(r.incident, lead=r.lead_handle, base_url=base_url) for r in rows]
     return IncidentPage(items=items, total=total, limit=limit, offset=offset)
 
@@ -98,10 +101,11 @@ def declare_incident(
 @router.get("/incidents/{ref}", summary="An incident with its roles, checklist and playbooks",
             response_model=IncidentDetailOut, responses=problems(401, 403, 404, 422))
 def show_incident(
-    ref: str, runtime: Runtime = Depends(get_runtime), _principal: Principal = Depends(reader)
+    ref: str, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(reader)
 ) -> IncidentDetailOut:
     with runtime.database.reading() as db:
         incident = incidents.get_incident(db=db, ref=ref)
+        visibility.require_visible(db=db, actor=principal.actor, incident=incident, ref=ref)
         holders = roles.holders(db=db, incident_id=incident.id)
         items = checklists.list_items_with_people(db=db, incident_id=incident.id)
         attached = playbooks.attached_playbooks(db=db, incident_id=incident.id)
@@ -222,3 +226,24 @@ def attach_playbook(
 ) -> OutcomeOut:
     return apply_flow(runtime, principal, lambda db, actor: flows.attach_playbook(
         db=db, actor=actor, ref=ref, slug=body.slug))
+
+
+@router.get("/incidents/{ref}/participants", summary="Who takes part: reporter, role holders, people added by name",
+            response_model=list[ParticipantOut], responses=problems(401, 403, 404, 422))
+def list_participants(
+    ref: str, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(reader)
+) -> list[ParticipantOut]:
+    with runtime.database.reading() as db:
+        incident = incidents.get_incident(db=db, ref=ref)
+        visibility.require_visible(db=db, actor=principal.actor, incident=incident, ref=ref)
+        people = visibility.list_participants(db=db, incident=incident)
+    return [ParticipantOut(user=p.handle, name=p.name, why=p.why, added_at=p.added_at) for p in people]
+
+
+@router.post("/incidents/{ref}/participants", summary="Add someone to the incident (how a private one lets people in)",
+             response_model=OutcomeOut, responses=WRITES)
+def invite(
+    ref: str, body: InviteIn, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(writer)
+) -> OutcomeOut:
+    return apply_flow(runtime, principal, lambda db, actor: participants.invite(
+        db=db, actor=actor, ref=ref, who=body.user))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from warroom.api.deps import Principal, get_runtime, reader, writer
 from warroom.api.routers.common import WRITES, Limit, apply_flow, problems
-from warroom.incidents import flows
+from warroom.incidents import flows, visibility
 from warroom.incidents import service as incidents
 from warroom.incidents.schemas import EntryOut, MessageIn, OutcomeOut, TimelinePage
 from warroom.runtime import Runtime
@@ -26,10 +26,11 @@ def read_timeline(
     before: Annotated[int | None, Query(ge=0, description="Entries before this id (paging back).")] = None,
     limit: Limit = 50,
     runtime: Runtime = Depends(get_runtime),
-    _principal: Principal = Depends(reader),
+    principal: Principal = Depends(reader),
 ) -> TimelinePage:
     with runtime.database.reading() as db:
         incident = incidents.get_incident(db=db, ref=ref)
+        visibility.require_visible(db=db, actor=principal.actor, incident=incident, ref=ref)
         # One extra row says whether another page lies beyond this one.
         entries = timeline.list_entries(db=db, incident_id=incident.id, after_id=after, before_id=before,
                                         limit=limit + 1)

@@ -348,12 +348,14 @@ def update_text(*, db: Session, actor: Actor, alert_id: int, message: str | None
 def attach_to_incident(*, db: Session, actor: Actor, alert_id: int, incident_id: int) -> Alert:
     """Link an alert to an incident; the incident's room records it too."""
     from warroom.incidents import service as incidents
+    from warroom.incidents import visibility
     from warroom.timeline import service as timeline
     from warroom.timeline.models import EntryKind
 
     actor.require(AccessRole.responder)
     alert = lock_alert(db=db, alert_id=alert_id)
     incident = incidents.lock_incident(db=db, ref=incident_id)
+    visibility.require_visible(db=db, actor=actor, incident=incident)
     alert.incident_id = incident.id
     alert.updated_at = actor.clock.now()
     _event(db, actor, alert.id, "attached", f"Attached to {incident.ref}", incident_id=incident.id)
