@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..api.conftest import assert_problem
+from ..api.conftest import assert_problem, count
 from .conftest import BLIND, PUBLIC, ROOM_SECRET, SECRET, SEES, participants, private_state, same_but_number, snapshot
 
 
@@ -200,3 +200,18 @@ def test_paging_into_or_attaching_an_alert_to_a_private_incident_is_not_found_fo
     paged = callers["bob"].ok("post", "/oncall/page", {"description": "help", "target": "security",
                                                        "incident": "INC-2"}, status=201)
     assert paged["incident"] == "INC-2"
+
+
+def test_alerts_filtered_by_or_raised_into_a_private_incident_are_not_found_for_others(callers, talked, runtime):
+    assert callers["bob"].get("/alerts", incident="INC-2").status_code == 200
+    for who in BLIND:
+        hidden = callers[who].get("/alerts", incident="INC-2")
+        assert_problem(hidden, 404, contains="No incident INC-2.")
+    before = count(runtime, "alerts")
+    raised = callers["rita"].post("/alerts", json={"message": "disk full", "for": "engineering",
+                                                   "incident": "INC-2"})
+    assert_problem(raised, 404, contains="No incident INC-2.")
+    assert count(runtime, "alerts") == before  # nothing written
+    made = callers["rita"].ok("post", "/alerts", {"message": "disk full", "for": "engineering"}, status=201)
+    attached = callers["rita"].post(f"/alerts/{made['alert']['id']}/incident", json={"incident": "INC-2"})
+    assert_problem(attached, 404, contains="No incident INC-2.")

@@ -19,7 +19,7 @@ from warroom.api.routers.common import WRITES, Limit, Offset, apply_flow, proble
 from warroom.core.actor import Actor
 from warroom.core.clock import as_utc
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
-from warroom.incidents import flows
+from warroom.incidents import flows, visibility
 from warroom.incidents import service as incidents
 from warroom.incidents.flows import Outcome
 from warroom.incidents.models import Incident
@@ -84,9 +84,12 @@ def check_incident_ref(ref: str) -> None:
         raise NotFound(f"No incident {ref}.", field="incident")
 
 
-def _find_incident(db: Session, ref: str) -> Incident:
+def _find_incident(db: Session, ref: str, actor: Actor) -> Incident:
+    """The incident named, if this caller may see it (a private one is "not found" to everyone else)."""
     check_incident_ref(ref)
-    return incidents.get_incident(db=db, ref=ref)
+    incident = incidents.get_incident(db=db, ref=ref)
+    visibility.require_visible(db=db, actor=actor, incident=incident, ref=ref)
+    return incident
 
 
 def _out(db: Session, alert: Alert, runtime: Runtime) -> AlertOut:
@@ -103,11 +106,11 @@ def list_alerts(
     limit: Limit = 50,
     offset: Offset = 0,
     runtime: Runtime = Depends(get_runtime),
-    _principal: Principal = Depends(reader),
+    principal: Principal = Depends(reader),
 ) -> AlertPage:
     with runtime.database.reading() as db:
         team_id = _team_id(db, team) if team else None
-        incident_id = _find_incident(db, incident).id if incident else None
+        incident_id = _find_incident(db, incident, principal.actor).id if incident else None
         rows, total = alerts.list_alerts(db=db, status=_statuses(status or []), team_id=team_id,
                                          incident_id=incident_id, limit=limit, offset=offset)
         names = _names(db, rows)
@@ -160,11 +163,11 @@ def _responders(db: Session, items: Sequence[ResponderIn]) -> tuple[list[dict[st
     return [t.stored() for t in found], team, None
 
 
-def _spec(db: Session, body: AlertIn) -> AlertSpec:
+def _spec(db: Session, body: AlertIn, actor: Actor) -> AlertSpec:
     if bool(body.responders) == bool(body.for_):
         raise ValidationFailed("Say who to page: 'for' (a team, @handle or email) or 'responders', one of them.",
                                field="for")
-    incident = _find_incident(db, body.incident) if body.incident else None
+    incident = _find_incident(db, body.incident, actor) if body.incident else None
     if body.for_:
         target = paging.find_target(db=db, target=body.for_)
         responders, team_id, policy_id = list(target.responders), target.team_id, None
@@ -185,7 +188,7 @@ def create_alert(
     principal: Principal = Depends(writer),
 ) -> RaisedOut:
     with runtime.database.writing() as db:
-        raised = alerts.raise_alert(db=db, actor=principal.actor, spec=_spec(db, body))
+        raised = alerts.raise_alert(db=db, actor=principal.actor, spec=_spec(db, body, principal.actor))
         alert = alerts.find_alert(db=db, identifier=str(raised.alert_id))
         out = _out(db, alert, runtime)
     if raised.created:
@@ -319,7 +322,7 @@ def attach_alert(
     alert: str, body: AttachIn, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(writer),
 ) -> AlertOutcomeOut:
     def act(db: Session, actor: Actor, found: Alert) -> str:
-        incident = _find_incident(db, body.incident)
+        incident = _find_incident(db, body.incident, actor)
         alerts.attach_to_incident(db=db, actor=actor, alert_id=found.id, incident_id=incident.id)
         return f"Attached alert #{found.id} to {incident.ref}"
 
