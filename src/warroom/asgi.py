@@ -2,8 +2,8 @@
 
     uvicorn --factory warroom.asgi:create_from_environment --host 0.0.0.0 --port 8080
 
-Settings come from WARROOM_* variables. Set WARROOM_RUN_ENGINE=false on API replicas that should not
-run the engine (run `warroom engine` processes instead when those land).
+Settings come from WARROOM_* variables. Set WARROOM_RUN_ENGINE=false on API replicas (and workers) that
+should not run the engine, and run `warroom engine` processes instead (docs/operations.md).
 """
 
 from __future__ import annotations

@@ -246,3 +246,18 @@ def test_only_the_page_editors_see_and_manage_subscribers(runtime, callers, site
     removed = callers["sam"].ok("delete", f"/status-pages/acme/subscribers/{added['id']}")
     assert removed["unsubscribed_at"] is not None
     assert callers["sam"].ok("get", "/status-pages/acme/subscribers") == []
+
+
+def test_too_many_subscriptions_from_one_address_are_refused_and_write_nothing(runtime, anonymous, inbox, site):
+    from warroom.web.statuspage import SUBSCRIBE_LIMIT
+
+    for n in range(SUBSCRIBE_LIMIT):
+        assert subscribe(anonymous, f"person{n}@example.org").status_code == 200
+    refused = subscribe(anonymous, "one-too-many@example.org")
+    assert refused.status_code == 429
+    assert "Too many subscriptions from your address" in refused.text
+    assert int(refused.headers["retry-after"]) > 0
+    with runtime.database.reading() as db:
+        addresses = set(db.scalars(sa.select(Subscriber.address)))
+    assert "one-too-many@example.org" not in addresses
+    assert len(addresses) == SUBSCRIBE_LIMIT

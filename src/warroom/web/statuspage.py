@@ -18,7 +18,7 @@ import re
 import threading
 import weakref
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ from warroom.api.deps import get_runtime
 from warroom.core.clock import as_utc
 from warroom.core.errors import ValidationFailed, WarroomError
 from warroom.db.engine import Database
+from warroom.reports.guard import RateLimited, RateLimiter
 from warroom.runtime import Runtime
 from warroom.statuspage import rendering, service, subscribers
 from warroom.statuspage.models import StatusPage
@@ -414,8 +415,30 @@ def _component_ids(values: list[str]) -> list[int]:
     return ids
 
 
+# Each subscription sends a confirmation mail to the address given: at most this many per client address.
+SUBSCRIBE_LIMIT = 10
+SUBSCRIBE_WINDOW = timedelta(minutes=10)
+
+
+def _subscribe_limiter(request: Request) -> RateLimiter:
+    """One limiter per app (per process), made on first use."""
+    state = request.app.state
+    if not hasattr(state, "status_subscribe_limiter"):
+        state.status_subscribe_limiter = RateLimiter(limit=SUBSCRIBE_LIMIT, window=SUBSCRIBE_WINDOW)
+    limiter: RateLimiter = state.status_subscribe_limiter
+    return limiter
+
+
 @router.post("/status/{slug}/subscribe")
 async def subscribe(request: Request, slug: str, runtime: Runtime = Depends(get_runtime)) -> Response:
+    try:
+        _subscribe_limiter(request).hit(request.client.host if request.client else "unknown", runtime.clock.now())
+    except RateLimited as refusal:
+        minutes = max(1, round(refusal.retry_after / 60))
+        answer = message_page(None, "Not subscribed", f"Too many subscriptions from your address; try again in "
+                              f"{minutes} minute{'s' if minutes != 1 else ''}.", status=429, error=True)
+        answer.headers["Retry-After"] = str(refusal.retry_after)
+        return answer
     form = await request.form(max_files=0, max_fields=MAX_SUBSCRIBE_FIELDS)
     email = str(form.get("email") or "")
     trap = str(form.get("website") or "")
