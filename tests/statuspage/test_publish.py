@@ -262,7 +262,7 @@ def test_the_messenger_page_drafts_edits_and_publishes_with_plain_forms(runtime,
 
 
 def test_a_private_security_incident_keeps_its_public_updates_hidden_from_outsiders(runtime, org, callers, browser,
-                                                                                  site):
+                                                                                  site, anonymous):
     private = open_incident(runtime, org, title="Token leak", security=True)
     draft = callers["carol"].ok("post", f"/incidents/{private.ref}/public-updates", {}, status=201)
     eve_browser = browser(org.eve)
@@ -274,3 +274,6 @@ def test_a_private_security_incident_keeps_its_public_updates_hidden_from_outsid
     assert eve_browser.get(f"/incidents/{private.ref}/public-updates").status_code == 404
     assert stored(runtime) == before
     assert [u["id"] for u in callers["carol"].ok("get", f"/incidents/{private.ref}/public-updates")] == [draft["id"]]
+    for path in ("/status/acme", "/status/acme.json", "/status/acme/rss.xml", "/status/acme/atom.xml"):
+        public = anonymous.get(path)  # nothing of a private incident reaches the public page unless published
+        assert public.status_code == 200 and "Token leak" not in public.text and private.ref not in public.text
