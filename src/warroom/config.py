@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     inbound_smtp_port: int = 0
     inbound_mail_token: str = ""
     inbound_max_bytes: int = 1_000_000
+    # Follow-ups attached to GitHub issues: a token (fine-grained: Issues read and write), the REST API base URL
+    # (https://HOST/api/v3 for GitHub Enterprise Server), the default repository (owner/name) for new issues, and
+    # the secret GitHub signs its `issues` webhook with (empty: the webhook refuses every delivery).
+    github_token: str = ""
+    github_api_url: str = "https://api.github.com"
+    github_repository: str = ""
+    github_webhook_secret: str = ""
 
     def resolved_database_url(self) -> str:
         if self.database_url:

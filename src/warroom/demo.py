@@ -13,6 +13,7 @@ from warroom.accounts.models import AccessRole, User
 from warroom.announcement_days import service as announcement_days
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
+from warroom.followups import service as followups
 from warroom.incidents import flows
 from warroom.playbooks import service as playbooks
 from warroom.playbooks.builtin import builtin_playbooks
@@ -102,6 +103,9 @@ def _example_incident(db: Session, clock: Clock, users: dict[str, User]) -> None
                       summary="Indexer 4.2 skipped new users' documents; rolled back to 4.1.")
     flows.set_status(db=db, actor=as_("bob"), ref=ref, status="monitoring")
     flows.resolve_incident(db=db, actor=as_("bob"), ref=ref, text="No missing results for an hour.")
+    due = (clock.now() + timedelta(days=7)).date().isoformat()
+    followups.create_followup(db=db, actor=as_("bob"), ref=ref, text="Add an indexer check for new users' documents",
+                              owner="@bob", due=due, priority="high")
 
 
 def _upcoming_announcement_day_and_a_report(db: Session, clock: Clock) -> None:

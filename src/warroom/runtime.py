@@ -54,6 +54,8 @@ class Runtime:
 
     def engine(self) -> Engine:
         from warroom.announcement_days import service as announcement_days
+        from warroom.followups import github_sync
+        from warroom.followups.service import GITHUB_ISSUE_JOB
         from warroom.notifications import delivery as notify
         from warroom.notifications.planning import NOTIFY_JOB
         from warroom.notifications.senders import build_senders
@@ -68,11 +70,13 @@ class Runtime:
             NOTIFY_JOB: notify.make_notify_handler(self.database, senders, self.clock, self.settings.base_url),
             REPORT_ACK_JOB: make_acknowledgement_handler(self.settings, self.clock),
             status_page.STATUS_JOB: status_page.make_handler(self.settings, self.secret_key, self.clock),
+            GITHUB_ISSUE_JOB: github_sync.make_handler(self.settings, self.clock),
         }
         transactional = {ESCALATE_JOB: escalation.make_step_handler(self.clock)}
         managers = [reminders.make_manager(self.settings, self.clock), expire_heartbeats,
                     announcement_days.make_manager(self.clock)]
-        on_dead = {NOTIFY_JOB: notify.make_failure_handler(self.clock)}
+        on_dead = {NOTIFY_JOB: notify.make_failure_handler(self.clock),
+                   GITHUB_ISSUE_JOB: github_sync.make_failure_handler(self.clock)}
         return Engine(self.database, self.clock, handlers, transactional, managers, on_dead,
                       lease=timedelta(seconds=self.settings.engine_lease_seconds))
 

@@ -330,3 +330,26 @@ def skip(ref: str = REF, key: str = typer.Argument(..., help="The checklist key.
 def untick(ref: str = REF, key: str = typer.Argument(..., help="The checklist key."), as_json: bool = JSON) -> None:
     """Reopen a checklist step."""
     _checklist(ref, key, "open", "", as_json)
+
+
+@app.command("followup")
+def followup(
+    ref: str = REF,
+    text: list[str] = typer.Argument(..., metavar="TEXT", help="What needs doing after the incident."),
+    owner: str = typer.Option("", "--owner", help="Who does it: @handle or email."),
+    due: str = typer.Option("", "--due", help="Due date, YYYY-MM-DD."),
+    priority: str = typer.Option("medium", "--priority", help="low, medium or high."),
+    github: str = typer.Option("", "--github", help="'new' to create a GitHub issue, or owner/name#123 to link one."),
+    as_json: bool = JSON,
+) -> None:
+    """Add a follow-up, optionally attached to a GitHub issue (created or linked by the server's engine)."""
+    made = Api().post(_path(ref, "followups"), {"text": _words(text), "owner": owner, "due": due,
+                                                "priority": priority, "github": github})
+    if as_json:
+        show_json(made)
+        return
+    issue = made["github"]
+    attached = f" · GitHub issue {'pending' if issue['state'] == 'pending' else issue['state']}" if (
+        issue["state"] != "none") else ""
+    owned = f" for @{made['owner']}" if made["owner"] else ""
+    typer.echo(f"Follow-up #{made['id']} on {made['incident']}{owned}: {made['text']}{attached}")

@@ -62,6 +62,9 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
          "security team and admins only) and attaches the security-disclosure playbook.", "none"),
     Spec("invite", "/incident invite @user",
          "Add someone to this incident; a private security incident is visible only to those taking part.", "user"),
+    Spec("followup", "/incident followup <text> [@owner] [--due YYYY-MM-DD] [--priority low|medium|high]",
+         "Add a follow-up (an action item for after the incident), owned by the person named last.", "text",
+         value_flags=("due", "priority")),
     Spec("help", "/incident help [command]", "List the commands, or explain one.", "optional-text",
          needs_incident=False),
 ]}

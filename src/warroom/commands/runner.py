@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from warroom.core.actor import Actor
 from warroom.core.errors import WarroomError
+from warroom.followups.commands import followup_command
 from warroom.incidents import flows, participants
 from warroom.incidents.flows import Outcome
 from warroom.roles.models import LEAD, MESSENGER
@@ -90,4 +91,7 @@ _HANDLERS: dict[str, Callable[[Session, Actor, Command, str], Outcome]] = {
     "playbook": lambda db, a, c, ref: flows.attach_playbook(db=db, actor=a, ref=ref, slug=c.word),
     "security": lambda db, a, c, ref: flows.update_details(db=db, actor=a, ref=ref, security=True),
     "invite": lambda db, a, c, ref: participants.invite(db=db, actor=a, ref=ref, who=c.user),
+    "followup": lambda db, a, c, ref: followup_command(db=db, actor=a, ref=ref, text=c.text,
+                                                       due=str(c.flags.get("due", "")),
+                                                       priority=str(c.flags.get("priority", "medium"))),
 }

@@ -6,6 +6,7 @@ from warroom.announcements.models import Announcement
 from warroom.audit.models import AuditEntry
 from warroom.checklists.models import ChecklistItem
 from warroom.engine.models import Job
+from warroom.followups.models import FollowUp, GithubDelivery
 from warroom.incidents.models import Incident, IncidentParticipant
 from warroom.notifications.models import ContactMethod, Notification, NotificationRule
 from warroom.oncall.alerts.models import Alert, AlertEvent, AlertRequest
@@ -32,6 +33,8 @@ __all__ = [
     "ContactMethod",
     "EscalationPolicy",
     "EscalationStep",
+    "FollowUp",
+    "GithubDelivery",
     "Heartbeat",
     "Incident",
     "IncidentParticipant",

@@ -12,6 +12,7 @@ from warroom.web import (
     announcements,
     auth,
     dashboard,
+    followups,
     incidents,
     integrations,
     live,
@@ -29,7 +30,8 @@ from warroom.web.templating import SECURITY_HEADERS, json_reply, wants_json
 
 def register_web(app: FastAPI) -> None:
     for module in (auth, dashboard, incidents, live, announcements, playbooks, tokens, admin, oncall, alerts, profile,
-                   integrations, reports, announcement_days, statuspage, statuspage_admin):
+                   integrations, reports, announcement_days, statuspage, statuspage_admin,
+                   followups):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

@@ -13,6 +13,7 @@ from warroom.api.routers import (
     commands,
     dashboard,
     escalation,
+    followups,
     health,
     incidents,
     oncall,
@@ -34,5 +35,6 @@ def operation_id(route: APIRoute) -> str:
 
 def register_api(app: FastAPI) -> None:
     for module in (health, incidents, room, commands, dashboard, playbooks, accounts, tokens, admin, alerts,
-                   schedules, escalation, oncall, reports, announcement_days, statuspage):
+                   schedules, escalation, oncall, reports, announcement_days, statuspage,
+                   followups):
         app.include_router(module.router, prefix=API_PREFIX, generate_unique_id_function=operation_id)

@@ -1,0 +1,93 @@
+"""An incident's follow-ups page: the list, adding one, marking it done, attaching a GitHub issue."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from warroom.accounts import service as accounts
+from warroom.api.deps import Principal, get_runtime
+from warroom.core.errors import NotFound
+from warroom.followups import service as followups
+from warroom.incidents import service as incidents
+from warroom.runtime import Runtime
+from warroom.web.auth import can_act, reading_as, web_principal
+from warroom.web.forms import FormError, read_form, submit
+from warroom.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+
+BLANK = {"text": "", "owner": "", "due": "", "priority": "medium", "github": ""}
+
+
+def _page(runtime: Runtime, request: Request, ref: str, values: dict[str, str] | None = None,
+          error: FormError | None = None) -> Response:
+    with reading_as(request) as (db, principal):
+        rows = followups.list_followups(db=db, actor=principal.actor, ref=ref)
+        incident = incidents.get_incident(db=db, ref=ref)
+        context = {"principal": principal, "incident": incident, "rows": rows, "values": values or BLANK,
+                   "form_error": error, "can_act": can_act(principal),
+                   "github_ready": bool(runtime.settings.github_token and runtime.settings.github_repository)}
+    return page(runtime, request, "followups.html", context, error.status if error else 200)
+
+
+@router.get("/incidents/{ref}/followups")
+def followups_page(request: Request, ref: str, runtime: Runtime = Depends(get_runtime)) -> Response:
+    return _page(runtime, request, ref)
+
+
+@router.post("/incidents/{ref}/followups")
+async def add_followup(request: Request, ref: str, runtime: Runtime = Depends(get_runtime),
+                       principal: Principal = Depends(web_principal)) -> Response:
+    values = await read_form(request)
+
+    def change(db: Session) -> str:
+        followup = followups.create_followup(db=db, actor=principal.actor, ref=ref, text=values.get("text", ""),
+                                             owner=values.get("owner", ""), due=values.get("due", ""),
+                                             priority=values.get("priority", "medium"))
+        if values.get("github") == "new":
+            db.flush()
+            followups.request_issue(db=db, actor=principal.actor, followup_id=followup.id,
+                                    default_repository=runtime.settings.github_repository)
+        return f"Added follow-up #{followup.id}"
+
+    return await run_in_threadpool(submit, request, runtime, principal, "followup", values, change,
+                                   then=f"/incidents/{ref}/followups",
+                                   on_error=lambda error: _page(runtime, request, ref, values, error))
+
+
+@router.post("/incidents/{ref}/followups/{followup_id}")
+async def change_followup(request: Request, ref: str, followup_id: int, runtime: Runtime = Depends(get_runtime),
+                          principal: Principal = Depends(web_principal)) -> Response:
+    """``status`` (open/done) or ``github`` (new) from the list's buttons."""
+    values = await read_form(request)
+
+    def change(db: Session) -> str:
+        if values.get("github") == "new":
+            followups.request_issue(db=db, actor=principal.actor, followup_id=followup_id,
+                                    default_repository=runtime.settings.github_repository)
+            return f"Creating a GitHub issue for follow-up #{followup_id}"
+        followups.update_followup(db=db, actor=principal.actor, followup_id=followup_id,
+                                  status=values.get("status", ""))
+        return f"Follow-up #{followup_id} is {values.get('status', '').strip().lower()}"
+
+    return await run_in_threadpool(submit, request, runtime, principal, f"f-{followup_id}", values, change,
+                                   then=f"/incidents/{ref}/followups",
+                                   on_error=lambda error: _page(runtime, request, ref, None, error))
+
+
+@router.get("/followups/overdue")
+def overdue_page(request: Request, team: str = "", runtime: Runtime = Depends(get_runtime)) -> Response:
+    """Open follow-ups past their due date, for everyone or one team's members."""
+    with reading_as(request) as (db, principal):
+        teams = accounts.list_teams(db=db)
+        try:
+            rows = followups.overdue(db=db, actor=principal.actor, today=runtime.clock.now().date(), team=team)
+            error = None
+        except NotFound as missing:
+            rows, error = [], missing.message
+    return page(runtime, request, "followups_overdue.html", {
+        "principal": principal, "rows": rows, "teams": teams, "team": team, "error": error},
+        404 if error else 200)

@@ -1,0 +1,126 @@
+"""A local fake GitHub that speaks the documented REST shapes, and Warroom settings pointing at it."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from warroom.config import Settings
+
+TOKEN = "ghp_test-token"
+WEBHOOK_SECRET = "webhook-secret"
+REPO = "acme/search"
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FakeGithub:
+    url: str = ""
+    repositories: set[str] = field(default_factory=lambda: {REPO})
+    issues: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    requests: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
+    # Answers given before the real one, one per request (outages, rate limits).
+    scripted: list[Answer] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_issue(self, repo: str, number: int, title: str, state: str = "open") -> None:
+        self.issues[(repo, number)] = self._issue(repo, number, title, "", state, [])
+
+    def _issue(self, repo: str, number: int, title: str, body: str, state: str, labels: list[str]) -> dict[str, Any]:
+        return {"id": 1000 + number, "number": number, "title": title, "body": body, "state": state,
+                "html_url": f"https://github.example/{repo}/issues/{number}",
+                "url": f"{self.url}/repos/{repo}/issues/{number}",
+                "labels": [{"name": name} for name in labels]}
+
+    def created(self) -> list[dict[str, Any]]:
+        return [issue for issue in self.issues.values() if issue["id"] >= 5000]
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: Any) -> Answer:
+        with self.lock:
+            self.requests.append((method, path, headers, body))
+            if self.scripted:
+                return self.scripted.pop(0)
+            if headers.get("authorization") != f"Bearer {TOKEN}":
+                return Answer(401, {"message": "Bad credentials",
+                                    "documentation_url": "https://docs.github.com/rest"})
+            match = re.fullmatch(r"/api/v3/repos/([^/]+/[^/]+)/issues(?:/(\d+))?", path)
+            if match is None or match.group(1) not in self.repositories:
+                return Answer(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+            repo = match.group(1)
+            if method == "GET" and match.group(2):
+                issue = self.issues.get((repo, int(match.group(2))))
+                return Answer(200, issue) if issue else Answer(404, {"message": "Not Found"})
+            if method == "POST" and not match.group(2):
+                if not isinstance(body, dict) or not body.get("title"):
+                    return Answer(422, {"message": "Validation Failed", "errors": [
+                        {"resource": "Issue", "code": "missing_field", "field": "title"}]})
+                number = max([n for r, n in self.issues if r == repo], default=0) + 1
+                issue = self._issue(repo, number, body["title"], body.get("body", ""), "open",
+                                    body.get("labels", []))
+                issue["id"] = 5000 + len(self.issues)
+                self.issues[(repo, number)] = issue
+                return Answer(201, issue)
+            return Answer(404, {"message": "Not Found"})
+
+
+def _handler(fake: FakeGithub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            body = json.loads(raw) if raw else None
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            answer = fake.answer(self.command, self.path, headers, body)
+            data = json.dumps(answer.body).encode()
+            self.send_response(answer.status)
+            self.send_header("content-type", "application/json; charset=utf-8")
+            self.send_header("content-length", str(len(data)))
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._serve()
+
+        def do_POST(self) -> None:
+            self._serve()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGithub]:
+    fake = FakeGithub()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}/api/v3"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def settings(settings: Settings, github: FakeGithub) -> Settings:
+    return settings.model_copy(update={"github_token": TOKEN, "github_api_url": github.url,
+                                       "github_repository": REPO, "github_webhook_secret": WEBHOOK_SECRET})
+
+
+from ..api.conftest import team  # noqa: E402, F401  (the API test team: alice, bob, carol, vic)
