@@ -1,0 +1,25 @@
+"""chat platforms: rooms, messages and people links
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-28 22:40:00
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import warroom.db.types  # noqa: F401
+
+
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
