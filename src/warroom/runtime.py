@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from warroom.accounts.throttle import SignInThrottle
 from warroom.announcements import delivery
 from warroom.announcements.service import ANNOUNCE_JOB
 from warroom.announcements.sinks import AnnouncementSink, LogSink, WebhookSink
@@ -30,6 +31,7 @@ class Runtime:
     database: Database
     clock: Clock = field(default_factory=SystemClock)
     _committer: GroupCommitter | None = field(default=None, init=False, repr=False)
+    sign_in_throttle: SignInThrottle = field(default_factory=SignInThrottle, init=False, repr=False)
 
     @property
     def committer(self) -> GroupCommitter:

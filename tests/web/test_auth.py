@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -65,6 +67,42 @@ def test_a_wrong_password_is_refused_and_starts_no_session(runtime, people):
         assert "Unknown user or wrong password." in response.text
         assert 'value="alice"' in response.text  # what was typed stays
     assert sessions(runtime) == 0
+
+
+def test_repeated_wrong_passwords_make_that_user_wait_even_with_the_right_one(runtime, people, clock):
+    with anonymous(runtime) as client:
+        for _ in range(5):
+            assert sign_in(client, "alice", password="guess").status_code == 401
+        refused = sign_in(client, "alice")
+        assert refused.status_code == 429
+        assert "Too many failed sign-ins for this user; wait 15 minutes" in refused.text
+        assert refused.headers["retry-after"] == "900"
+    with anonymous(runtime) as client:
+        assert sign_in(client, "bob").status_code == 303  # other people are not locked out
+    clock.advance(timedelta(minutes=15))
+    with anonymous(runtime) as client:
+        assert sign_in(client, "alice").status_code == 303
+    assert sessions(runtime) == 2
+
+
+def test_a_good_sign_in_forgets_earlier_failures(runtime, people):
+    with anonymous(runtime) as client:
+        for _ in range(4):
+            sign_in(client, "@Alice", password="guess")
+        assert sign_in(client, "alice").status_code == 303
+    with anonymous(runtime) as client:
+        for _ in range(4):
+            assert sign_in(client, "alice", password="guess").status_code == 401
+        assert sign_in(client, "alice").status_code == 303
+
+
+def test_many_failures_from_one_address_slow_every_login_from_it(runtime, people):
+    with anonymous(runtime) as client:
+        for n in range(20):
+            assert sign_in(client, f"nobody{n}", password="guess").status_code == 401
+        refused = sign_in(client, "bob")
+        assert refused.status_code == 429
+        assert "from this address" in refused.text
 
 
 def test_sign_in_without_the_login_cookie_is_refused(runtime, people):

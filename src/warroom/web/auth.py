@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole
+from warroom.accounts.throttle import TooManySignIns
 from warroom.api.deps import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Principal, check_csrf, get_runtime, runtime_of
 from warroom.audit import service as audit
 from warroom.core.actor import Actor
@@ -129,6 +130,15 @@ def login(
     if not expected or not hmac.compare_digest(expected, login_token):
         return _login_page(runtime, request, next_path=next_path, login=login, status=403,
                            error="Your browser must accept cookies from Warroom to sign in; reload and try again.")
+    throttle = runtime.sign_in_throttle
+    address = request.client.host if request.client else ""
+    now = runtime.clock.now()
+    try:
+        throttle.check(login=login, address=address, now=now)
+    except TooManySignIns as error:
+        refused = _login_page(runtime, request, next_path=next_path, login=login, error=error.message, status=429)
+        refused.headers["Retry-After"] = str(error.retry_after)
+        return refused
     try:
         with runtime.database.writing() as db:
             user = accounts.authenticate_password(db=db, login=login, password=password)
@@ -137,7 +147,9 @@ def login(
             actor = Actor(user.id, user.handle, user.access_role, "web", runtime.clock)
             audit.record(db=db, actor=actor, action="user.sign_in", target_type="user", target_id=user.id)
     except NotAuthenticated as error:
+        throttle.failed(login=login, address=address, now=now)
         return _login_page(runtime, request, next_path=next_path, login=login, error=error.message, status=401)
+    throttle.succeeded(login=login)
     response = redirect(runtime, next_path)
     response.set_cookie(SESSION_COOKIE, started.cookie_value, max_age=runtime.settings.session_days * 86400,
                         httponly=True, samesite="lax", secure=is_secure(runtime))
