@@ -64,11 +64,17 @@ class Settings(BaseSettings):
     github_api_url: str = "https://api.github.com"
     github_repository: str = ""
     github_webhook_secret: str = ""
+    # Where published postmortems are written (<dir>/<INC-n>-<slug>/postmortem.md, .html, .pdf);
+    # empty: a "postmortems" folder in the data directory.
+    postmortem_dir: Path | None = None
 
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'warroom.db'}"
+
+    def resolved_postmortem_dir(self) -> Path:
+        return self.postmortem_dir or self.data_dir / "postmortems"
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated once and kept in the data directory."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from warroom.cli import render
-from warroom.cli.output import show_json
+from warroom.cli.output import fail, show_json
 from warroom.cli.remote import Api, segment
 
 app = typer.Typer(help="Run an incident on a Warroom server (WARROOM_URL, WARROOM_TOKEN or `warroom login`).",
@@ -353,3 +355,53 @@ def followup(
         issue["state"] != "none") else ""
     owned = f" for @{made['owner']}" if made["owner"] else ""
     typer.echo(f"Follow-up #{made['id']} on {made['incident']}{owned}: {made['text']}{attached}")
+
+
+@app.command("postmortem")
+def postmortem(
+    ref: str = REF,
+    generate: bool = typer.Option(False, "--generate", help="Draft it from the incident (once, when resolved)."),
+    review: bool = typer.Option(False, "--review", help="Send the draft for review."),
+    publish: bool = typer.Option(False, "--publish", help="Publish it (sends a draft for review first): writes "
+                                 "the Markdown, HTML and PDF to the server's postmortem folder."),
+    export: str = typer.Option("", "--export", help="Download it as md, html or pdf (with -o)."),
+    output: str = typer.Option("", "--output", "-o", help="Where --export writes; '-' for standard output."),
+    as_json: bool = JSON,
+) -> None:
+    """Show the incident's postmortem; generate, review, publish or export it."""
+    api = Api()
+    path = _path(ref, "postmortem")
+    if export and not output:
+        fail("Say where the export goes: --export pdf -o postmortem.pdf (or -o - for standard output).")
+    body = api.post(path, {}) if generate else None
+    if review or publish:
+        current = body or api.get(path)
+        if current["state"] == "draft":
+            body = api.patch(path, {"state": "in_review"})
+        if publish:
+            body = api.patch(path, {"state": "published"})
+    if export:
+        content = api.download(f"{path}.{segment(export.lower())}")
+        if output == "-":
+            sys.stdout.buffer.write(content)
+            return
+        Path(output).write_bytes(content)
+        typer.echo(f"Wrote {output} ({len(content)} bytes)")
+        return
+    shown = body or api.get(path)
+    if as_json:
+        show_json(shown)
+        return
+    _show_postmortem(shown)
+
+
+def _show_postmortem(body: dict[str, Any]) -> None:
+    state = body["state"].replace("_", " ")
+    typer.echo(f"{body['title']} · {state}")
+    if body["published_at"]:
+        typer.echo(f"Published {body['published_at']} by @{body['published_by']} to {body['published_to']}")
+    typer.echo(f"Exports: {body['exports']['md']} · {body['exports']['html']} · {body['exports']['pdf']}")
+    typer.echo("")
+    typer.echo(body["body"])
+    for comment in body["comments"]:
+        typer.echo(f"— @{comment['author']} ({comment['created_at']}): {comment['body']}")

@@ -86,8 +86,13 @@ class Api:
     def delete(self, path: str) -> Any:
         return self.call("DELETE", path)
 
+    def download(self, path: str) -> bytes:
+        """A file the API serves (an export): its bytes, not JSON."""
+        content: bytes = self.call("GET", path, raw=True)
+        return content
+
     def call(self, method: str, path: str, *, body: dict[str, Any] | None = None,
-             params: dict[str, str] | None = None, auth: bool = True) -> Any:
+             params: dict[str, str] | None = None, auth: bool = True, raw: bool = False) -> Any:
         url = f"{self.conn.url}/api/v1{path}"
         headers = {"Accept": "application/json"}
         if auth:
@@ -107,6 +112,8 @@ class Api:
             fail(f"Cannot talk to {self.conn.url}: {error}")
         if response.status_code >= 400:
             _fail_with_problem(response, self.conn.url)
+        if raw:
+            return response.content
         if not response.content:
             return None
         try:

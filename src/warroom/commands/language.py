@@ -65,6 +65,8 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
     Spec("followup", "/incident followup <text> [@owner] [--due YYYY-MM-DD] [--priority low|medium|high]",
          "Add a follow-up (an action item for after the incident), owned by the person named last.", "text",
          value_flags=("due", "priority")),
+    Spec("postmortem", "/incident postmortem",
+         "Generate the postmortem draft (after resolving) if there is none, and link to it.", "none"),
     Spec("help", "/incident help [command]", "List the commands, or explain one.", "optional-text",
          needs_incident=False),
 ]}

@@ -11,6 +11,7 @@ from warroom.core.errors import WarroomError
 from warroom.followups.commands import followup_command
 from warroom.incidents import flows, participants
 from warroom.incidents.flows import Outcome
+from warroom.postmortems.commands import postmortem_command
 from warroom.roles.models import LEAD, MESSENGER
 
 from .genie import is_genie
@@ -94,4 +95,5 @@ _HANDLERS: dict[str, Callable[[Session, Actor, Command, str], Outcome]] = {
     "followup": lambda db, a, c, ref: followup_command(db=db, actor=a, ref=ref, text=c.text,
                                                        due=str(c.flags.get("due", "")),
                                                        priority=str(c.flags.get("priority", "medium"))),
+    "postmortem": lambda db, a, c, ref: postmortem_command(db=db, actor=a, ref=ref),
 }

@@ -15,6 +15,7 @@ from warroom.oncall.heartbeats.models import Heartbeat
 from warroom.oncall.keys.models import IntegrationKey
 from warroom.oncall.schedules.models import Schedule, ScheduleLayer, ScheduleOverride
 from warroom.playbooks.models import IncidentPlaybook, Playbook
+from warroom.postmortems.models import Postmortem, PostmortemComment, PostmortemTemplate
 from warroom.reports.models import Report
 from warroom.roles.models import RoleAssignment
 from warroom.statuspage import models as statuspage_models  # noqa: F401  (status page tables)
@@ -45,6 +46,9 @@ __all__ = [
     "Notification",
     "NotificationRule",
     "Playbook",
+    "Postmortem",
+    "PostmortemComment",
+    "PostmortemTemplate",
     "Report",
     "RoleAssignment",
     "Schedule",

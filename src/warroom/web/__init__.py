@@ -18,6 +18,7 @@ from warroom.web import (
     live,
     oncall,
     playbooks,
+    postmortems,
     profile,
     reports,
     statuspage,
@@ -31,7 +32,7 @@ from warroom.web.templating import SECURITY_HEADERS, json_reply, wants_json
 def register_web(app: FastAPI) -> None:
     for module in (auth, dashboard, incidents, live, announcements, playbooks, tokens, admin, oncall, alerts, profile,
                    integrations, reports, announcement_days, statuspage, statuspage_admin,
-                   followups):
+                   followups, postmortems):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

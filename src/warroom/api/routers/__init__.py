@@ -18,6 +18,7 @@ from warroom.api.routers import (
     incidents,
     oncall,
     playbooks,
+    postmortems,
     reports,
     room,
     schedules,
@@ -36,5 +37,5 @@ def operation_id(route: APIRoute) -> str:
 def register_api(app: FastAPI) -> None:
     for module in (health, incidents, room, commands, dashboard, playbooks, accounts, tokens, admin, alerts,
                    schedules, escalation, oncall, reports, announcement_days, statuspage,
-                   followups):
+                   followups, postmortems):
         app.include_router(module.router, prefix=API_PREFIX, generate_unique_id_function=operation_id)
