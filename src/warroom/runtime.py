@@ -62,8 +62,12 @@ class Runtime:
         from warroom.notifications.planning import NOTIFY_JOB
         from warroom.notifications.senders import build_senders
         from warroom.oncall.heartbeats.service import expire_heartbeats
+        from warroom.related_issues import sync as related_issues
+        from warroom.related_issues.service import RELATED_ISSUE_JOB
         from warroom.reports.mail import make_acknowledgement_handler
         from warroom.reports.service import REPORT_ACK_JOB
+        from warroom.retrospectives import invites as retrospective_invites
+        from warroom.retrospectives.service import INVITE_JOB as RETROSPECTIVE_INVITE_JOB
         from warroom.statuspage import delivery as status_page
 
         senders = build_senders(self.settings, secret_key=self.secret_key, clock=self.clock)
@@ -73,12 +77,16 @@ class Runtime:
             REPORT_ACK_JOB: make_acknowledgement_handler(self.settings, self.clock),
             status_page.STATUS_JOB: status_page.make_handler(self.settings, self.secret_key, self.clock),
             GITHUB_ISSUE_JOB: github_sync.make_handler(self.settings, self.clock),
+            RETROSPECTIVE_INVITE_JOB: retrospective_invites.make_handler(self.settings, self.clock),
+            RELATED_ISSUE_JOB: related_issues.make_handler(self.settings, self.clock),
         }
         transactional = {ESCALATE_JOB: escalation.make_step_handler(self.clock)}
         managers = [reminders.make_manager(self.settings, self.clock), expire_heartbeats,
                     announcement_days.make_manager(self.clock)]
         on_dead = {NOTIFY_JOB: notify.make_failure_handler(self.clock),
-                   GITHUB_ISSUE_JOB: github_sync.make_failure_handler(self.clock)}
+                   GITHUB_ISSUE_JOB: github_sync.make_failure_handler(self.clock),
+                   RETROSPECTIVE_INVITE_JOB: retrospective_invites.make_failure_handler(),
+                   RELATED_ISSUE_JOB: related_issues.make_failure_handler(self.clock)}
         return Engine(self.database, self.clock, handlers, transactional, managers, on_dead,
                       lease=timedelta(seconds=self.settings.engine_lease_seconds))
 

@@ -32,6 +32,7 @@ class FakeGithub:
     repositories: set[str] = field(default_factory=lambda: {REPO})
     issues: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)  # every comment made, with its repo and issue
     # Answers given before the real one, one per request (outages, rate limits).
     scripted: list[Answer] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -56,10 +57,12 @@ class FakeGithub:
             if headers.get("authorization") != f"Bearer {TOKEN}":
                 return Answer(401, {"message": "Bad credentials",
                                     "documentation_url": "https://docs.github.com/rest"})
-            match = re.fullmatch(r"/api/v3/repos/([^/]+/[^/]+)/issues(?:/(\d+))?", path)
+            match = re.fullmatch(r"/api/v3/repos/([^/]+/[^/]+)/issues(?:/(\d+))?(/comments)?", path)
             if match is None or match.group(1) not in self.repositories:
                 return Answer(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
             repo = match.group(1)
+            if match.group(3) or method == "PATCH":
+                return self._change(method, repo, int(match.group(2) or 0), bool(match.group(3)), body)
             if method == "GET" and match.group(2):
                 issue = self.issues.get((repo, int(match.group(2))))
                 return Answer(200, issue) if issue else Answer(404, {"message": "Not Found"})
@@ -74,6 +77,29 @@ class FakeGithub:
                 self.issues[(repo, number)] = issue
                 return Answer(201, issue)
             return Answer(404, {"message": "Not Found"})
+
+
+    def _change(self, method: str, repo: str, number: int, comments: bool, body: Any) -> Answer:
+        """POST …/issues/{n}/comments (201, the comment) and PATCH …/issues/{n} (200, the issue)."""
+        issue = self.issues.get((repo, number))
+        if issue is None:
+            return Answer(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+        if comments and method == "POST":
+            if not isinstance(body, dict) or not str(body.get("body", "")).strip():
+                return Answer(422, {"message": "Validation Failed", "errors": [
+                    {"resource": "IssueComment", "code": "missing_field", "field": "body"}]})
+            comment_id = 9_000_000_000 + len(self.comments) + 1  # GitHub's comment ids pass 2**31
+            comment = {"id": comment_id, "body": body["body"], "repo": repo, "issue": number,
+                       "html_url": f"https://github.example/{repo}/issues/{number}#issuecomment-{comment_id}"}
+            self.comments.append(comment)
+            return Answer(201, comment)
+        if not comments and method == "PATCH" and isinstance(body, dict):
+            if body.get("state") not in (None, "open", "closed"):
+                return Answer(422, {"message": "Validation Failed"})
+            issue["state"] = body.get("state", issue["state"])
+            issue["state_reason"] = body.get("state_reason")
+            return Answer(200, issue)
+        return Answer(404, {"message": "Not Found"})
 
 
 def _handler(fake: FakeGithub) -> type[BaseHTTPRequestHandler]:
@@ -97,6 +123,9 @@ def _handler(fake: FakeGithub) -> type[BaseHTTPRequestHandler]:
             self._serve()
 
         def do_POST(self) -> None:
+            self._serve()
+
+        def do_PATCH(self) -> None:
             self._serve()
 
         def log_message(self, format: str, *args: Any) -> None:

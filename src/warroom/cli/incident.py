@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import typer
 
@@ -405,3 +406,57 @@ def _show_postmortem(body: dict[str, Any]) -> None:
     typer.echo(body["body"])
     for comment in body["comments"]:
         typer.echo(f"— @{comment['author']} ({comment['created_at']}): {comment['body']}")
+@app.command("retrospective")
+def retrospective(
+    ref: str = REF,
+    at: str = typer.Option("", "--at", help="When: 2026-12-01T15:00 (UTC) or with an offset, +01:00."),
+    minutes: int | None = typer.Option(None, "--minutes", help="How long (default 60)."),
+    attendee: list[str] | None = typer.Option(None, "--attendee", help="Also invite: @handle or email (repeat)."),
+    location: str | None = typer.Option(None, "--location", help="A room or a video link."),
+    move: bool = typer.Option(False, "--move", help="Reschedule the one already scheduled (re-sends the invite)."),
+    cancel: bool = typer.Option(False, "--cancel", help="Cancel it: attendees get a cancellation."),
+    as_json: bool = JSON,
+) -> None:
+    """Schedule the retrospective: calendar invites (.ics) to the participants and anyone named."""
+    path = _path(ref, "retrospective")
+    if cancel:
+        made = Api().delete(path)
+    elif move:
+        change: dict[str, Any] = {"starts_at": at or None, "minutes": minutes, "location": location}
+        if attendee:
+            change["attendees"] = attendee
+        made = Api().patch(path, {k: v for k, v in change.items() if v is not None})
+    else:
+        if not at:
+            raise typer.BadParameter("say when with --at, e.g. --at 2026-12-01T15:00", param_hint="--at")
+        made = Api().post(path, {"starts_at": at, "minutes": 60 if minutes is None else minutes,
+                                 "location": location or "", "attendees": attendee or []})
+    if as_json:
+        show_json(made)
+        return
+    people = ", ".join(f"@{a['handle']}" if a["handle"] else a["email"] for a in made["attendees"])
+    typer.echo(f"Retrospective of {made['incident']} {made['status']}: {made['starts_at']} for {made['minutes']} "
+               f"min (invite sequence {made['sequence']})")
+    typer.echo(f"Invited: {people}")
+
+
+@app.command("github-issue")
+def github_issue(
+    ref: str = REF,
+    issue: str = typer.Argument(..., help="owner/name#12, or the issue's URL."),
+    close: bool = typer.Option(False, "--close", help="Also close it when the incident resolves."),
+    unlink: bool = typer.Option(False, "--unlink", help="Unlink it instead."),
+    as_json: bool = JSON,
+) -> None:
+    """Link a public GitHub issue: on resolve, the server comments the resolution on it (and closes it)."""
+    path = _path(ref, "github-issues")
+    if unlink:
+        Api().delete(f"{path}?issue={quote(issue.strip(), safe='')}")
+        typer.echo(f"Unlinked {issue.strip()} from {ref}")
+        return
+    made = Api().post(path, {"issue": issue, "close_on_resolve": close})
+    if as_json:
+        show_json(made)
+        return
+    then = "comment and close it" if made["close_on_resolve"] else "comment on it"
+    typer.echo(f"Linked {made['issue']} to {ref} ({made['state']}); on resolve Warroom will {then}")

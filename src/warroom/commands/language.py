@@ -67,6 +67,12 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
          value_flags=("due", "priority")),
     Spec("postmortem", "/incident postmortem",
          "Generate the postmortem draft (after resolving) if there is none, and link to it.", "none"),
+    Spec("retrospective", "/incident retrospective <YYYY-MM-DD HH:MM> [minutes] | --cancel",
+         "Schedule (or move) the retrospective, in UTC; invites go to the participants by email.",
+         "optional-text", bool_flags=("cancel",)),
+    Spec("github", "/incident github owner/name#12 [--close]",
+         "Link a public GitHub issue: on resolve, Warroom comments the resolution (and closes it with --close).",
+         "text", bool_flags=("close",)),
     Spec("help", "/incident help [command]", "List the commands, or explain one.", "optional-text",
          needs_incident=False),
 ]}

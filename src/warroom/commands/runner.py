@@ -12,6 +12,8 @@ from warroom.followups.commands import followup_command
 from warroom.incidents import flows, participants
 from warroom.incidents.flows import Outcome
 from warroom.postmortems.commands import postmortem_command
+from warroom.related_issues.commands import github_command
+from warroom.retrospectives.commands import retrospective_command
 from warroom.roles.models import LEAD, MESSENGER
 
 from .genie import is_genie
@@ -96,4 +98,8 @@ _HANDLERS: dict[str, Callable[[Session, Actor, Command, str], Outcome]] = {
                                                        due=str(c.flags.get("due", "")),
                                                        priority=str(c.flags.get("priority", "medium"))),
     "postmortem": lambda db, a, c, ref: postmortem_command(db=db, actor=a, ref=ref),
+    "retrospective": lambda db, a, c, ref: retrospective_command(db=db, actor=a, ref=ref, text=c.text,
+                                                                 cancel=bool(c.flags.get("cancel"))),
+    "github": lambda db, a, c, ref: github_command(db=db, actor=a, ref=ref, text=c.text,
+                                                   close=bool(c.flags.get("close"))),
 }

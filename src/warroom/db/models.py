@@ -16,7 +16,9 @@ from warroom.oncall.keys.models import IntegrationKey
 from warroom.oncall.schedules.models import Schedule, ScheduleLayer, ScheduleOverride
 from warroom.playbooks.models import IncidentPlaybook, Playbook
 from warroom.postmortems.models import Postmortem, PostmortemComment, PostmortemTemplate
+from warroom.related_issues.models import RelatedGithubIssue
 from warroom.reports.models import Report
+from warroom.retrospectives.models import Retrospective, RetrospectiveAttendee
 from warroom.roles.models import RoleAssignment
 from warroom.statuspage import models as statuspage_models  # noqa: F401  (status page tables)
 from warroom.timeline.models import TimelineEntry
@@ -49,7 +51,10 @@ __all__ = [
     "Postmortem",
     "PostmortemComment",
     "PostmortemTemplate",
+    "RelatedGithubIssue",
     "Report",
+    "Retrospective",
+    "RetrospectiveAttendee",
     "RoleAssignment",
     "Schedule",
     "ScheduleLayer",

@@ -27,6 +27,7 @@ from warroom.incidents import service as incidents
 from warroom.incidents import visibility
 from warroom.incidents.models import Incident, Resolution, Status
 from warroom.playbooks import service as playbooks
+from warroom.related_issues import service as related_issues
 from warroom.roles import service as roles
 from warroom.roles.models import LEAD, MESSENGER, RoleAssignment
 from warroom.timeline import service as timeline
@@ -383,6 +384,7 @@ def resolve_incident(
     announcements.announce(db=db, incident=incident, actor=actor, kind="resolved",
                            text=f"{announcements.headline(incident)} — resolved{note}")
     _record(db, actor, incident, "incident.resolve", resolution=incident.resolution.value)
+    related_issues.on_resolved(db=db, incident=incident, now=now)
     return Outcome(incident, f"{incident.ref} resolved{note}. Next: the post-resolution checklist, then "
                              "/incident close.")
 

@@ -36,6 +36,9 @@ class Mail:
     idempotency_id: str
     at: datetime
     headers: dict[str, str] = field(default_factory=dict)
+    # An iCalendar object (a meeting invite): sent as a text/calendar alternative and as an .ics attachment.
+    calendar: str = ""
+    calendar_method: str = "REQUEST"
 
 
 def message_id_for(idempotency_id: str, mail_from: str) -> str:
@@ -56,6 +59,10 @@ def build_message(config: SmtpConfig, mail: Mail) -> EmailMessage:
     for name, value in mail.headers.items():
         message[name] = value
     message.set_content(mail.body)
+    if mail.calendar:
+        message.add_alternative(mail.calendar, subtype="calendar", params={"method": mail.calendar_method})
+        message.add_attachment(mail.calendar.encode(), maintype="application", subtype="ics",
+                               filename="invite.ics")
     return message
 
 

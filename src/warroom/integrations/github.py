@@ -1,4 +1,5 @@
-"""A small GitHub REST client: create an issue, read one (to link it), against github.com or GitHub Enterprise.
+"""A small GitHub REST client: create an issue, read one (to link it), comment on one and close it, against
+github.com or GitHub Enterprise.
 
 Errors come back as ``GithubError`` (a ``DeliveryError``, so the engine retries what may pass later — outages,
 rate limits — and gives up at once on what will not: an unknown repository, a refused token, invalid input).
@@ -39,6 +40,12 @@ class Issue:
     state: str  # open or closed
 
 
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    url: str  # the comment's page (html_url)
+
+
 def valid_repository(text: str) -> str:
     """``owner/name`` as GitHub spells it; raises ValueError with what is wrong."""
     value = text.strip()
@@ -62,6 +69,20 @@ class GithubClient:
 
     def get_issue(self, *, repository: str, number: int) -> Issue:
         data = self._call("GET", f"/repos/{repository}/issues/{number}", repository, None)
+        return _issue(repository, data)
+
+    def add_comment(self, *, repository: str, number: int, body: str) -> Comment:
+        """POST /repos/{owner}/{repo}/issues/{number}/comments (201 with the comment)."""
+        data = self._call("POST", f"/repos/{repository}/issues/{number}/comments", repository, {"body": body})
+        try:
+            return Comment(id=int(data["id"]), url=str(data.get("html_url", "")))
+        except (KeyError, TypeError, ValueError):
+            raise GithubError("GitHub's answer has no comment id.") from None
+
+    def close_issue(self, *, repository: str, number: int) -> Issue:
+        """PATCH /repos/{owner}/{repo}/issues/{number} with state closed, as completed."""
+        data = self._call("PATCH", f"/repos/{repository}/issues/{number}", repository,
+                          {"state": "closed", "state_reason": "completed"})
         return _issue(repository, data)
 
     def _call(self, method: str, path: str, repository: str, payload: dict[str, Any] | None) -> dict[str, Any]:

@@ -20,7 +20,9 @@ from warroom.web import (
     playbooks,
     postmortems,
     profile,
+    related_issues,
     reports,
+    retrospectives,
     statuspage,
     statuspage_admin,
     tokens,
@@ -32,7 +34,7 @@ from warroom.web.templating import SECURITY_HEADERS, json_reply, wants_json
 def register_web(app: FastAPI) -> None:
     for module in (auth, dashboard, incidents, live, announcements, playbooks, tokens, admin, oncall, alerts, profile,
                    integrations, reports, announcement_days, statuspage, statuspage_admin,
-                   followups, postmortems):
+                   followups, postmortems, retrospectives, related_issues):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

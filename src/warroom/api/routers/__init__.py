@@ -19,7 +19,9 @@ from warroom.api.routers import (
     oncall,
     playbooks,
     postmortems,
+    related_issues,
     reports,
+    retrospectives,
     room,
     schedules,
     statuspage,
@@ -37,5 +39,5 @@ def operation_id(route: APIRoute) -> str:
 def register_api(app: FastAPI) -> None:
     for module in (health, incidents, room, commands, dashboard, playbooks, accounts, tokens, admin, alerts,
                    schedules, escalation, oncall, reports, announcement_days, statuspage,
-                   followups, postmortems):
+                   followups, postmortems, retrospectives, related_issues):
         app.include_router(module.router, prefix=API_PREFIX, generate_unique_id_function=operation_id)
