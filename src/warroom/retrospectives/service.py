@@ -32,6 +32,7 @@ from warroom.followups.models import FollowUp, FollowUpStatus
 from warroom.incidents import service as incidents
 from warroom.incidents import visibility
 from warroom.incidents.models import Incident
+from warroom.postmortems import service as postmortems
 from warroom.retrospectives.models import Retrospective, RetrospectiveAttendee, RetrospectiveStatus
 from warroom.timeline import service as timeline
 from warroom.timeline.models import EntryKind, TimelineEntry
@@ -114,8 +115,8 @@ def clean_agenda(value: str) -> str:
 
 
 def default_agenda(db: Session, incident: Incident, extra_points: Sequence[str] = ()) -> str:
-    """What the meeting goes through: the incident's summary, key events and open follow-ups (and, given
-    ``extra_points``, the postmortem's points)."""
+    """What the meeting goes through: the incident's summary, key events and open follow-ups, then the
+    postmortem's "went badly" and "lessons" points when it has one (and any ``extra_points``)."""
     key_events = db.scalar(sa.select(sa.func.count()).select_from(TimelineEntry).where(
         TimelineEntry.incident_id == incident.id, TimelineEntry.pinned.is_(True))) or 0
     open_followups = db.scalar(sa.select(sa.func.count()).select_from(FollowUp).where(
@@ -126,7 +127,9 @@ def default_agenda(db: Session, incident: Incident, extra_points: Sequence[str] 
              "2. What went well",
              "3. What was hard, or slowed us down",
              f"4. Follow-ups: {open_followups} open; agree owners and dates"]
-    points = [p.strip() for p in extra_points if p.strip()]
+    postmortem = postmortems.find_for_incident(db=db, incident_id=incident.id)
+    from_postmortem = postmortems.agenda_points(postmortem) if postmortem is not None else []
+    points = list(dict.fromkeys(p.strip() for p in [*from_postmortem, *extra_points] if p.strip()))
     if points:
         lines += ["", "From the postmortem:"] + [f"- {p}" for p in points]
     return "\n".join(lines)
