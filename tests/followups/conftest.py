@@ -36,6 +36,8 @@ class FakeGithub:
     # Answers given before the real one, one per request (outages, rate limits).
     scripted: list[Answer] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Create the next issue, then answer 502 as if the answer were lost on the way back.
+    lose_next_create: bool = False
 
     def add_issue(self, repo: str, number: int, title: str, state: str = "open") -> None:
         self.issues[(repo, number)] = self._issue(repo, number, title, "", state, [])
@@ -57,7 +59,8 @@ class FakeGithub:
             if headers.get("authorization") != f"Bearer {TOKEN}":
                 return Answer(401, {"message": "Bad credentials",
                                     "documentation_url": "https://docs.github.com/rest"})
-            match = re.fullmatch(r"/api/v3/repos/([^/]+/[^/]+)/issues(?:/(\d+))?(/comments)?", path)
+            match = re.fullmatch(r"/api/v3/repos/([^/]+/[^/]+)/issues(?:/(\d+))?(/comments)?",
+                                 path.partition("?")[0])
             if match is None or match.group(1) not in self.repositories:
                 return Answer(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
             repo = match.group(1)
@@ -66,6 +69,9 @@ class FakeGithub:
             if method == "GET" and match.group(2):
                 issue = self.issues.get((repo, int(match.group(2))))
                 return Answer(200, issue) if issue else Answer(404, {"message": "Not Found"})
+            if method == "GET" and not match.group(2):  # newest first, as asked with sort=created&direction=desc
+                return Answer(200, [i for (r, _), i in sorted(self.issues.items(), key=lambda kv: -kv[0][1])
+                                    if r == repo])  # type: ignore[arg-type]
             if method == "POST" and not match.group(2):
                 if not isinstance(body, dict) or not body.get("title"):
                     return Answer(422, {"message": "Validation Failed", "errors": [
@@ -75,6 +81,9 @@ class FakeGithub:
                                     body.get("labels", []))
                 issue["id"] = 5000 + len(self.issues)
                 self.issues[(repo, number)] = issue
+                if self.lose_next_create:
+                    self.lose_next_create = False
+                    return Answer(502, {"message": "Server Error"})
                 return Answer(201, issue)
             return Answer(404, {"message": "Not Found"})
 

@@ -78,6 +78,37 @@ def test_new_issue_is_created_once_through_an_outage(team: Team, runtime: Runtim
     assert _step(runtime, incident["id"]) is ItemState.done
 
 
+def test_an_issue_made_by_an_attempt_whose_answer_was_lost_is_found_not_made_again(
+        team: Team, runtime: Runtime, clock: FakeClock, github: FakeGithub) -> None:
+    incident = declare(team.as_bob)["incident"]
+    github.add_issue(REPO, 1, "Someone else's issue")
+    github.lose_next_create = True
+    team.as_bob.ok("post", f"/incidents/{incident['ref']}/followups", {"text": "Alert on index lag", "github": "new"},
+                   status=201)
+    runtime.engine().tick()  # GitHub made the issue, but the answer was a 502
+    assert len(github.created()) == 1 and _job(runtime).state is JobState.pending
+
+    _run_due(runtime, clock)
+    [issue] = github.created()
+    assert "<!-- warroom-followup " in issue["body"]
+    method, path, _, _ = github.requests[-1]
+    assert (method, path) == ("GET", f"/api/v3/repos/{REPO}/issues?state=all&sort=created&direction=desc&per_page=50")
+    item = team.as_bob.ok("get", f"/incidents/{incident['ref']}/followups")["items"][0]
+    assert item["github"]["state"] == "attached" and item["github"]["number"] == issue["number"]
+
+
+def test_a_retry_that_finds_no_earlier_issue_creates_it(team: Team, runtime: Runtime, clock: FakeClock,
+                                                        github: FakeGithub) -> None:
+    incident = declare(team.as_bob)["incident"]
+    github.scripted.append(SERVER_ERROR)  # refused before anything was made
+    team.as_bob.ok("post", f"/incidents/{incident['ref']}/followups", {"text": "Alert on index lag", "github": "new"},
+                   status=201)
+    runtime.engine().tick()
+    _run_due(runtime, clock)
+    assert [m for m, *_ in github.requests] == ["POST", "GET", "POST"]
+    assert len(github.created()) == 1
+
+
 def test_rate_limit_waits_as_github_says(team: Team, runtime: Runtime, clock: FakeClock,
                                          github: FakeGithub) -> None:
     incident = declare(team.as_bob)["incident"]

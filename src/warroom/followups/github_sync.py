@@ -60,12 +60,19 @@ def _load(db: Session, followup_id: int) -> Request | None:
                    incident.title, visibility.is_private(incident))
 
 
+def issue_marker(request: Request, base_url: str) -> str:
+    """An invisible line naming this follow-up of this Warroom, so a retry finds the issue an attempt made."""
+    digest = hashlib.sha256(f"{base_url.rstrip('/')}|{request.followup_id}".encode()).hexdigest()[:24]
+    return f"<!-- warroom-followup {digest} -->"
+
+
 def issue_body(request: Request, base_url: str) -> str:
     link = f"{base_url.rstrip('/')}/incidents/{request.incident_ref}"
     name = request.incident_ref if request.private else f"{request.incident_ref}: {request.incident_title}"
     return (f"{request.text}\n\n---\nFollow-up #{request.followup_id} of incident "
             f"[{name}]({link}), tracked in Warroom. "
-            "Closing this issue marks the follow-up done; reopening it reopens the follow-up.")
+            "Closing this issue marks the follow-up done; reopening it reopens the follow-up.\n"
+            + issue_marker(request, base_url))
 
 
 def make_handler(settings: Settings, clock: Clock, client: GithubClient | None = None) -> Handler:
@@ -77,7 +84,8 @@ def make_handler(settings: Settings, clock: Clock, client: GithubClient | None =
         if request is None:
             return None  # removed, or attached meanwhile: nothing to do
         created = job.payload.get("mode") == "create"
-        issue = _call(github, request, settings.base_url, [str(x) for x in job.payload.get("labels", [])])
+        labels = [str(x) for x in job.payload.get("labels", [])]
+        issue = _call(github, request, settings.base_url, labels, retried=job.attempts > 1)
 
         def record(session: Session) -> None:
             followups.record_issue(db=session, actor=Actor.system(clock), followup_id=followup_id,
@@ -88,9 +96,14 @@ def make_handler(settings: Settings, clock: Clock, client: GithubClient | None =
     return handle
 
 
-def _call(github: GithubClient, request: Request, base_url: str, labels: list[str]) -> Issue:
+def _call(github: GithubClient, request: Request, base_url: str, labels: list[str], *, retried: bool) -> Issue:
     if request.number is not None:
         return github.get_issue(repository=request.repository, number=request.number)
+    if retried:
+        # An earlier attempt may have created the issue and lost GitHub's answer (a time-out, a 502): use it.
+        made = github.find_issue(repository=request.repository, marker=issue_marker(request, base_url))
+        if made is not None:
+            return made
     title = f"[{request.incident_ref}] {request.text}"
     if len(title) > 250:
         title = title[:249] + "…"

@@ -1,4 +1,5 @@
-"""A small GitHub REST client: create an issue, read one (to link it), comment on one and close it, against
+"""A small GitHub REST client: create an issue (or find one made by an earlier attempt), read one (to link it),
+comment on one and close it, against
 github.com or GitHub Enterprise.
 
 Errors come back as ``GithubError`` (a ``DeliveryError``, so the engine retries what may pass later — outages,
@@ -85,7 +86,24 @@ class GithubClient:
                           {"state": "closed", "state_reason": "completed"})
         return _issue(repository, data)
 
+    def find_issue(self, *, repository: str, marker: str) -> Issue | None:
+        """The newest issue whose body carries ``marker``, among the 50 last created (pull requests skipped)."""
+        data = self._request("GET", f"/repos/{repository}/issues?state=all&sort=created&direction=desc"
+                                    "&per_page=50", repository, None)
+        if not isinstance(data, list):
+            raise GithubError("GitHub answered the issue list with JSON that is not a list.")
+        for item in data:
+            if isinstance(item, dict) and "pull_request" not in item and marker in str(item.get("body") or ""):
+                return _issue(repository, item)
+        return None
+
     def _call(self, method: str, path: str, repository: str, payload: dict[str, Any] | None) -> dict[str, Any]:
+        data = self._request(method, path, repository, payload)
+        if not isinstance(data, dict):
+            raise GithubError("GitHub answered with JSON that is not an object.")
+        return data
+
+    def _request(self, method: str, path: str, repository: str, payload: dict[str, Any] | None) -> Any:
         if not self.token:
             raise GithubError("No GitHub token is configured; set WARROOM_GITHUB_TOKEN.", permanent=True)
         headers = {"authorization": f"Bearer {self.token}", "accept": "application/vnd.github+json",
@@ -101,8 +119,6 @@ class GithubClient:
             data = response.json()
         except ValueError:
             raise GithubError(f"GitHub answered HTTP {response.status_code} with a body that is not JSON.") from None
-        if not isinstance(data, dict):
-            raise GithubError("GitHub answered with JSON that is not an object.")
         return data
 
 
