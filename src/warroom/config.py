@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     # Where published postmortems are written (<dir>/<INC-n>-<slug>/postmortem.md, .html, .pdf);
     # empty: a "postmortems" folder in the data directory.
     postmortem_dir: Path | None = None
+    # Slack in HTTP mode: the bot token (xoxb-…), the signing secret Slack signs its requests with (empty: every
+    # Slack request is refused), the Web API base URL, and the channel (id or #name) that gets announcements.
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_api_url: str = "https://slack.com/api/"
+    slack_announce_channel: str = ""
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from warroom.accounts.throttle import SignInThrottle
 from warroom.announcements import delivery
@@ -22,6 +23,9 @@ from warroom.integrations.webhooks import WebhookSender
 from warroom.oncall.escalation import service as escalation
 from warroom.oncall.escalation.service import ESCALATE_JOB
 
+if TYPE_CHECKING:
+    from warroom.integrations.chat.platform import ChatPlatform
+
 log = logging.getLogger("warroom")
 
 
@@ -32,6 +36,7 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     _committer: GroupCommitter | None = field(default=None, init=False, repr=False)
     sign_in_throttle: SignInThrottle = field(default_factory=SignInThrottle, init=False, repr=False)
+    _slack: ChatPlatform | None = field(default=None, init=False, repr=False)
 
     @property
     def committer(self) -> GroupCommitter:
@@ -48,8 +53,20 @@ class Runtime:
     def secret_key(self) -> str:
         return self.settings.resolved_secret_key()
 
+    def slack(self) -> ChatPlatform | None:
+        """The Slack workspace, when a bot token is configured."""
+        if self._slack is None and self.settings.slack_bot_token:
+            from warroom.integrations.slack.client import SlackPlatform
+
+            self._slack = SlackPlatform(self.settings.slack_bot_token, self.settings.slack_api_url)
+        return self._slack
+
     def announcement_sinks(self) -> list[AnnouncementSink]:
         sinks: list[AnnouncementSink] = [LogSink()]
+        if self.settings.slack_bot_token:
+            from warroom.integrations.chat.sync import ChatSink
+
+            sinks.append(ChatSink(self.database, "slack"))
         if self.settings.announce_webhook_url:
             sinks.append(WebhookSink(WebhookSender(self.settings.announce_webhook_url, self.secret_key)))
         return sinks
@@ -58,6 +75,8 @@ class Runtime:
         from warroom.announcement_days import service as announcement_days
         from warroom.followups import github_sync
         from warroom.followups.service import GITHUB_ISSUE_JOB
+        from warroom.integrations.chat import pages as chat_pages
+        from warroom.integrations.chat import sync as chat_sync
         from warroom.notifications import delivery as notify
         from warroom.notifications.planning import NOTIFY_JOB
         from warroom.notifications.senders import build_senders
@@ -71,6 +90,9 @@ class Runtime:
         from warroom.statuspage import delivery as status_page
 
         senders = build_senders(self.settings, secret_key=self.secret_key, clock=self.clock)
+        slack = self.slack()
+        if slack is not None:
+            senders = chat_pages.with_chat_pages(senders, slack, self.database, self.clock)
         handlers = {
             ANNOUNCE_JOB: delivery.make_handler(self.announcement_sinks(), self.settings.base_url, self.clock),
             NOTIFY_JOB: notify.make_notify_handler(self.database, senders, self.clock, self.settings.base_url),
@@ -79,10 +101,14 @@ class Runtime:
             GITHUB_ISSUE_JOB: github_sync.make_handler(self.settings, self.clock),
             RETROSPECTIVE_INVITE_JOB: retrospective_invites.make_handler(self.settings, self.clock),
             RELATED_ISSUE_JOB: related_issues.make_handler(self.settings, self.clock),
+            chat_sync.CHAT_SYNC_JOB: chat_sync.make_handler(self.database, self.slack, self.clock,
+                                                            self.settings.base_url,
+                                                            self.settings.slack_announce_channel),
+            chat_pages.MESSAGE_UPDATE_JOB: chat_pages.make_update_handler(self.slack),
         }
         transactional = {ESCALATE_JOB: escalation.make_step_handler(self.clock)}
         managers = [reminders.make_manager(self.settings, self.clock), expire_heartbeats,
-                    announcement_days.make_manager(self.clock)]
+                    announcement_days.make_manager(self.clock), chat_sync.make_event_pruner()]
         on_dead = {NOTIFY_JOB: notify.make_failure_handler(self.clock),
                    GITHUB_ISSUE_JOB: github_sync.make_failure_handler(self.clock),
                    RETROSPECTIVE_INVITE_JOB: retrospective_invites.make_failure_handler(),

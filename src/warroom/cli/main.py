@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from warroom import __version__
-from warroom.cli import alert, db, demo, incident, oncall, teams, tokens, users
+from warroom.cli import alert, db, demo, incident, oncall, slack, teams, tokens, users
 from warroom.cli.command import command
 from warroom.cli.dashboard import announcements, dashboard
 from warroom.cli.engine import engine
@@ -37,6 +37,7 @@ app.add_typer(alert.app, name="alert")
 app.command("command")(command)
 app.command("announcements")(announcements)
 app.command("dashboard")(dashboard)
+app.add_typer(slack.app, name="slack")
 
 
 def _version(show: bool) -> None:

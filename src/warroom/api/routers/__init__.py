@@ -24,6 +24,7 @@ from warroom.api.routers import (
     retrospectives,
     room,
     schedules,
+    slack,
     statuspage,
     tokens,
 )
@@ -39,5 +40,5 @@ def operation_id(route: APIRoute) -> str:
 def register_api(app: FastAPI) -> None:
     for module in (health, incidents, room, commands, dashboard, playbooks, accounts, tokens, admin, alerts,
                    schedules, escalation, oncall, reports, announcement_days, statuspage,
-                   followups, postmortems, retrospectives, related_issues):
+                   followups, postmortems, retrospectives, related_issues, slack):
         app.include_router(module.router, prefix=API_PREFIX, generate_unique_id_function=operation_id)

@@ -1,0 +1,55 @@
+"""The Slack app manifest: paste it at api.slack.com/apps → Create New App → From a manifest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from warroom.integrations.chat.rendering import slug
+
+BOT_SCOPES = [
+    "commands",  # /incident and /genie
+    "channels:manage",  # create, rename, archive public incident channels; set their topic; invite
+    "groups:write",  # the same for private (security) incident channels
+    "channels:read",
+    "groups:read",
+    "channels:history",  # messages in incident channels join the timeline
+    "groups:history",
+    "chat:write",  # the pinned summary, the announcement, the final summary
+    "chat:write.public",  # post to the announcements channel without joining it first
+    "pins:write",
+    "reactions:read",  # a 📌 on a message marks it as a key event
+    "users:read",
+    "users:read.email",  # link Slack people to Warroom users by email
+    "im:write",  # direct messages
+]
+BOT_EVENTS = ["message.channels", "message.groups", "reaction_added"]
+
+
+def manifest(base_url: str, name: str = "Warroom") -> dict[str, Any]:
+    base = base_url.rstrip("/") + "/api/v1/integrations/slack"
+    return {
+        "display_information": {
+            "name": name,
+            "description": "Incident response: /incident to declare and run incidents, /genie to page.",
+            "background_color": "#8a1c1c",
+        },
+        "features": {
+            "bot_user": {"display_name": slug(name, 80) or "warroom", "always_online": True},
+            "slash_commands": [
+                {"command": "/incident", "url": f"{base}/commands",
+                 "description": "Declare an incident (no text opens the form) or run an incident command",
+                 "usage_hint": "[help | lead @someone | status identified | …]", "should_escape": False},
+                {"command": "/genie", "url": f"{base}/commands",
+                 "description": "Who is on call, and page a team or person",
+                 "usage_hint": "whoisoncall | alert <what> for <team or email>", "should_escape": False},
+            ],
+        },
+        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "settings": {
+            "event_subscriptions": {"request_url": f"{base}/events", "bot_events": BOT_EVENTS},
+            "interactivity": {"is_enabled": True, "request_url": f"{base}/interactivity"},
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": False,
+            "token_rotation_enabled": False,
+        },
+    }

@@ -1,0 +1,367 @@
+"""A local fake Slack Web API speaking Slack's documented shapes, signed Slack requests, and an engine drain.
+
+The fake answers ``{"ok": true, …}`` or ``{"ok": false, "error": "…"}`` (HTTP 200) as Slack does, HTTP 429 with
+Retry-After when rate-limited, and takes arguments form-encoded or as JSON, as slack_sdk sends them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from warroom.config import Settings
+from warroom.core.clock import FakeClock
+from warroom.engine.models import Job, JobState
+from warroom.integrations.slack.inbound import sign
+from warroom.runtime import Runtime
+
+from ..factories import Factory
+
+TOKEN = "xoxb-test-token"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+ANNOUNCE = "#announce-incidents"
+ANNOUNCE_ID = "C0ANNOUNCE"
+GENERAL_ID = "C0GENERAL"
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+RATE_LIMITED = Answer(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "7"})
+OUTAGE = Answer(503, {"ok": False, "error": "service_unavailable"})
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    is_private: bool
+    topic: str = ""
+    members: set[str] = field(default_factory=set)
+    archived: bool = False
+    pins: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    edits: int = 0
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+    def buttons(self) -> list[str]:
+        return [e["action_id"] for b in self.blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+@dataclass
+class FakeSlack:
+    url: str = ""
+    users: dict[str, str] = field(default_factory=dict)  # member id → email
+    channels: dict[str, Channel] = field(default_factory=dict)
+    messages: dict[tuple[str, str], Message] = field(default_factory=dict)
+    views: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # every request, answered or not
+    done: list[str] = field(default_factory=list)  # methods that succeeded, in order
+    scripted: dict[str, list[Answer]] = field(default_factory=dict)  # method → answers given before the real one
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _next: int = 1
+
+    def script(self, method: str, *answers: Answer) -> None:
+        self.scripted.setdefault(method, []).extend(answers)
+
+    def count(self, method: str) -> int:
+        return self.done.count(method)
+
+    def channel_named(self, name: str) -> Channel:
+        return next(c for c in self.channels.values() if c.name == name)
+
+    def in_channel(self, channel_id: str) -> list[Message]:
+        return [m for m in self.messages.values() if m.channel == channel_id]
+
+    def answer(self, method: str, headers: dict[str, str], args: dict[str, Any]) -> Answer:
+        with self.lock:
+            self.calls.append((method, args))
+            queued = self.scripted.get(method)
+            if queued:
+                return queued.pop(0)
+            if headers.get("authorization") != f"Bearer {TOKEN}":
+                return Answer(200, {"ok": False, "error": "invalid_auth"})
+            handler = getattr(self, "_" + method.replace(".", "_").lower(), None)
+            if handler is None:
+                return Answer(200, {"ok": False, "error": "unknown_method"})
+            body: dict[str, Any] = handler(args)
+            if body.get("ok"):
+                self.done.append(method)
+            return Answer(200, body)
+
+    def _id(self, prefix: str) -> str:
+        self._next += 1
+        return f"{prefix}{self._next:07d}"
+
+    def _channel(self, ref: Any) -> Channel | None:
+        text = str(ref or "")
+        if text.startswith("#"):
+            return next((c for c in self.channels.values() if c.name == text[1:]), None)
+        return self.channels.get(text)
+
+    def _conversations_create(self, a: dict[str, Any]) -> dict[str, Any]:
+        name = str(a.get("name", ""))
+        if any(c.name == name for c in self.channels.values()):
+            return {"ok": False, "error": "name_taken"}
+        channel = Channel(self._id("C"), name, str(a.get("is_private", "false")).lower() in ("1", "true"))
+        self.channels[channel.id] = channel
+        return {"ok": True, "channel": {"id": channel.id, "name": name, "is_channel": True,
+                                        "is_private": channel.is_private, "created": int(time.time())}}
+
+    def _conversations_rename(self, a: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(a.get("channel"))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        channel.name = str(a.get("name"))
+        return {"ok": True, "channel": {"id": channel.id, "name": channel.name}}
+
+    def _conversations_settopic(self, a: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(a.get("channel"))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel.archived:
+            return {"ok": False, "error": "is_archived"}
+        channel.topic = str(a.get("topic", ""))
+        return {"ok": True, "channel": {"id": channel.id, "topic": {"value": channel.topic}}}
+
+    def _conversations_invite(self, a: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(a.get("channel"))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        users = [u for u in str(a.get("users", "")).split(",") if u]
+        if any(u not in self.users for u in users):
+            return {"ok": False, "error": "user_not_found"}
+        if all(u in channel.members for u in users):
+            return {"ok": False, "error": "already_in_channel"}
+        channel.members.update(users)
+        return {"ok": True, "channel": {"id": channel.id}}
+
+    def _conversations_archive(self, a: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(a.get("channel"))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel.archived:
+            return {"ok": False, "error": "already_archived"}
+        channel.archived = True
+        return {"ok": True}
+
+    def _chat_postmessage(self, a: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(a.get("channel"))
+        if channel is None:
+            if str(a.get("channel", "")) in self.users:  # a DM
+                channel = Channel(f"D{a['channel']}", "", True)
+                self.channels[channel.id] = channel
+            else:
+                return {"ok": False, "error": "channel_not_found"}
+        if channel.archived:
+            return {"ok": False, "error": "is_archived"}
+        ts = f"{1767600000 + self._next}.{self._next:06d}"
+        self._next += 1
+        self.messages[(channel.id, ts)] = Message(channel.id, ts, str(a.get("text", "")), 0, _blocks(a))
+        return {"ok": True, "channel": channel.id, "ts": ts, "message": {"type": "message", "text": a.get("text"),
+                                                                         "ts": ts}}
+
+    def _chat_update(self, a: dict[str, Any]) -> dict[str, Any]:
+        message = self.messages.get((str(a.get("channel")), str(a.get("ts"))))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        message.text = str(a.get("text", ""))
+        message.blocks = _blocks(a)
+        message.edits += 1
+        return {"ok": True, "channel": message.channel, "ts": message.ts, "text": message.text}
+
+    def _pins_add(self, a: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(a.get("channel"))
+        ts = str(a.get("timestamp"))
+        if channel is None or (channel.id, ts) not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        if ts in channel.pins:
+            return {"ok": False, "error": "already_pinned"}
+        channel.pins.append(ts)
+        return {"ok": True}
+
+    def _users_lookupbyemail(self, a: dict[str, Any]) -> dict[str, Any]:
+        for member, email in self.users.items():
+            if email == a.get("email"):
+                return {"ok": True, "user": {"id": member, "profile": {"email": email}}}
+        return {"ok": False, "error": "users_not_found"}
+
+    def _users_info(self, a: dict[str, Any]) -> dict[str, Any]:
+        member = str(a.get("user"))
+        if member not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": {"id": member, "deleted": False, "is_bot": False,
+                                     "profile": {"email": self.users[member]}}}
+
+    def _views_open(self, a: dict[str, Any]) -> dict[str, Any]:
+        view = a.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not a.get("trigger_id") or not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        self.views.append({"trigger_id": a["trigger_id"], **view})
+        return {"ok": True, "view": {"id": self._id("V"), **view}}
+
+
+def _blocks(args: dict[str, Any]) -> list[dict[str, Any]]:
+    blocks = args.get("blocks") or []
+    return json.loads(blocks) if isinstance(blocks, str) else list(blocks)
+
+
+def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            raw = self.rfile.read(length).decode() if length else ""
+            if self.headers.get("content-type", "").startswith("application/json"):
+                args = json.loads(raw) if raw else {}
+            else:
+                args = {k: v[0] for k, v in parse_qs(raw).items()}
+            method = self.path.rstrip("/").rsplit("/", 1)[-1]
+            answer = fake.answer(method, {k.lower(): v for k, v in self.headers.items()}, args)
+            data = json.dumps(answer.body).encode()
+            self.send_response(answer.status)
+            self.send_header("content-type", "application/json; charset=utf-8")
+            self.send_header("content-length", str(len(data)))
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack()
+    fake.channels[ANNOUNCE_ID] = Channel(ANNOUNCE_ID, ANNOUNCE.lstrip("#"), False)
+    fake.channels[GENERAL_ID] = Channel(GENERAL_ID, "general", False)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}/api/"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def settings(settings: Settings, slack: FakeSlack) -> Settings:
+    return settings.model_copy(update={"slack_bot_token": TOKEN, "slack_signing_secret": SIGNING_SECRET,
+                                       "slack_api_url": slack.url, "slack_announce_channel": ANNOUNCE})
+
+
+class SlackRequests:
+    """Warroom's Slack routes, called as Slack calls them: form-encoded or JSON, signed with the secret."""
+
+    def __init__(self, client: TestClient, clock: FakeClock) -> None:
+        self.client = client
+        self.clock = clock
+        self.triggers = 0
+
+    def signed(self, path: str, body: bytes, content_type: str, *, secret: str = SIGNING_SECRET,
+               age_seconds: int = 0) -> httpx.Response:
+        timestamp = str(int(self.clock.now().timestamp()) - age_seconds)
+        headers = {"content-type": content_type, "x-slack-request-timestamp": timestamp,
+                   "x-slack-signature": sign(secret, timestamp, body)}
+        return self.client.post(f"/api/v1/integrations/slack/{path}", content=body, headers=headers)
+
+    def command_body(self, user: str, text: str, channel: str = GENERAL_ID, command: str = "/incident") -> bytes:
+        self.triggers += 1
+        return urlencode({
+            "token": "gIkuvaNzQIHg97ATvDxqgjtO", "team_id": "T0001", "team_domain": "acme",
+            "channel_id": channel, "channel_name": "whatever", "user_id": user, "user_name": user.lower(),
+            "command": command, "text": text, "api_app_id": "A123456",
+            "response_url": "https://hooks.slack.com/commands/1234/5678",
+            "trigger_id": f"13345224609.738474920.{self.triggers}",
+        }).encode()
+
+    def command(self, user: str, text: str, channel: str = GENERAL_ID, command: str = "/incident") -> httpx.Response:
+        return self.signed("commands", self.command_body(user, text, channel, command),
+                           "application/x-www-form-urlencoded")
+
+    def interaction(self, payload: dict[str, Any]) -> httpx.Response:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.signed("interactivity", body, "application/x-www-form-urlencoded")
+
+    def submit_declare(self, user: str, view: dict[str, Any], description: str, severity: str,
+                       flags: tuple[str, ...] = ()) -> httpx.Response:
+        chosen = {"value": severity, "text": {"type": "plain_text", "text": severity.title()}}
+        values = {
+            "description": {"value": {"type": "plain_text_input", "value": description}},
+            "severity": {"value": {"type": "radio_buttons", "selected_option": chosen}},
+            "flags": {"value": {"type": "checkboxes", "selected_options": [{"value": f} for f in flags]}},
+        }
+        return self.interaction({
+            "type": "view_submission", "team": {"id": "T0001", "domain": "acme"},
+            "user": {"id": user, "username": user.lower(), "team_id": "T0001"}, "api_app_id": "A123456",
+            "trigger_id": "12466734323.1395872398", "view": {
+                "id": "V0001", "type": "modal", "callback_id": view["callback_id"],
+                "private_metadata": view.get("private_metadata", ""), "blocks": view["blocks"],
+                "state": {"values": values}, "hash": "156772938.1827394"}})
+
+    def event(self, event: dict[str, Any], event_id: str) -> httpx.Response:
+        body = json.dumps({"token": "XXYYZZ", "team_id": "T0001", "api_app_id": "A123456", "event": event,
+                           "type": "event_callback", "event_id": event_id, "event_time": 1767600000}).encode()
+        return self.signed("events", body, "application/json")
+
+
+@pytest.fixture
+def slack_requests(client: TestClient, clock: FakeClock) -> SlackRequests:
+    return SlackRequests(client, clock)
+
+
+def drain(runtime: Runtime, clock: FakeClock, limit: int = 60) -> None:
+    """Run the engine until no job is pending, moving the clock to each retry's due time."""
+    engine = runtime.engine()
+    for _ in range(limit):
+        engine.tick()
+        with runtime.database.reading() as db:
+            due = db.scalar(sa.select(sa.func.min(Job.due_at)).where(Job.state == JobState.pending))
+        if due is None:
+            engine.close()
+            return
+        if due > clock.now():
+            clock.set(due)
+    engine.close()
+    raise AssertionError("jobs still pending after the drain")
+
+
+@dataclass
+class People:
+    alice: Any
+    bob: Any
+
+
+@pytest.fixture
+def people(factory: Factory, slack: FakeSlack) -> People:
+    from warroom.accounts.models import AccessRole
+
+    alice = factory.user("alice", AccessRole.admin)
+    bob = factory.user("bob")
+    slack.users.update({"UALICE": "alice@example.com", "UBOB": "bob@example.com", "UEVE": "eve@elsewhere.test"})
+    return People(alice, bob)
