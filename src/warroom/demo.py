@@ -12,13 +12,14 @@ from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole, User
 from warroom.announcement_days import service as announcement_days
 from warroom.core.actor import Actor
-from warroom.core.clock import Clock
+from warroom.core.clock import Clock, FakeClock
 from warroom.followups import service as followups
 from warroom.incidents import flows
 from warroom.playbooks import service as playbooks
 from warroom.playbooks.builtin import builtin_playbooks
 from warroom.reports import service as reports
 from warroom.statuspage.service import seed_demo_page
+from warroom.timeline.models import TimelineEntry
 
 DEMO_PASSWORD = "warroom-demo"  # noqa: S105  (printed at start-up: it is the demo's published password)
 
@@ -81,28 +82,37 @@ def seed_demo(*, db: Session, clock: Clock) -> None:
 
 
 def _example_incident(db: Session, clock: Clock, users: dict[str, User]) -> None:
-    def as_(handle: str) -> Actor:
+    """Told as it happened over the last three hours, so its timeline, duration and postmortem read true."""
+    story = FakeClock(clock.now() - timedelta(hours=3))
+
+    def as_(handle: str, after_minutes: int = 0) -> Actor:
+        story.advance(timedelta(minutes=after_minutes))
         user = users[handle]
-        return Actor(user.id, user.handle, user.access_role, "demo", clock)
+        return Actor(user.id, user.handle, user.access_role, "demo", story)
 
     outcome = flows.declare_incident(db=db, actor=as_("pat"), title="Search returns no results for some users",
                                      severity="major", affected_services=["search"],
                                      description="Reported by two customers on the support channel.",
                                      customer_impact=True)
     ref = outcome.incident.ref
-    flows.assign_role(db=db, actor=as_("bob"), ref=ref, role="lead", who="@bob")
-    flows.acknowledge(db=db, actor=as_("bob"), ref=ref)
-    flows.assign_role(db=db, actor=as_("bob"), ref=ref, role="messenger", who="@carol")
-    flows.post_update(db=db, actor=as_("bob"), ref=ref, kind="plan",
+    flows.assign_role(db=db, actor=as_("bob", 4), ref=ref, role="lead", who="@bob")
+    flows.acknowledge(db=db, actor=as_("bob", 1), ref=ref)
+    flows.assign_role(db=db, actor=as_("bob", 2), ref=ref, role="messenger", who="@carol")
+    flows.post_update(db=db, actor=as_("bob", 9), ref=ref, kind="plan",
                       text="roll back yesterday's search indexer release")
-    flows.set_status(db=db, actor=as_("bob"), ref=ref, status="identified",
+    flows.set_status(db=db, actor=as_("bob", 6), ref=ref, status="identified",
                      text="Indexer release 4.2 dropped documents for new users")
-    flows.post_update(db=db, actor=as_("bob"), ref=ref, kind="tried", text="rolling back the indexer to 4.1",
+    flows.post_update(db=db, actor=as_("bob", 14), ref=ref, kind="tried", text="rolling back the indexer to 4.1",
                       result="new users get results again")
-    flows.set_summary(db=db, actor=as_("bob"), ref=ref,
+    db.flush()
+    rollback = db.scalar(sa.select(sa.func.max(TimelineEntry.id)).where(
+        TimelineEntry.incident_id == outcome.incident.id))
+    if rollback is not None:
+        flows.pin_entry(db=db, actor=as_("bob"), ref=ref, entry_id=rollback)
+    flows.set_summary(db=db, actor=as_("bob", 3), ref=ref,
                       summary="Indexer 4.2 skipped new users' documents; rolled back to 4.1.")
-    flows.set_status(db=db, actor=as_("bob"), ref=ref, status="monitoring")
-    flows.resolve_incident(db=db, actor=as_("bob"), ref=ref, text="No missing results for an hour.")
+    flows.set_status(db=db, actor=as_("bob", 2), ref=ref, status="monitoring")
+    flows.resolve_incident(db=db, actor=as_("bob", 60), ref=ref, text="No missing results for an hour.")
     due = (clock.now() + timedelta(days=7)).date().isoformat()
     followups.create_followup(db=db, actor=as_("bob"), ref=ref, text="Add an indexer check for new users' documents",
                               owner="@bob", due=due, priority="high")

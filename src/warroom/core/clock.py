@@ -17,7 +17,7 @@ class SystemClock:
 
 
 class FakeClock:
-    """A clock tests move by hand."""
+    """A clock moved by hand: in tests, and to tell the demo incident as it happened."""
 
     def __init__(self, start: datetime | None = None) -> None:
         self._now = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
