@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -9,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from warroom.accounts import service as accounts
 from warroom.api.deps import Principal, get_runtime
-from warroom.core.errors import NotFound
+from warroom.core.errors import NotFound, ValidationFailed
 from warroom.followups import service as followups
+from warroom.followups.models import FollowUp
 from warroom.incidents import service as incidents
 from warroom.runtime import Runtime
 from warroom.web.auth import can_act, reading_as, web_principal
@@ -19,7 +22,42 @@ from warroom.web.templating import page
 
 router = APIRouter(include_in_schema=False)
 
-BLANK = {"text": "", "owner": "", "due": "", "priority": "medium", "github": ""}
+BLANK = {"text": "", "owner": "", "due": "", "priority": "medium", "github": "", "issue": ""}
+ISSUE = re.compile(r"(?P<repo>[^#\s]+)#(?P<number>[0-9]{1,10})")
+
+
+def issue_choice(values: dict[str, str]) -> tuple[bool, str, int | None]:
+    """The form's GitHub choice: ``none``, ``new`` (an issue created), or ``link`` the ``issue`` owner/name#N."""
+    choice = values.get("github", "").strip().lower()
+    if choice in ("", "none"):
+        return False, "", None
+    if choice == "new":
+        return True, "", None
+    if choice != "link":
+        raise ValidationFailed(f"Unknown GitHub choice '{choice}': pick none, a new issue, or link one.",
+                               field="github")
+    text = values.get("issue", "").strip()
+    match = ISSUE.fullmatch(text)
+    if match is None:
+        raise ValidationFailed(f"'{text}' is not a GitHub issue to link: write owner/name#123." if text else
+                               "Write the GitHub issue to link as owner/name#123.", field="issue")
+    return True, match["repo"], int(match["number"])
+
+
+def add_from_form(db: Session, runtime: Runtime, principal: Principal, ref: str,
+                  values: dict[str, str]) -> tuple[FollowUp, str]:
+    """Add the form's follow-up and attach its GitHub issue if asked; returns it and the line to show."""
+    followup = followups.create_followup(db=db, actor=principal.actor, ref=ref, text=values.get("text", ""),
+                                         owner=values.get("owner", ""), due=values.get("due", ""),
+                                         priority=values.get("priority", "medium"))
+    attach, repository, number = issue_choice(values)
+    if not attach:
+        return followup, f"Added follow-up #{followup.id}"
+    db.flush()
+    followups.request_issue(db=db, actor=principal.actor, followup_id=followup.id, repository=repository,
+                            number=number, default_repository=runtime.settings.github_repository)
+    what = "a new GitHub issue" if number is None else f"{followup.github_repo}#{number}"
+    return followup, f"Added follow-up #{followup.id}; attaching {what} (issue pending)"
 
 
 def _page(runtime: Runtime, request: Request, ref: str, values: dict[str, str] | None = None,
@@ -44,14 +82,7 @@ async def add_followup(request: Request, ref: str, runtime: Runtime = Depends(ge
     values = await read_form(request)
 
     def change(db: Session) -> str:
-        followup = followups.create_followup(db=db, actor=principal.actor, ref=ref, text=values.get("text", ""),
-                                             owner=values.get("owner", ""), due=values.get("due", ""),
-                                             priority=values.get("priority", "medium"))
-        if values.get("github") == "new":
-            db.flush()
-            followups.request_issue(db=db, actor=principal.actor, followup_id=followup.id,
-                                    default_repository=runtime.settings.github_repository)
-        return f"Added follow-up #{followup.id}"
+        return add_from_form(db, runtime, principal, ref, values)[1]
 
     return await run_in_threadpool(submit, request, runtime, principal, "followup", values, change,
                                    then=f"/incidents/{ref}/followups",

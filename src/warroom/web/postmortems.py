@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from warroom.api.deps import Principal, get_runtime
 from warroom.core.errors import WarroomError
+from warroom.followups import service as followups
 from warroom.incidents import service as incidents
 from warroom.incidents import visibility
 from warroom.postmortems import render
@@ -18,7 +19,9 @@ from warroom.postmortems import service as postmortems
 from warroom.postmortems.models import PostmortemState
 from warroom.postmortems.publish import publisher_for
 from warroom.postmortems.template import PLACEHOLDERS
+from warroom.retrospectives import service as retrospectives
 from warroom.runtime import Runtime
+from warroom.web import followups as followup_forms
 from warroom.web.auth import can_act, reading_as, require_csrf, web_principal
 from warroom.web.forms import FormError, read_form, submit
 from warroom.web.templating import page
@@ -41,6 +44,10 @@ def _page(runtime: Runtime, request: Request, ref: str, values: dict[str, str] |
             "previewing": preview is not None,
             "moves": postmortems.TRANSITIONS[view.postmortem.state] if view else (),
             "state_words": postmortems.STATE_WORDS,
+            "followups": followups.rows_of(db=db, incident=incident),
+            "followup_values": values if error and error.form == "followup" else followup_forms.BLANK,
+            "github_ready": bool(runtime.settings.github_token),
+            "retro": retrospectives.find(db=db, actor=principal.actor, ref=incident.id),
         }
     return page(runtime, request, "postmortem.html", context, error.status if error else 200)
 
@@ -125,6 +132,18 @@ async def comment_on_postmortem(request: Request, ref: str, runtime: Runtime = D
         return "Comment added"
 
     return await run_in_threadpool(_post, request, runtime, principal, ref, "comment", values, change)
+
+
+@router.post("/incidents/{ref}/postmortem/followups")
+async def add_followup(request: Request, ref: str, runtime: Runtime = Depends(get_runtime),
+                       principal: Principal = Depends(web_principal)) -> Response:
+    """A follow-up added while reading the postmortem; the draft's own Follow-ups section is left as written."""
+    values = await read_form(request)
+
+    def change(db: Session) -> str:
+        return followup_forms.add_from_form(db, runtime, principal, ref, values)[1]
+
+    return await run_in_threadpool(_post, request, runtime, principal, ref, "followup", values, change)
 
 
 @router.get("/postmortems")
