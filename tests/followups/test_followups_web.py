@@ -36,6 +36,31 @@ def test_add_list_and_mark_done(browser: Any, people: People, factory: Factory, 
     assert "Reopen" in bob.get(f"/incidents/{incident.ref}/followups").text
 
 
+def test_link_an_existing_issue_when_adding_or_later(browser: Any, people: People, factory: Factory,  # noqa: F811
+                                                     runtime: Runtime, github: FakeGithub) -> None:
+    incident = factory.incident(people.bob)
+    github.add_issue(REPO, 812, "Index lag")
+    github.add_issue(REPO, 813, "Disk alerts")
+    bob = browser(people.bob)
+    page = bob.get(f"/incidents/{incident.ref}/followups").text
+    assert 'value="link"' in page and 'name="issue"' in page
+    added = bob.post(f"/incidents/{incident.ref}/followups",
+                     {"text": "Alert on lag", "github": "link", "issue": f"{REPO}#812"})
+    assert added.status_code == 303
+    later = bob.post(f"/incidents/{incident.ref}/followups", {"text": "Disk alerts"})
+    assert later.status_code == 303
+    before = stored(runtime)
+    refused = bob.post(f"/incidents/{incident.ref}/followups/2", {"github": "link", "issue": "acme search 813"})
+    assert refused.status_code == 422 and "write owner/name#123" in refused.text
+    assert stored(runtime) == before
+    linked = bob.post(f"/incidents/{incident.ref}/followups/2", {"github": "link", "issue": f"{REPO}#813"})
+    assert linked.status_code == 303
+    runtime.engine().tick()
+    shown = bob.get(f"/incidents/{incident.ref}/followups").text
+    assert f"{REPO}#812" in shown and f"{REPO}#813" in shown
+    assert github.created() == []  # linked, never created
+
+
 def test_bad_input_is_shown_and_nothing_written(browser: Any, people: People, factory: Factory,  # noqa: F811
                                                 runtime: Runtime) -> None:
     incident = factory.incident(people.bob)

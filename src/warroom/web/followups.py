@@ -92,14 +92,18 @@ async def add_followup(request: Request, ref: str, runtime: Runtime = Depends(ge
 @router.post("/incidents/{ref}/followups/{followup_id}")
 async def change_followup(request: Request, ref: str, followup_id: int, runtime: Runtime = Depends(get_runtime),
                           principal: Principal = Depends(web_principal)) -> Response:
-    """``status`` (open/done) or ``github`` (new) from the list's buttons."""
+    """``status`` (open/done), or ``github`` (new, or link with ``issue``) from the list's buttons."""
     values = await read_form(request)
 
     def change(db: Session) -> str:
-        if values.get("github") == "new":
-            followups.request_issue(db=db, actor=principal.actor, followup_id=followup_id,
-                                    default_repository=runtime.settings.github_repository)
-            return f"Creating a GitHub issue for follow-up #{followup_id}"
+        if values.get("github"):
+            attach, repository, number = issue_choice(values)
+            if attach:
+                followups.request_issue(db=db, actor=principal.actor, followup_id=followup_id,
+                                        repository=repository, number=number,
+                                        default_repository=runtime.settings.github_repository)
+                what = f"Linking {repository}#{number}" if number is not None else "Creating a GitHub issue"
+                return f"{what} for follow-up #{followup_id}"
         followups.update_followup(db=db, actor=principal.actor, followup_id=followup_id,
                                   status=values.get("status", ""))
         return f"Follow-up #{followup_id} is {values.get('status', '').strip().lower()}"
