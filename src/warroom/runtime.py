@@ -74,6 +74,7 @@ class Runtime:
     def engine(self) -> Engine:
         from warroom.announcement_days import service as announcement_days
         from warroom.followups import github_sync
+        from warroom.followups import reminders as followup_reminders
         from warroom.followups.service import GITHUB_ISSUE_JOB
         from warroom.integrations.chat import pages as chat_pages
         from warroom.integrations.chat import sync as chat_sync
@@ -108,7 +109,8 @@ class Runtime:
         }
         transactional = {ESCALATE_JOB: escalation.make_step_handler(self.clock)}
         managers = [reminders.make_manager(self.settings, self.clock), expire_heartbeats,
-                    announcement_days.make_manager(self.clock), chat_sync.make_event_pruner()]
+                    announcement_days.make_manager(self.clock), chat_sync.make_event_pruner(),
+                    followup_reminders.make_manager(self.settings.base_url, self.clock)]
         on_dead = {NOTIFY_JOB: notify.make_failure_handler(self.clock),
                    GITHUB_ISSUE_JOB: github_sync.make_failure_handler(self.clock),
                    RETROSPECTIVE_INVITE_JOB: retrospective_invites.make_failure_handler(),

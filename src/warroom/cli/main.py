@@ -9,6 +9,7 @@ from warroom.cli import alert, db, demo, incident, oncall, slack, teams, tokens,
 from warroom.cli.command import command
 from warroom.cli.dashboard import announcements, dashboard
 from warroom.cli.engine import engine
+from warroom.cli.insights import insights
 from warroom.cli.login import login, logout
 from warroom.cli.serve import serve
 
@@ -38,6 +39,7 @@ app.command("command")(command)
 app.command("announcements")(announcements)
 app.command("dashboard")(dashboard)
 app.add_typer(slack.app, name="slack")
+app.command("insights")(insights)
 
 
 def _version(show: bool) -> None:

@@ -36,6 +36,7 @@ class FollowUp(Base):
     __table_args__ = (
         sa.Index("ix_followups_github_repo_github_number", "github_repo", "github_number"),
         sa.Index("ix_followups_status_due_on", "status", "due_on"),
+        sa.Index("ix_followups_created_at_status", "created_at", "status"),
     )
 
     id: Mapped[int] = int_pk()
@@ -48,12 +49,14 @@ class FollowUp(Base):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    done_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None] = mapped_column(index=True)  # set exactly while done
     issue_link: Mapped[IssueLink] = mapped_column(default=IssueLink.none)
     github_repo: Mapped[str | None] = mapped_column(sa.String(140))  # owner/name
     github_number: Mapped[int | None]
     github_url: Mapped[str | None] = mapped_column(sa.String(500))
     github_error: Mapped[str] = mapped_column(sa.Text, default="")
+    # The day its owner was last reminded that it is overdue (one reminder a day at most).
+    last_reminded_on: Mapped[date | None] = mapped_column(sa.Date)
 
 
 class GithubDelivery(Base):

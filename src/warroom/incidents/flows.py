@@ -26,6 +26,7 @@ from warroom.core.errors import ChecklistIncomplete, Conflict, PermissionDenied,
 from warroom.incidents import service as incidents
 from warroom.incidents import visibility
 from warroom.incidents.models import Incident, Resolution, Status
+from warroom.insights import periods
 from warroom.playbooks import service as playbooks
 from warroom.related_issues import service as related_issues
 from warroom.roles import service as roles
@@ -110,6 +111,7 @@ def declare_incident(
     )
     db.add(incident)
     db.flush()
+    periods.status_changed(db=db, incident=incident, after=Status.investigating, at=now)
     timeline.add_entry(db=db, incident=incident, actor=actor, kind=EntryKind.declared,
                        body=f"Declared {incident.ref}: {incident.title}", severity=level.value,
                        customer_impact=customer_impact, security=security, suspected=suspected,
@@ -243,7 +245,8 @@ def set_status(*, db: Session, actor: Actor, ref: str | int, status: str, text: 
         incident.resolved_at = None
         incident.resolution = None
     incident.status = target
-    incident.last_status_update_at = actor.clock.now()
+    incident.last_status_update_at = changed_at = actor.clock.now()
+    periods.status_changed(db=db, incident=incident, after=target, at=changed_at)
     body = f"Status: {before.value} → {target.value}" + (f" — {text.strip()}" if text.strip() else "")
     timeline.add_entry(db=db, incident=incident, actor=actor, kind=EntryKind.status_changed, body=body,
                        before=before.value, after=target.value, text=text.strip())
@@ -376,6 +379,7 @@ def resolve_incident(
     incident.resolution = Resolution.false_positive if false_positive else Resolution.fixed
     incident.resolved_at = now
     incident.last_status_update_at = now
+    periods.status_changed(db=db, incident=incident, after=Status.resolved, at=now)
     kind = "as a false positive" if false_positive else ""
     body = " ".join(p for p in ("Resolved", kind) if p) + (f" — {text.strip()}" if text.strip() else "")
     timeline.add_entry(db=db, incident=incident, actor=actor, kind=EntryKind.resolved, body=body,
@@ -419,6 +423,7 @@ def _close_and_archive(db: Session, actor: Actor, incident: Incident, items: lis
     now = actor.clock.now()
     incident.status = Status.closed
     incident.closed_at = now
+    periods.status_changed(db=db, incident=incident, after=Status.closed, at=now)
     checklists.tick_if_open(db=db, incident=incident, actor=actor, key=checklists.STATUS_CLOSED)
     timeline.add_entry(db=db, incident=incident, actor=actor, kind=EntryKind.closed, body="Closed")
     announcements.announce(db=db, incident=incident, actor=actor, kind="closed",

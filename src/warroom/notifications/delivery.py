@@ -84,6 +84,8 @@ def compose(page: Page, base_url: str) -> OutgoingNotification:
     """The message every channel draws on: the alert, its link and the acknowledge link."""
     notification, user, alert = page.notification, page.user, page.alert
     base = base_url.rstrip("/")
+    if alert is None and notification.body:
+        return _compose_message(page, f"{base}/followups/overdue")
     if alert is not None:
         link, ack = alert_url(base, alert.id), ack_url(base, alert.id)
     else:
@@ -108,6 +110,19 @@ def compose(page: Page, base_url: str) -> OutgoingNotification:
         user_handle=user.handle, user_name=user.name, subject=notification.subject, text="\n".join(lines),
         alert_id=alert.id if alert else None, alert_message=alert.message if alert else notification.subject,
         alert_priority=alert.priority.value if alert else "", alert_url=link, ack_url=ack,
+        incident_ref=page.incident_ref,
+    )
+
+
+def _compose_message(page: Page, link: str) -> OutgoingNotification:
+    """A notification that is not a page (a follow-up reminder): its own text, and a link instead of an ack."""
+    notification, user = page.notification, page.user
+    text = "\n".join([notification.body or "", "", "-- ",
+                      "Warroom sent you this. Change how you are reached under your profile's contact methods."])
+    return OutgoingNotification(
+        idempotency_id=notification.idempotency_key, kind=notification.kind, address=page.address or "",
+        user_handle=user.handle, user_name=user.name, subject=notification.subject, text=text, alert_id=None,
+        alert_message=notification.subject, alert_priority="", alert_url=link, ack_url=link,
         incident_ref=page.incident_ref,
     )
 

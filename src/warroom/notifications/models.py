@@ -62,6 +62,8 @@ class Notification(Base):
         sa.ForeignKey("contact_methods.id", ondelete="SET NULL"))
     kind: Mapped[ContactKind]
     subject: Mapped[str] = mapped_column(sa.String(300))
+    # The message itself when it is not about an alert (a follow-up reminder); empty for pages.
+    body: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[DeliveryStatus] = mapped_column(default=DeliveryStatus.queued)
     idempotency_key: Mapped[str] = mapped_column(sa.String(100), unique=True)
     attempts: Mapped[int] = mapped_column(default=0)

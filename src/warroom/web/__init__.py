@@ -14,6 +14,7 @@ from warroom.web import (
     dashboard,
     followups,
     incidents,
+    insights,
     integrations,
     live,
     oncall,
@@ -34,7 +35,7 @@ from warroom.web.templating import SECURITY_HEADERS, json_reply, wants_json
 def register_web(app: FastAPI) -> None:
     for module in (auth, dashboard, incidents, live, announcements, playbooks, tokens, admin, oncall, alerts, profile,
                    integrations, reports, announcement_days, statuspage, statuspage_admin,
-                   followups, postmortems, retrospectives, related_issues):
+                   followups, postmortems, retrospectives, related_issues, insights):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

@@ -16,6 +16,7 @@ from warroom.api.routers import (
     followups,
     health,
     incidents,
+    insights,
     oncall,
     playbooks,
     postmortems,
@@ -40,5 +41,5 @@ def operation_id(route: APIRoute) -> str:
 def register_api(app: FastAPI) -> None:
     for module in (health, incidents, room, commands, dashboard, playbooks, accounts, tokens, admin, alerts,
                    schedules, escalation, oncall, reports, announcement_days, statuspage,
-                   followups, postmortems, retrospectives, related_issues, slack):
+                   followups, postmortems, retrospectives, related_issues, slack, insights):
         app.include_router(module.router, prefix=API_PREFIX, generate_unique_id_function=operation_id)
