@@ -8,8 +8,8 @@ from warroom.checklists.models import ChecklistItem
 from warroom.engine.models import Job
 from warroom.followups.models import FollowUp, GithubDelivery
 from warroom.incidents.models import Incident, IncidentParticipant
-from warroom.integrations.chat.models import ChatEvent, ChatMessageLink, ChatPerson, ChatRoom
 from warroom.insights.models import StatusPeriod
+from warroom.integrations.chat.models import ChatEvent, ChatMessageLink, ChatPerson, ChatRoom
 from warroom.notifications.models import ContactMethod, Notification, NotificationRule
 from warroom.oncall.alerts.models import Alert, AlertEvent, AlertRequest
 from warroom.oncall.escalation.models import EscalationPolicy, EscalationStep
