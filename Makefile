@@ -7,12 +7,15 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 CHROMIUM := /usr/bin/chromium
+# The Matrix tests start a real Synapse from its own venv, kept out of Warroom's dependencies.
+SYNAPSE_VERSION := 1.163.2
+SYNAPSE_STAMP := .venv-synapse/.installed-$(SYNAPSE_VERSION)
 WARROOM_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 WARROOM_REQUIRE_POSTGRES ?= 0
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck test-sqlite test-postgres browser bench clean
+.PHONY: help run test lint typecheck test-sqlite test-postgres browser synapse bench clean
 
 help: ## List the targets
 	@echo "Warroom — make targets:"
@@ -21,7 +24,7 @@ help: ## List the targets
 run: $(RUN_STAMP) ## Install and start Warroom at http://127.0.0.1:8080 (demo sign-in: alice / warroom-demo)
 	$(BIN)/warroom serve
 
-test: $(DEV_STAMP) browser lint typecheck test-sqlite test-postgres ## Lint, typecheck, then the whole suite on SQLite and on PostgreSQL
+test: $(DEV_STAMP) browser synapse lint typecheck test-sqlite test-postgres ## Lint, typecheck, then the whole suite on SQLite and on PostgreSQL
 	@echo "make test: all checks passed"
 
 lint: $(DEV_STAMP) ## ruff on src, tests and bench
@@ -64,6 +67,15 @@ browser: ## Make sure Debian's Chromium and Prometheus Alertmanager are there fo
 	else \
 	  echo "WARNING: missing$$missing and we are not root: run 'sudo apt-get install$$missing'" >&2; \
 	fi
+
+synapse: $(SYNAPSE_STAMP) ## Install Synapse (matrix-synapse, pinned) in .venv-synapse for the Matrix tests
+
+$(SYNAPSE_STAMP):
+	@echo "== installing matrix-synapse $(SYNAPSE_VERSION) in .venv-synapse for the Matrix tests"
+	@[ -x .venv-synapse/bin/python ] || $(PYTHON) -m venv .venv-synapse
+	.venv-synapse/bin/python -m pip install -qq 'matrix-synapse==$(SYNAPSE_VERSION)'
+	@rm -f .venv-synapse/.installed-*
+	@touch $@
 
 bench: $(DEV_STAMP) ## Run the benchmarks in bench/ (figures for docs/benchmarks.md; needs wrk, installed when root)
 	@if ! command -v wrk >/dev/null 2>&1 && [ "$$(id -u)" = "0" ]; then \

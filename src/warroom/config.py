@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     slack_signing_secret: str = ""
     slack_api_url: str = "https://slack.com/api/"
     slack_announce_channel: str = ""
+    # Matrix: the homeserver's client-server URL, the bot's user id and access token, the room (id or #alias)
+    # that gets announcements, and whether `warroom serve` runs the /sync listener itself.
+    matrix_homeserver: str = ""
+    matrix_user_id: str = ""
+    matrix_access_token: str = ""
+    matrix_announce_room: str = ""
+    matrix_listen_in_serve: bool = True
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -25,6 +25,7 @@ from warroom.oncall.escalation.service import ESCALATE_JOB
 
 if TYPE_CHECKING:
     from warroom.integrations.chat.platform import ChatPlatform
+    from warroom.integrations.matrix.client import MatrixPlatform
 
 log = logging.getLogger("warroom")
 
@@ -37,6 +38,7 @@ class Runtime:
     _committer: GroupCommitter | None = field(default=None, init=False, repr=False)
     sign_in_throttle: SignInThrottle = field(default_factory=SignInThrottle, init=False, repr=False)
     _slack: ChatPlatform | None = field(default=None, init=False, repr=False)
+    _matrix: MatrixPlatform | None = field(default=None, init=False, repr=False)
 
     @property
     def committer(self) -> GroupCommitter:
@@ -61,12 +63,25 @@ class Runtime:
             self._slack = SlackPlatform(self.settings.slack_bot_token, self.settings.slack_api_url)
         return self._slack
 
+    def matrix(self) -> MatrixPlatform | None:
+        """The Matrix bot, when a homeserver and an access token are configured."""
+        if self._matrix is None and self.settings.matrix_homeserver and self.settings.matrix_access_token:
+            from warroom.integrations.matrix.client import MatrixPlatform
+
+            self._matrix = MatrixPlatform(self.settings.matrix_homeserver, self.settings.matrix_user_id,
+                                          self.settings.matrix_access_token)
+        return self._matrix
+
     def announcement_sinks(self) -> list[AnnouncementSink]:
         sinks: list[AnnouncementSink] = [LogSink()]
         if self.settings.slack_bot_token:
             from warroom.integrations.chat.sync import ChatSink
 
             sinks.append(ChatSink(self.database, "slack"))
+        if self.matrix() is not None:
+            from warroom.integrations.chat.sync import ChatSink
+
+            sinks.append(ChatSink(self.database, "matrix"))
         if self.settings.announce_webhook_url:
             sinks.append(WebhookSink(WebhookSender(self.settings.announce_webhook_url, self.secret_key)))
         return sinks
@@ -94,6 +109,9 @@ class Runtime:
         slack = self.slack()
         if slack is not None:
             senders = chat_pages.with_chat_pages(senders, slack, self.database, self.clock)
+        matrix = self.matrix()
+        if matrix is not None:
+            senders = chat_pages.with_chat_pages(senders, matrix, self.database, self.clock)
         handlers = {
             ANNOUNCE_JOB: delivery.make_handler(self.announcement_sinks(), self.settings.base_url, self.clock),
             NOTIFY_JOB: notify.make_notify_handler(self.database, senders, self.clock, self.settings.base_url),
@@ -104,8 +122,10 @@ class Runtime:
             RELATED_ISSUE_JOB: related_issues.make_handler(self.settings, self.clock),
             chat_sync.CHAT_SYNC_JOB: chat_sync.make_handler(self.database, self.slack, self.clock,
                                                             self.settings.base_url,
-                                                            self.settings.slack_announce_channel),
-            chat_pages.MESSAGE_UPDATE_JOB: chat_pages.make_update_handler(self.slack),
+                                                            self.settings.slack_announce_channel,
+                                                            {"matrix": chat_sync.Workspace(
+                                                                self.matrix, self.settings.matrix_announce_room)}),
+            chat_pages.MESSAGE_UPDATE_JOB: chat_pages.make_update_handler(self.slack, {"matrix": self.matrix}),
         }
         transactional = {ESCALATE_JOB: escalation.make_step_handler(self.clock)}
         managers = [reminders.make_manager(self.settings, self.clock), expire_heartbeats,

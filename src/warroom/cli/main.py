@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from warroom import __version__
-from warroom.cli import alert, db, demo, incident, oncall, slack, teams, tokens, users
+from warroom.cli import alert, db, demo, incident, matrix, oncall, slack, teams, tokens, users
 from warroom.cli.command import command
 from warroom.cli.dashboard import announcements, dashboard
 from warroom.cli.engine import engine
@@ -40,6 +40,7 @@ app.command("announcements")(announcements)
 app.command("dashboard")(dashboard)
 app.add_typer(slack.app, name="slack")
 app.command("insights")(insights)
+app.add_typer(matrix.app, name="matrix")
 
 
 def _version(show: bool) -> None:

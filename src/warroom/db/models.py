@@ -10,6 +10,7 @@ from warroom.followups.models import FollowUp, GithubDelivery
 from warroom.incidents.models import Incident, IncidentParticipant
 from warroom.insights.models import StatusPeriod
 from warroom.integrations.chat.models import ChatEvent, ChatMessageLink, ChatPerson, ChatRoom
+from warroom.integrations.matrix.models import MatrixSyncPosition
 from warroom.notifications.models import ContactMethod, Notification, NotificationRule
 from warroom.oncall.alerts.models import Alert, AlertEvent, AlertRequest
 from warroom.oncall.escalation.models import EscalationPolicy, EscalationStep
@@ -50,6 +51,7 @@ __all__ = [
     "IncidentPlaybook",
     "IntegrationKey",
     "Job",
+    "MatrixSyncPosition",
     "Membership",
     "Notification",
     "NotificationRule",

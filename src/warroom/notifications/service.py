@@ -96,7 +96,8 @@ def _phone(text: str) -> str:
 
 def _chat_handle(text: str) -> str:
     if not CHAT_HANDLE_RE.match(text):
-        raise ValidationFailed(f"'{text}' is not a chat handle (like @bob, or a Slack member id like U012AB3CD).",
+        raise ValidationFailed(f"'{text}' is not a chat handle (like @bob, a Slack member id like U012AB3CD, "
+                               "or a Matrix id like @bob:example.org).",
                                field="address")
     return text
 

@@ -27,7 +27,7 @@ SHIFT_DAYS = 28
 ADDRESS_HINTS = {
     ContactKind.email: "bob@example.com",
     ContactKind.webhook: "https://hooks.example.com/warroom",
-    ContactKind.chat: "@bob or a Slack member id (U012AB3CD)",
+    ContactKind.chat: "@bob, a Slack member id (U012AB3CD) or a Matrix id (@bob:example.org)",
     ContactKind.sms: "+14155550123",
     ContactKind.voice: "+14155550123",
 }

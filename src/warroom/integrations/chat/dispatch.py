@@ -226,5 +226,6 @@ class Dispatcher:
         if user is None:
             return unknown
         with self.database.writing() as db:
-            line = pages.press(db=db, actor=self._actor(user), event=event, message_text=event.message_text)
+            line = pages.press(db=db, actor=self._actor(user), event=event, message_text=event.message_text,
+                               platform=self.platform.name)
         return Reply(line)

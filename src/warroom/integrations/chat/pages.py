@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -36,6 +37,12 @@ PAGE_ACTIONS = (ACKNOWLEDGE, ESCALATE, CLOSE)
 MESSAGE_UPDATE_JOB = "chat_message_update"
 # A platform's own member id (Slack: U… or W…), as opposed to a Warroom @handle.
 MEMBER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+MEMBER_IDS = {"slack": MEMBER_ID, "matrix": re.compile(r"^@[^:\s]+:\S+$")}
+
+
+def is_member_id(platform: str, address: str) -> bool:
+    pattern = MEMBER_IDS.get(platform)
+    return pattern is not None and pattern.match(address) is not None
 
 
 def page_actions(alert_id: int) -> list[Action]:
@@ -64,7 +71,7 @@ class ChatPageSender:
 
     def _person(self, notification: OutgoingNotification) -> str:
         address = notification.address.strip()
-        if MEMBER_ID.match(address):
+        if is_member_id(self.platform.name, address):
             return address
         with self.database.reading() as db:
             user = db.scalar(sa.select(User).where(User.handle == notification.user_handle))
@@ -87,13 +94,30 @@ class ChatPageSender:
         return person
 
 
+@dataclass(frozen=True)
+class EitherChat:
+    """Two platforms: an address that is the second one's member id goes there, any other to the first."""
+
+    first: ChatPageSender
+    second: ChatPageSender
+
+    def send(self, notification: OutgoingNotification) -> Receipt:
+        address = notification.address.strip()
+        chosen = self.second if is_member_id(self.second.platform.name, address) else self.first
+        return chosen.send(notification)
+
+
 def with_chat_pages(senders: SenderRegistry, platform: ChatPlatform, database: Database,
                     clock: Clock) -> SenderRegistry:
-    """The senders, with chat contact methods reached on this platform."""
-    return SenderRegistry({**senders.senders, ContactKind.chat: ChatPageSender(platform, database, clock)})
+    """The senders, with chat contact methods reached on this platform (or, by address, on one added before)."""
+    sender = ChatPageSender(platform, database, clock)
+    earlier = senders.senders.get(ContactKind.chat)
+    if isinstance(earlier, ChatPageSender):
+        return SenderRegistry({**senders.senders, ContactKind.chat: EitherChat(earlier, sender)})
+    return SenderRegistry({**senders.senders, ContactKind.chat: sender})
 
 
-def press(*, db: Session, actor: Actor, event: ButtonPressed, message_text: str) -> str:
+def press(*, db: Session, actor: Actor, event: ButtonPressed, message_text: str, platform: str = "") -> str:
     """Act on the alert for a page's button; queue the message's edit. Returns what happened, in a line."""
     try:
         alert_id = int(event.value)
@@ -119,13 +143,14 @@ def press(*, db: Session, actor: Actor, event: ButtonPressed, message_text: str)
         queue.enqueue(db=db, kind=MESSAGE_UPDATE_JOB, due_at=actor.clock.now(),
                       idempotency_key=f"chat-edit-{secrets.token_hex(16)}",
                       payload={"room_id": event.room_id, "message_id": event.message_id,
-                               "text": f"{message_text}\n{line}", "alert_id": alert_id if still_open else None})
+                               "text": f"{message_text}\n{line}", "alert_id": alert_id if still_open else None,
+                               **({"platform": platform} if platform else {})})
     return line
 
 
-def make_update_handler(platform: PlatformFactory) -> Handler:
+def make_update_handler(platform: PlatformFactory, others: Mapping[str, PlatformFactory] | None = None) -> Handler:
     def handle(db: Session, job: Job) -> Recorder | None:
-        adapter = platform()
+        adapter = (others or {}).get(str(job.payload.get("platform", "")), platform)()
         if adapter is None:
             return None
         alert_id = job.payload.get("alert_id")

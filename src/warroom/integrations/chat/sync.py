@@ -9,7 +9,7 @@ leaves the job to retry from where it stopped, so nothing is created or posted t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,12 +44,14 @@ BUSY_RETRY_SECONDS = 2.0
 EVENT_MEMORY = timedelta(days=1)
 
 
-def enqueue_sync(*, db: Session, incident_id: int, key: str, now: datetime) -> None:
-    """Queue a sync of the incident's room (once per key)."""
+def enqueue_sync(*, db: Session, incident_id: int, key: str, now: datetime, platform: str = "") -> None:
+    """Queue a sync of the incident's room (once per key), on the named platform (default: the first one)."""
     if db.scalar(sa.select(Job.id).where(Job.idempotency_key == key)) is not None:
         return
-    queue.enqueue(db=db, kind=CHAT_SYNC_JOB, payload={"incident_id": incident_id}, idempotency_key=key,
-                  due_at=now, max_attempts=12)
+    payload: dict[str, Any] = {"incident_id": incident_id}
+    if platform:
+        payload["platform"] = platform
+    queue.enqueue(db=db, kind=CHAT_SYNC_JOB, payload=payload, idempotency_key=key, due_at=now, max_attempts=12)
 
 
 @dataclass
@@ -64,7 +66,8 @@ class ChatSink:
         key = f"chat-{self.platform_name}-{message.id}"
         try:
             with self.database.writing() as db:
-                enqueue_sync(db=db, incident_id=parse_ref(message.incident_ref), key=key, now=now)
+                enqueue_sync(db=db, incident_id=parse_ref(message.incident_ref), key=key, now=now,
+                             platform=self.platform_name)
         except IntegrityError:
             pass  # queued meanwhile by another delivery of the same announcement
 
@@ -250,13 +253,23 @@ def make_event_pruner(every: timedelta = timedelta(hours=1)) -> Manager:
 PlatformFactory = Callable[[], ChatPlatform | None]
 
 
+@dataclass(frozen=True)
+class Workspace:
+    """Another chat platform beside the first: how to reach it and where it announces."""
+
+    platform: PlatformFactory
+    announce_room: str
+
+
 def make_handler(database: Database, platform: PlatformFactory, clock: Clock, base_url: str,
-                 announce_room: str) -> Handler:
+                 announce_room: str, others: Mapping[str, Workspace] | None = None) -> Handler:
     def handle(db: Session, job: Job) -> Recorder | None:
-        adapter = platform()
+        other = (others or {}).get(str(job.payload.get("platform", "")))
+        adapter = other.platform() if other is not None else platform()
         if adapter is None:
             return None  # the platform was switched off since: nothing to bring up to date
-        RoomSync(database, adapter, clock, base_url, announce_room).run(int(job.payload["incident_id"]))
+        room = other.announce_room if other is not None else announce_room
+        RoomSync(database, adapter, clock, base_url, room).run(int(job.payload["incident_id"]))
         return None
 
     return handle

@@ -5,10 +5,10 @@ Revises: 0010
 Create Date: 2026-11-28 23:00:00
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
-import warroom.db.types  # noqa: F401
+import warroom.db.types
 
 
 revision = '0011'
@@ -18,8 +18,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('matrix_sync',
+    sa.Column('account', sa.String(length=255), nullable=False),
+    sa.Column('next_batch', sa.Text(), nullable=False),
+    sa.Column('updated_at', warroom.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('account', name=op.f('pk_matrix_sync'))
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('matrix_sync')
