@@ -55,8 +55,8 @@ class FakeSlackApi(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def fake_slack() -> Iterator[str]:
-    api = ThreadingHTTPServer(("127.0.0.1", 0), FakeSlackApi)
+def fake_slack(handler: type[BaseHTTPRequestHandler] = FakeSlackApi) -> Iterator[str]:
+    api = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=api.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{api.server_address[1]}/api/"

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     matrix_access_token: str = ""
     matrix_announce_room: str = ""
     matrix_listen_in_serve: bool = True
+    # Slack in Socket Mode (no public URL needed): the app-level token (xapp-…, scope connections:write);
+    # set, `warroom serve` connects to Slack instead of waiting for its requests.
+    slack_app_token: str = ""
 
     def resolved_database_url(self) -> str:
         if self.database_url:

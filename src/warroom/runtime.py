@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from warroom.accounts.throttle import SignInThrottle
 from warroom.announcements import delivery
-from warroom.announcements.service import ANNOUNCE_JOB
+from warroom.announcements.service import ANNOUNCE_JOB, REFRESH_JOB
 from warroom.announcements.sinks import AnnouncementSink, LogSink, WebhookSink
 from warroom.config import Settings
 from warroom.core.clock import Clock, SystemClock
@@ -25,6 +25,7 @@ from warroom.oncall.escalation.service import ESCALATE_JOB
 
 if TYPE_CHECKING:
     from warroom.integrations.chat.platform import ChatPlatform
+    from warroom.integrations.chat.strangers import Strangers
     from warroom.integrations.matrix.client import MatrixPlatform
 
 log = logging.getLogger("warroom")
@@ -39,6 +40,7 @@ class Runtime:
     sign_in_throttle: SignInThrottle = field(default_factory=SignInThrottle, init=False, repr=False)
     _slack: ChatPlatform | None = field(default=None, init=False, repr=False)
     _matrix: MatrixPlatform | None = field(default=None, init=False, repr=False)
+    _chat_strangers: Strangers | None = field(default=None, init=False, repr=False)
 
     @property
     def committer(self) -> GroupCommitter:
@@ -71,6 +73,14 @@ class Runtime:
             self._matrix = MatrixPlatform(self.settings.matrix_homeserver, self.settings.matrix_user_id,
                                           self.settings.matrix_access_token)
         return self._matrix
+
+    def chat_strangers(self) -> Strangers:
+        """Chat people found to be no Warroom user lately (kept in memory, asked again after a while)."""
+        if self._chat_strangers is None:
+            from warroom.integrations.chat.strangers import Strangers
+
+            self._chat_strangers = Strangers()
+        return self._chat_strangers
 
     def announcement_sinks(self) -> list[AnnouncementSink]:
         sinks: list[AnnouncementSink] = [LogSink()]
@@ -114,6 +124,7 @@ class Runtime:
             senders = chat_pages.with_chat_pages(senders, matrix, self.database, self.clock)
         handlers = {
             ANNOUNCE_JOB: delivery.make_handler(self.announcement_sinks(), self.settings.base_url, self.clock),
+            REFRESH_JOB: delivery.make_refresh_handler(self.announcement_sinks(), self.clock),
             NOTIFY_JOB: notify.make_notify_handler(self.database, senders, self.clock, self.settings.base_url),
             REPORT_ACK_JOB: make_acknowledgement_handler(self.settings, self.clock),
             status_page.STATUS_JOB: status_page.make_handler(self.settings, self.secret_key, self.clock),

@@ -29,6 +29,7 @@ from warroom.runtime import Runtime
 from ..factories import Factory
 
 TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-1-A123456-test"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 ANNOUNCE = "#announce-incidents"
 ANNOUNCE_ID = "C0ANNOUNCE"
@@ -79,6 +80,10 @@ class FakeSlack:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # every request, answered or not
     done: list[str] = field(default_factory=list)  # methods that succeeded, in order
     scripted: dict[str, list[Answer]] = field(default_factory=dict)  # method → answers given before the real one
+    names: dict[str, str] = field(default_factory=dict)  # member id → display name
+    ephemeral: list[tuple[str, str, str]] = field(default_factory=list)  # (channel, user, text)
+    socket_url: str = ""  # what apps.connections.open answers (with ?ticket=<n> added)
+    tickets: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     _next: int = 1
 
@@ -100,7 +105,8 @@ class FakeSlack:
             queued = self.scripted.get(method)
             if queued:
                 return queued.pop(0)
-            if headers.get("authorization") != f"Bearer {TOKEN}":
+            token = APP_TOKEN if method == "apps.connections.open" else TOKEN
+            if headers.get("authorization") != f"Bearer {token}":
                 return Answer(200, {"ok": False, "error": "invalid_auth"})
             handler = getattr(self, "_" + method.replace(".", "_").lower(), None)
             if handler is None:
@@ -211,8 +217,20 @@ class FakeSlack:
         member = str(a.get("user"))
         if member not in self.users:
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": {"id": member, "deleted": False, "is_bot": False,
-                                     "profile": {"email": self.users[member]}}}
+        name = self.names.get(member, "")
+        return {"ok": True, "user": {"id": member, "name": member.lower(), "deleted": False, "is_bot": False,
+                                     "real_name": name, "profile": {"email": self.users[member],
+                                                                    "display_name": name, "real_name": name}}}
+
+    def _chat_postephemeral(self, a: dict[str, Any]) -> dict[str, Any]:
+        if self._channel(a.get("channel")) is None:
+            return {"ok": False, "error": "channel_not_found"}
+        self.ephemeral.append((str(a.get("channel")), str(a.get("user")), str(a.get("text", ""))))
+        return {"ok": True, "message_ts": f"{1767600000 + self._next}.000001"}
+
+    def _apps_connections_open(self, a: dict[str, Any]) -> dict[str, Any]:
+        self.tickets += 1
+        return {"ok": True, "url": f"{self.socket_url}?ticket={self.tickets}"}
 
     def _views_open(self, a: dict[str, Any]) -> dict[str, Any]:
         view = a.get("view")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from warroom.announcements.models import Announcement
-from warroom.announcements.sinks import AnnouncementMessage, AnnouncementSink
+from warroom.announcements.sinks import AnnouncementMessage, AnnouncementSink, RefreshingSink
 from warroom.core.clock import Clock
 from warroom.engine.models import Job
 from warroom.engine.runner import Handler
@@ -32,3 +32,13 @@ def make_handler(sinks: Sequence[AnnouncementSink], base_url: str, clock: Clock)
             sink.post(message, clock.now())
 
     return deliver
+
+
+def make_refresh_handler(sinks: Sequence[AnnouncementSink], clock: Clock) -> Handler:
+    """An unannounced change: the sinks that keep copies in place bring them up to date."""
+    def refresh(db: Session, job: Job) -> None:
+        for sink in sinks:
+            if isinstance(sink, RefreshingSink):
+                sink.refresh(int(job.payload["incident_id"]), f"refresh-{job.id}", clock.now())
+
+    return refresh

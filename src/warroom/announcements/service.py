@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from warroom.incidents.models import Incident
 from warroom.live.broker import ANNOUNCEMENTS, mark
 
 ANNOUNCE_JOB = "announce"
+REFRESH_JOB = "announce_refresh"
 
 
 def headline(incident: Incident) -> str:
@@ -38,6 +40,13 @@ def announce(*, db: Session, incident: Incident, actor: Actor, kind: str, text: 
                   idempotency_key=f"announce-{announcement.id}", due_at=actor.clock.now())
     mark(db, ANNOUNCEMENTS)
     return announcement
+
+
+def refresh(*, db: Session, incident: Incident, actor: Actor) -> None:
+    """The incident changed in a way its copies outside Warroom show (title, summary, messenger, security flag)
+    but that is no news for the feed: have the sinks that keep copies (chat rooms) bring them up to date."""
+    queue.enqueue(db=db, kind=REFRESH_JOB, payload={"incident_id": incident.id},
+                  idempotency_key=f"refresh-{incident.id}-{secrets.token_hex(8)}", due_at=actor.clock.now())
 
 
 def list_announcements(*, db: Session, limit: int = 100, before_id: int | None = None) -> list[Announcement]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from warroom.integrations.webhooks import WebhookSender
 
@@ -26,6 +26,13 @@ class AnnouncementSink(Protocol):
     name: str
 
     def post(self, message: AnnouncementMessage, now: datetime) -> None: ...
+
+
+@runtime_checkable
+class RefreshingSink(Protocol):
+    """A sink that keeps copies of an incident up to date in place (a chat room), told of unannounced changes."""
+
+    def refresh(self, incident_id: int, key: str, now: datetime) -> None: ...
 
 
 @dataclass

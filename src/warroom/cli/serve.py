@@ -14,6 +14,7 @@ from warroom.cli.demo import demo_sign_in
 from warroom.cli.local import local_runtime, settings, shown_url
 from warroom.cli.output import say
 from warroom.integrations.matrix.listener import matrix_listening
+from warroom.integrations.slack.socket_mode import socket_mode
 from warroom.reports.inbound import inbound_listener
 from warroom.runtime import Runtime, seed_if_empty
 
@@ -38,7 +39,8 @@ def serve(
         seeded = seed_if_empty(runtime)
         _print_welcome(runtime, bind_host, bind_port, seeded=seeded)
         # uvicorn turns Ctrl-C into a graceful shutdown; the app's lifespan then stops the engine thread.
-        with inbound_listener(runtime.database, runtime.clock, runtime.settings), matrix_listening(runtime):
+        with inbound_listener(runtime.database, runtime.clock, runtime.settings), matrix_listening(runtime), \
+                socket_mode(runtime):
             uvicorn.run(create_app(runtime), host=bind_host, port=bind_port, log_level="info",
                         access_log=False)
     say("Warroom stopped.")

@@ -12,7 +12,8 @@ from warroom.cli.output import fail, say
 from warroom.integrations.chat import service as chat
 from warroom.integrations.slack.manifest import manifest as build_manifest
 
-app = typer.Typer(help="Slack: the app manifest, and linking Slack people to Warroom users.", no_args_is_help=True)
+app = typer.Typer(help="Slack: the app manifest, Socket Mode, and linking Slack people to Warroom users.",
+                  no_args_is_help=True)
 
 
 @app.command("manifest")
@@ -20,8 +21,13 @@ def manifest(
     base_url: str = typer.Option("", "--base-url",
                                  help="Warroom's public URL that Slack calls (default: WARROOM_BASE_URL)."),
     name: str = typer.Option("Warroom", "--name", help="The app's name in Slack."),
+    socket: bool = typer.Option(False, "--socket-mode",
+                                help="Socket Mode: Warroom connects to Slack, so no public URL is needed."),
 ) -> None:
     """Print the app manifest (JSON) to paste at api.slack.com/apps → Create New App → From a manifest."""
+    if socket:
+        typer.echo(json.dumps(build_manifest("", name, socket_mode=True), indent=2, ensure_ascii=False))
+        return
     url = (base_url or settings().base_url).strip()
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -43,3 +49,39 @@ def link(
                                    who=who)
         person = link.person_id
     say(f"Slack member {person} is now {who.strip()} in Warroom.", "green")
+
+
+@app.command("socket")
+def socket(
+    engine: bool = typer.Option(False, "--engine", help="Run the engine here too (when no `warroom serve` or "
+                                "`warroom engine` runs): it creates the channels and keeps their messages up to "
+                                "date."),
+) -> None:
+    """Connect to Slack in Socket Mode (no public URL needed) and answer it until Ctrl-C."""
+    import asyncio
+    import logging
+
+    from warroom.integrations.slack.client import SlackError
+    from warroom.integrations.slack.socket_mode import SocketMode, check_tokens
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with local_runtime() as runtime:
+        problem = check_tokens(runtime)
+        if problem is not None:
+            fail(problem)
+        stopper = None
+        if engine:
+            thread, stopper = runtime.engine().start_thread(runtime.settings.engine_tick_seconds)
+        say("Connecting to Slack in Socket Mode; Ctrl-C stops." + ("" if engine else
+            " Channels and their messages are made by the engine (`warroom serve` or `warroom engine`)."))
+        try:
+            asyncio.run(SocketMode(runtime, runtime.settings.slack_app_token).run())
+        except SlackError as error:
+            fail(str(error))
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if stopper is not None:
+                stopper.set()
+                thread.join(timeout=5)
+    say("Socket Mode stopped.")

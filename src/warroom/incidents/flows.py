@@ -173,6 +173,8 @@ def assign_role(*, db: Session, actor: Actor, ref: str | int, role: str, who: st
     warnings = _role_warnings(db, actor, incident, role_name, person)
     if role_name == LEAD:
         _on_lead_assigned(db, actor, incident, person, first=existing is None)
+    elif role_name == MESSENGER:
+        announcements.refresh(db=db, incident=incident, actor=actor)
     _record(db, actor, incident, "incident.assign_role", role=role_name, user=person.handle)
     return Outcome(incident, f"@{person.handle} is the {label} of {incident.ref}", warnings)
 
@@ -289,6 +291,7 @@ def set_summary(*, db: Session, actor: Actor, ref: str | int, summary: str) -> O
     incident.last_status_update_at = actor.clock.now()
     timeline.add_entry(db=db, incident=incident, actor=actor, kind=EntryKind.summary_changed,
                        body=f"Summary: {incident.summary}")
+    announcements.refresh(db=db, incident=incident, actor=actor)
     _record(db, actor, incident, "incident.summary")
     return Outcome(incident, f"Summary of {incident.ref} updated")
 
@@ -352,6 +355,7 @@ def update_details(
                                 "disclosure process.")
     if "security" in changes:
         visibility.on_security_changed(db=db, actor=actor, incident=incident)
+    announcements.refresh(db=db, incident=incident, actor=actor)
     _record(db, actor, incident, "incident.details", **{k: _show(v) for k, v in changes.items()})
     return Outcome(incident, f"Updated {incident.ref}: {described}")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from warroom.accounts.models import User
 from warroom.commands.runner import run_command
@@ -33,9 +33,11 @@ from warroom.integrations.chat.platform import (
     MessageDeleted,
     MessageEdited,
     MessagePosted,
+    NamesPeople,
     ReactionAdded,
     Reply,
 )
+from warroom.integrations.chat.strangers import Strangers
 from warroom.integrations.webhooks import DeliveryError
 
 log = logging.getLogger("warroom.chat")
@@ -57,35 +59,60 @@ def how_to_link(platform: str, person_id: str) -> str:
             "<your Warroom handle>`.")
 
 
+def unlinked(platform: str, name: str) -> str:
+    """How a message from someone who is no Warroom user shows in the timeline."""
+    return f"(unlinked {platform.title()} user {name})"
+
+
 @dataclass
 class Dispatcher:
     database: Database
     platform: ChatPlatform
     clock: Clock
+    strangers: Strangers = field(default_factory=Strangers)
 
     # People ------------------------------------------------------------------------------------------
 
     def person(self, person_id: str) -> User | None:
         """The Warroom user behind a platform person: the cached link, else matched once by email.
 
-        Raises DeliveryError when the platform cannot say who the person is just now."""
+        Someone found to be no Warroom user is remembered as a stranger for a while (``strangers``), so the
+        platform is not asked about them at every message. Raises DeliveryError when the platform cannot say
+        who the person is just now."""
         with self.database.reading() as db:
             user = chat.linked_user(db=db, platform=self.platform.name, person_id=person_id)
             if user is not None:
                 db.expunge(user)
                 return user
+        if self.strangers.recall(self.platform.name, person_id, self.clock.now()) is not None:
+            return None
         email = self.platform.email_of(person_id=person_id)
         if not email:
+            self._remember_stranger(person_id)
             return None
         with self.database.writing() as db:
             user = chat.user_by_email(db=db, email=email)
             if user is None:
+                self._remember_stranger(person_id)
                 return None
             chat.link_person(db=db, platform=self.platform.name, person_id=person_id, user=user,
                              linked_by="email", now=self.clock.now())
             db.flush()
             db.expunge(user)
             return user
+
+    def _remember_stranger(self, person_id: str) -> str:
+        name = None
+        if isinstance(self.platform, NamesPeople):
+            try:
+                name = self.platform.name_of(person_id=person_id)
+            except DeliveryError as error:
+                log.info("could not read the name of %s person %s: %s", self.platform.name, person_id, error)
+        return self.strangers.remember(self.platform.name, person_id, name or person_id, self.clock.now()).name
+
+    def _stranger_name(self, person_id: str) -> str:
+        stranger = self.strangers.recall(self.platform.name, person_id, self.clock.now())
+        return stranger.name if stranger is not None else self._remember_stranger(person_id)
 
     def _caller(self, person_id: str) -> tuple[User | None, Reply]:
         """The person behind a command, or what to tell them when Warroom cannot say who they are."""
@@ -170,8 +197,10 @@ class Dispatcher:
 
     def _into_timeline(self, person_id: str, room_id: str, message_id: str, text: str, event_id: str,
                        wording: Callable[[str, int | None], str] | None = None) -> None:
-        user = self._known_in_room(person_id, room_id)
-        if user is None:
+        """Add to the incident's timeline as the author's; someone who is no Warroom user is named in the
+        entry (posted by Warroom itself), so the timeline keeps everything said in the room."""
+        author = self._author_in_room(person_id, room_id)
+        if author is None:
             return
         platform, now = self.platform.name, self.clock.now()
         with self.database.writing() as db:
@@ -182,9 +211,13 @@ class Dispatcher:
                 return
             earlier = chat.entry_of_message(db=db, platform=platform, room_id=room_id, message_id=message_id)
             body = wording(text, earlier) if wording is not None else text
+            if isinstance(author, str):
+                body, actor = f"{unlinked(platform, author)} {body}", Actor.system(self.clock)
+            else:
+                actor = self._actor(author)
             try:
                 with db.begin_nested():
-                    entry = flows.post_message(db=db, actor=self._actor(user), ref=incident_id, text=body)
+                    entry = flows.post_message(db=db, actor=actor, ref=incident_id, text=body)
                     db.flush()
                     chat.link_message(db=db, platform=platform, room_id=room_id, message_id=message_id,
                                       incident_id=incident_id, entry_id=entry.id, now=now)
@@ -218,14 +251,29 @@ class Dispatcher:
                 return None
         return self._caller(person_id)[0]
 
-    def button(self, event: ButtonPressed) -> Reply:
-        """A page's Acknowledge / Escalate / Close button: acts on the alert as the person who pressed it."""
+    def _author_in_room(self, person_id: str, room_id: str) -> User | str | None:
+        """The Warroom user who wrote in an incident's room, else the stranger's name; None elsewhere, or when
+        the platform cannot say who it is just now."""
+        with self.database.reading() as db:
+            if chat.incident_of_room(db=db, platform=self.platform.name, room_id=room_id) is None:
+                return None
+        try:
+            user = self.person(person_id)
+        except DeliveryError as error:
+            log.warning("could not look up %s person %s: %s", self.platform.name, person_id, error)
+            return None
+        return user if user is not None else self._stranger_name(person_id)
+
+    def button(self, event: ButtonPressed) -> Reply | None:
+        """A page's Acknowledge / Escalate / Close button: acts on the alert as the person who pressed it.
+
+        None when it acted (the message is edited to say so); else what to tell the person who pressed it."""
         if event.action not in pages.PAGE_ACTIONS:
             return Reply(f"Warroom has no button '{event.action}'.")
         user, unknown = self._caller(event.person_id)
         if user is None:
             return unknown
         with self.database.writing() as db:
-            line = pages.press(db=db, actor=self._actor(user), event=event, message_text=event.message_text,
-                               platform=self.platform.name)
-        return Reply(line)
+            pressed = pages.press(db=db, actor=self._actor(user), event=event, message_text=event.message_text,
+                                  platform=self.platform.name)
+        return None if pressed.acted else Reply(pressed.line.removeprefix(f"⚠️ @{user.handle}: "))

@@ -117,12 +117,19 @@ def with_chat_pages(senders: SenderRegistry, platform: ChatPlatform, database: D
     return SenderRegistry({**senders.senders, ContactKind.chat: sender})
 
 
-def press(*, db: Session, actor: Actor, event: ButtonPressed, message_text: str, platform: str = "") -> str:
-    """Act on the alert for a page's button; queue the message's edit. Returns what happened, in a line."""
+@dataclass(frozen=True)
+class Pressed:
+    line: str  # what happened, in a line
+    acted: bool  # False: the alert was left as it was, and ``line`` says why
+
+
+def press(*, db: Session, actor: Actor, event: ButtonPressed, message_text: str, platform: str = "") -> Pressed:
+    """Act on the alert for a page's button; queue the message's edit."""
     try:
         alert_id = int(event.value)
     except ValueError:
-        return f"'{event.value}' is not an alert number."
+        return Pressed(f"'{event.value}' is not an alert number.", acted=False)
+    acted = True
     try:
         with db.begin_nested():
             if event.action == ACKNOWLEDGE:
@@ -136,6 +143,7 @@ def press(*, db: Session, actor: Actor, event: ButtonPressed, message_text: str,
                 line = f"☑️ Closed by @{actor.handle}"
         still_open = alert.status is AlertStatus.open
     except WarroomError as error:
+        acted = False
         line = f"⚠️ @{actor.handle}: {error.message}"
         current = db.get(Alert, alert_id)
         still_open = current is None or current.status is AlertStatus.open
@@ -145,7 +153,7 @@ def press(*, db: Session, actor: Actor, event: ButtonPressed, message_text: str,
                       payload={"room_id": event.room_id, "message_id": event.message_id,
                                "text": f"{message_text}\n{line}", "alert_id": alert_id if still_open else None,
                                **({"platform": platform} if platform else {})})
-    return line
+    return Pressed(line, acted)
 
 
 def make_update_handler(platform: PlatformFactory, others: Mapping[str, PlatformFactory] | None = None) -> Handler:

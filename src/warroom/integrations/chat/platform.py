@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+from warroom.integrations.webhooks import DeliveryError
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,20 @@ class ChatPlatform(Protocol):
     def send_dm(self, *, person_id: str, text: str, actions: Sequence[Action] = ()) -> Posted: ...
 
     def open_declare_form(self, *, trigger: str, form: DeclareForm, room_id: str) -> None: ...
+
+
+class RoomNameTaken(DeliveryError):
+    """The platform already has a room by that name (another app's, or one archived long ago)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"A room named '{name}' exists already.", permanent=True)
+
+
+@runtime_checkable
+class NamesPeople(Protocol):
+    """A platform that can say what a person is called (for people who are no Warroom user)."""
+
+    def name_of(self, *, person_id: str) -> str | None: ...
 
 
 # Inbound events ---------------------------------------------------------------------------------------------

@@ -18,9 +18,11 @@ from warroom.announcements.service import headline
 from warroom.incidents import visibility
 from warroom.incidents.models import Incident, Status
 from warroom.roles import service as roles
-from warroom.roles.models import LEAD
+from warroom.roles.models import LEAD, MESSENGER
 
 MAX_ROOM_NAME = 80
+PRIVATE_ROOM = ("🔒 A private security incident: only the members of this room may read it. If the room is "
+                "public, a workspace admin makes it private now.")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class IncidentView:
     status: str
     headline: str
     lead: str | None  # handle
+    messenger: str | None  # handle
     summary: str
     description: str
     private: bool
@@ -43,12 +46,17 @@ class IncidentView:
     url: str
 
 
+def _holder(db: Session, incident: Incident, role: str) -> str | None:
+    assignment = roles.current(db=db, incident_id=incident.id, role=role)
+    user = accounts.get_user(db=db, user_id=assignment.user_id) if assignment else None
+    return user.handle if user else None
+
+
 def load_view(*, db: Session, incident: Incident, base_url: str) -> IncidentView:
-    assignment = roles.current(db=db, incident_id=incident.id, role=LEAD)
-    lead = accounts.get_user(db=db, user_id=assignment.user_id) if assignment else None
     return IncidentView(
         id=incident.id, ref=incident.ref, title=incident.title, severity=incident.severity.value,
-        status=incident.status.value, headline=headline(incident), lead=lead.handle if lead else None,
+        status=incident.status.value, headline=headline(incident), lead=_holder(db, incident, LEAD),
+        messenger=_holder(db, incident, MESSENGER),
         summary=incident.summary, description=incident.description, private=visibility.is_private(incident),
         closed=incident.status is Status.closed, false_positive=incident.is_false_positive,
         declared_at=incident.declared_at, resolved_at=incident.resolved_at, closed_at=incident.closed_at,
@@ -70,6 +78,11 @@ def room_name(view: IncidentView) -> str:
     return f"{base}-{rest}" if rest else base
 
 
+def second_name(name: str) -> str:
+    """The name tried when another room has ``name`` already: ``inc-12-search-down-2``."""
+    return f"{name[:MAX_ROOM_NAME - 2]}-2"
+
+
 def _lead(view: IncidentView) -> str:
     return f"lead @{view.lead}" if view.lead else "no lead yet"
 
@@ -82,7 +95,10 @@ def topic(view: IncidentView) -> str:
 def summary_message(view: IncidentView) -> str:
     lines = [f"*{view.ref}: {view.title}*",
              f"Severity: {view.severity.title()} · Status: {view.status} · Lead: "
-             f"{'@' + view.lead if view.lead else 'none yet (/incident lead @engineer)'}"]
+             f"{'@' + view.lead if view.lead else 'none yet (/incident lead @engineer)'}"
+             + (f" · Messenger: @{view.messenger}" if view.messenger else "")]
+    if view.private:
+        lines.append(PRIVATE_ROOM)
     if view.summary:
         lines.append(f"Summary: {view.summary}")
     elif view.description:

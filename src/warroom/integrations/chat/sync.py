@@ -1,9 +1,10 @@
 """Bring an incident's chat room and messages up to date, as an engine job.
 
-Every announcement (declare, status, severity, lead, resolve, close) queues one ``chat_sync`` job for its
-incident. The job compares what the platform shows (recorded in ``chat_rooms``) with what it should show and
-makes the missing calls, recording each one's result at once: a rate limit or an outage halfway through
-leaves the job to retry from where it stopped, so nothing is created or posted twice.
+Every announcement (declare, status, severity, lead, resolve, close), and every change the room shows without
+an announcement (title, summary, messenger, security flag), queues one ``chat_sync`` job for its incident. The
+job compares what the platform shows (recorded in ``chat_rooms``) with what it should show and makes the
+missing calls, recording each one's result at once: a rate limit or an outage halfway through leaves the job
+to retry from where it stopped, so nothing is created or posted twice.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from warroom.incidents.service import parse_ref
 from warroom.integrations.chat import rendering
 from warroom.integrations.chat import service as chat
 from warroom.integrations.chat.models import ChatRoom
-from warroom.integrations.chat.platform import ChatPlatform
+from warroom.integrations.chat.platform import ChatPlatform, RoomNameTaken
 from warroom.integrations.webhooks import DeliveryError
 from warroom.roles import service as roles
 from warroom.roles.models import LEAD
@@ -63,13 +64,18 @@ class ChatSink:
     name: str = "chat"
 
     def post(self, message: AnnouncementMessage, now: datetime) -> None:
-        key = f"chat-{self.platform_name}-{message.id}"
+        self._sync(parse_ref(message.incident_ref), f"chat-{self.platform_name}-{message.id}", now)
+
+    def refresh(self, incident_id: int, key: str, now: datetime) -> None:
+        """A change that is no announcement (title, summary, messenger, security) still shows in the room."""
+        self._sync(incident_id, f"chat-{self.platform_name}-{key}", now)
+
+    def _sync(self, incident_id: int, key: str, now: datetime) -> None:
         try:
             with self.database.writing() as db:
-                enqueue_sync(db=db, incident_id=parse_ref(message.incident_ref), key=key, now=now,
-                             platform=self.platform_name)
+                enqueue_sync(db=db, incident_id=incident_id, key=key, now=now, platform=self.platform_name)
         except IntegrityError:
-            pass  # queued meanwhile by another delivery of the same announcement
+            pass  # queued meanwhile by another delivery of the same change
 
 
 @dataclass(frozen=True)
@@ -166,13 +172,25 @@ class RoomSync:
             self._close(room, room_id, view)
 
     def _open_room(self, room: ChatRoom, view: rendering.IncidentView) -> str:
+        """Create the room, or rename it to what the incident is called now. A name someone else has taken
+        is tried once more with a suffix (``inc-12-search-down-2``), and the name it got is kept."""
         name = rendering.room_name(view)
+        other = rendering.second_name(name)
         if room.room_id is None:
-            created = self.platform.create_room(name=name, private=view.private)
+            try:
+                created = self.platform.create_room(name=name, private=view.private)
+            except RoomNameTaken:
+                log.info("%s room name %s is taken; creating %s", self.platform.name, name, other)
+                created = self.platform.create_room(name=other, private=view.private)
             self._save(room.id, room_id=created.id, room_name=created.name)
             room.room_id, room.room_name = created.id, created.name
-        elif room.room_name != name:
-            self.platform.rename_room(room_id=room.room_id, name=name)
+        elif room.room_name not in (name, other):
+            try:
+                self.platform.rename_room(room_id=room.room_id, name=name)
+            except RoomNameTaken:
+                log.info("%s room name %s is taken; renaming to %s", self.platform.name, name, other)
+                self.platform.rename_room(room_id=room.room_id, name=other)
+                name = other
             self._save(room.id, room_name=name)
         assert room.room_id is not None
         return room.room_id

@@ -1,1 +1,1 @@
-"""Slack in HTTP mode: the Web API adapter, signed inbound requests, Block Kit views and the app manifest."""
+"""Slack: the Web API adapter, Slack's requests over HTTP (signed) or Socket Mode, Block Kit views, the manifest."""

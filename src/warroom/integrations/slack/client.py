@@ -16,12 +16,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from warroom.integrations.chat.platform import Action, DeclareForm, Posted, Room
+from warroom.integrations.chat.platform import Action, DeclareForm, Posted, Room, RoomNameTaken
 from warroom.integrations.slack import views
 from warroom.integrations.webhooks import DeliveryError
 
 log = logging.getLogger("warroom.slack")
 
+MAX_PROFILES = 1000
 TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 HINTS = {
     "not_authed": "no bot token was sent; set WARROOM_SLACK_BOT_TOKEN",
@@ -78,6 +79,8 @@ class SlackPlatform:
     timeout: int = 10
     name: str = "slack"
     _client: WebClient | None = field(default=None, init=False, repr=False)
+    # The last users.info answers, so the name of someone just looked up costs no second call.
+    _profiles: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def client(self) -> WebClient:
@@ -104,15 +107,26 @@ class SlackPlatform:
     # Rooms ---------------------------------------------------------------------------------------------
 
     def create_room(self, *, name: str, private: bool) -> Room:
-        data = self._call("conversations.create",
-                          lambda: self.client.conversations_create(name=name, is_private=private))
+        try:
+            data = self._call("conversations.create",
+                              lambda: self.client.conversations_create(name=name, is_private=private))
+        except SlackError as error:
+            if error.code == "name_taken":
+                raise RoomNameTaken(name) from None
+            raise
         channel = data.get("channel") or {}
         if not isinstance(channel, dict) or not channel.get("id"):
             raise SlackError("Slack's conversations.create answer has no channel id.")
         return Room(str(channel["id"]), str(channel.get("name", name)))
 
     def rename_room(self, *, room_id: str, name: str) -> None:
-        self._call("conversations.rename", lambda: self.client.conversations_rename(channel=room_id, name=name))
+        try:
+            self._call("conversations.rename",
+                       lambda: self.client.conversations_rename(channel=room_id, name=name))
+        except SlackError as error:
+            if error.code == "name_taken":
+                raise RoomNameTaken(name) from None
+            raise
 
     def archive_room(self, *, room_id: str) -> None:
         self._call("conversations.archive", lambda: self.client.conversations_archive(channel=room_id),
@@ -136,14 +150,34 @@ class SlackPlatform:
         user = data.get("user")
         return str(user["id"]) if isinstance(user, dict) and user.get("id") else None
 
-    def email_of(self, *, person_id: str) -> str | None:
+    def _user(self, person_id: str) -> dict[str, Any]:
         data = self._call("users.info", lambda: self.client.users_info(user=person_id), fine=("user_not_found",))
         user = data.get("user")
-        if not isinstance(user, dict) or user.get("deleted") or user.get("is_bot"):
+        user = user if isinstance(user, dict) else {}
+        if len(self._profiles) >= MAX_PROFILES:
+            self._profiles.clear()
+        self._profiles[person_id] = user
+        return user
+
+    def email_of(self, *, person_id: str) -> str | None:
+        user = self._user(person_id)
+        if not user or user.get("deleted") or user.get("is_bot"):
             return None
         profile = user.get("profile")
         email = profile.get("email") if isinstance(profile, dict) else None
         return str(email) if email else None
+
+    def name_of(self, *, person_id: str) -> str | None:
+        """The display name (else the real name, else the username) on a Slack profile."""
+        user = self._profiles.get(person_id)
+        if user is None:
+            user = self._user(person_id)
+        profile = user.get("profile")
+        profile = profile if isinstance(profile, dict) else {}
+        for name in (profile.get("display_name"), profile.get("real_name"), user.get("real_name"), user.get("name")):
+            if isinstance(name, str) and name.strip():
+                return name.strip()[:80]
+        return None
 
     # Messages ------------------------------------------------------------------------------------------
 
@@ -171,6 +205,11 @@ class SlackPlatform:
         data = self._call("chat.postMessage",
                           lambda: self.client.chat_postMessage(channel=person_id, text=text, blocks=blocks))
         return self._posted(data, person_id)
+
+    def tell(self, *, room_id: str, person_id: str, text: str) -> None:
+        """A message in the room only this person sees (chat.postEphemeral)."""
+        self._call("chat.postEphemeral",
+                   lambda: self.client.chat_postEphemeral(channel=room_id, user=person_id, text=text))
 
     def open_declare_form(self, *, trigger: str, form: DeclareForm, room_id: str) -> None:
         view = views.declare_modal(form, room_id)

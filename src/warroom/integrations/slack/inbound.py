@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,15 +65,23 @@ def _form(body: bytes) -> dict[str, str]:
 
 
 def read_command(body: bytes) -> CommandReceived:
-    form = _form(body)
-    command = form.get("command", "").strip().lower()
+    return command_of(_form(body))
+
+
+def command_of(form: Mapping[str, Any]) -> CommandReceived:
+    """A slash command's fields: form-encoded over HTTP, a JSON object in Socket Mode."""
+    def field(name: str) -> str:
+        value = form.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    command = field("command").lower()
     if command not in COMMANDS:
         raise ValidationFailed(f"Unknown slash command '{command}'; Warroom answers {' and '.join(COMMANDS)}.",
                                field="command")
-    if not form.get("user_id"):
+    if not field("user_id"):
         raise ValidationFailed("A slash command needs user_id.", field="user_id")
-    return CommandReceived(person_id=form["user_id"], room_id=form.get("channel_id", ""), command=command,
-                           text=form.get("text", "").strip(), trigger=form.get("trigger_id", ""))
+    return CommandReceived(person_id=field("user_id"), room_id=field("channel_id"), command=command,
+                           text=field("text"), trigger=field("trigger_id"))
 
 
 def _object(text: str, what: str) -> dict[str, Any]:
@@ -101,7 +110,10 @@ class Interaction:
 
 
 def read_interaction(body: bytes) -> Interaction:
-    payload = _object(_form(body).get("payload", ""), "payload")
+    return interaction_of(_object(_form(body).get("payload", ""), "payload"))
+
+
+def interaction_of(payload: dict[str, Any]) -> Interaction:
     kind = payload.get("type")
     if kind == "view_submission":
         view = payload.get("view")
@@ -134,7 +146,10 @@ class Event:
 
 
 def read_event(body: bytes) -> Event:
-    payload = _object(body.decode(errors="replace"), "body")
+    return event_of(_object(body.decode(errors="replace"), "body"))
+
+
+def event_of(payload: dict[str, Any]) -> Event:
     if payload.get("type") == "url_verification":
         return Event("challenge", challenge=str(payload.get("challenge", "")))
     if payload.get("type") != "event_callback":

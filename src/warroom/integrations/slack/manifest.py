@@ -25,8 +25,15 @@ BOT_SCOPES = [
 BOT_EVENTS = ["message.channels", "message.groups", "reaction_added"]
 
 
-def manifest(base_url: str, name: str = "Warroom") -> dict[str, Any]:
+def manifest(base_url: str, name: str = "Warroom", *, socket_mode: bool = False) -> dict[str, Any]:
+    """The manifest; in Socket Mode Slack sends everything over Warroom's WebSocket, so it names no URL."""
     base = base_url.rstrip("/") + "/api/v1/integrations/slack"
+    where = {} if socket_mode else {"url": f"{base}/commands"}
+    events: dict[str, Any] = {"bot_events": BOT_EVENTS}
+    interactivity: dict[str, Any] = {"is_enabled": True}
+    if not socket_mode:
+        events = {"request_url": f"{base}/events", **events}
+        interactivity["request_url"] = f"{base}/interactivity"
     return {
         "display_information": {
             "name": name,
@@ -36,20 +43,20 @@ def manifest(base_url: str, name: str = "Warroom") -> dict[str, Any]:
         "features": {
             "bot_user": {"display_name": slug(name, 80) or "warroom", "always_online": True},
             "slash_commands": [
-                {"command": "/incident", "url": f"{base}/commands",
+                {"command": "/incident", **where,
                  "description": "Declare an incident (no text opens the form) or run an incident command",
                  "usage_hint": "[help | lead @someone | status identified | …]", "should_escape": False},
-                {"command": "/genie", "url": f"{base}/commands",
+                {"command": "/genie", **where,
                  "description": "Who is on call, and page a team or person",
                  "usage_hint": "whoisoncall | alert <what> for <team or email>", "should_escape": False},
             ],
         },
         "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
         "settings": {
-            "event_subscriptions": {"request_url": f"{base}/events", "bot_events": BOT_EVENTS},
-            "interactivity": {"is_enabled": True, "request_url": f"{base}/interactivity"},
+            "event_subscriptions": events,
+            "interactivity": interactivity,
             "org_deploy_enabled": False,
-            "socket_mode_enabled": False,
+            "socket_mode_enabled": socket_mode,
             "token_rotation_enabled": False,
         },
     }
