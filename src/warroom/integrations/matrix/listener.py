@@ -44,7 +44,6 @@ PIN_REACTIONS = {"📌": "pushpin", "📍": "round_pushpin"}
 ACK_REACTIONS = ("👍", "✅")
 REPLY_WORDS = {"ack": pages.ACKNOWLEDGE, "acknowledge": pages.ACKNOWLEDGE, "escalate": pages.ESCALATE,
                "close": pages.CLOSE}
-SUCCESS_MARKS = ("✅", "⏫", "☑️")
 
 
 def sync_filter(start: str) -> str:
@@ -249,9 +248,9 @@ class MatrixListener:
         alert = content.get(ALERT_FIELD)
         if not isinstance(alert, str) or not self._first_sight(event_id):
             return isinstance(alert, str)
-        reply = self.dispatcher.button(ButtonPressed(sender, action, alert, room_id, target, _page_text(page)))
-        if not reply.text.startswith(SUCCESS_MARKS):
-            self._answer(room_id, sender, event_id, Reply(reply.text, private=False))
+        refused = self.dispatcher.button(ButtonPressed(sender, action, alert, room_id, target, _page_text(page)))
+        if refused is not None:  # acted: the page is edited to say so; else say why not
+            self._answer(room_id, sender, event_id, Reply(refused.text, private=False))
         return True
 
 
