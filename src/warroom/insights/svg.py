@@ -8,6 +8,7 @@ stylesheet: colours are presentation attributes, so the page's content security 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
@@ -19,6 +20,7 @@ PALETTE = ("#b42318", "#dc6803", "#1f6feb", "#12805c", "#7a4cc2", "#5c6670")
 MAX_LABELS = 13
 MAX_LABEL_CHARS = 16
 NO_VALUE = "\u2013"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,9 @@ def _text(x: float, y: float, body: str, *, anchor: str = "middle", size: int = 
 
 
 def _short(label: str) -> str:
+    """An axis label that fits its slot: a week's date as MM-DD (the caption and CSV carry the year)."""
+    if ISO_DATE.fullmatch(label):
+        return label[5:]
     return label if len(label) <= MAX_LABEL_CHARS else label[: MAX_LABEL_CHARS - 1] + "…"
 
 
