@@ -14,7 +14,7 @@ from warroom.integrations.matrix.listener import MatrixListener
 from warroom.runtime import Runtime
 from warroom.timeline.models import TimelineEntry
 
-from .conftest import Homeserver, People, current_text, drain, heard, own_messages
+from .conftest import Homeserver, People, Person, current_text, drain, heard, own_messages
 
 pytestmark = pytest.mark.matrix
 
@@ -150,3 +150,14 @@ def test_bad_input_is_refused_with_what_to_do_in_a_direct_message(
     refusals = [m["content"]["body"] for m in own_messages(alice.messages(direct), homeserver.bot.user_id)]
     assert any("apocalyptic" in r and "!incident declare" in r for r in refusals[-2:]), refusals
     assert not any("/incident" in r.replace("!incident", "") for r in refusals)
+
+
+def test_a_send_retried_after_a_lost_answer_posts_once(homeserver: Homeserver, bot: MatrixPlatform) -> None:
+    room = bot.create_room(name="inc-99-retry", private=True)
+    first = bot.post_message(room_id=room.id, text="Status: monitoring")
+    again = bot.post_message(room_id=room.id, text="Status: monitoring")  # the engine's retry of the same send
+    assert again.message_id == first.message_id
+    other = bot.post_message(room_id=room.id, text="Status: resolved")
+    assert other.message_id != first.message_id
+    bodies = [m["content"].get("body") for m in Person(homeserver.url, homeserver.bot).messages(room.id)]
+    assert bodies.count("Status: monitoring") == 1

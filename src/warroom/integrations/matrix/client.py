@@ -11,10 +11,11 @@ may still post) and prefixing its name with ``[closed]``; the room and its histo
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import logging
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,6 +138,11 @@ def _path(value: str) -> str:
 # The platform -------------------------------------------------------------------------------------------
 
 
+def transaction_id(room_id: str, event_type: str, content: dict[str, Any]) -> str:
+    canonical = json.dumps([room_id, event_type, content], sort_keys=True, separators=(",", ":"))
+    return "wr" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
+
+
 @dataclass
 class MatrixPlatform:
     homeserver: str
@@ -178,7 +184,9 @@ class MatrixPlatform:
         raise failure
 
     def _send(self, room_id: str, event_type: str, content: dict[str, Any], what: str) -> str:
-        txn = uuid.uuid4().hex
+        # The same event gets the same transaction id, so a retry after a lost answer (a time-out, a 502) is
+        # answered by the homeserver with the event it already made instead of posting it twice.
+        txn = transaction_id(room_id, event_type, content)
         data = self.call("PUT", f"/rooms/{_path(room_id)}/send/{_path(event_type)}/{txn}", what, body=content)
         if not data.get("event_id"):
             raise MatrixError(f"The homeserver's answer to {what} has no event_id.")
