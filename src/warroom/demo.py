@@ -17,6 +17,7 @@ from warroom.followups import service as followups
 from warroom.incidents import flows
 from warroom.playbooks import service as playbooks
 from warroom.playbooks.builtin import builtin_playbooks
+from warroom.postmortems import service as postmortems
 from warroom.reports import service as reports
 from warroom.statuspage.service import seed_demo_page
 from warroom.timeline.models import TimelineEntry
@@ -116,6 +117,28 @@ def _example_incident(db: Session, clock: Clock, users: dict[str, User]) -> None
     due = (clock.now() + timedelta(days=7)).date().isoformat()
     followups.create_followup(db=db, actor=as_("bob"), ref=ref, text="Add an indexer check for new users' documents",
                               owner="@bob", due=due, priority="high")
+    _postmortem_in_review(db, ref, as_("bob", 30), as_("carol", 12))
+
+
+DEMO_POSTMORTEM_SECTIONS = {
+    "## What went well\n": "- Support saw the pattern in two reports and declared within minutes.\n"
+                           "- Rolling back the indexer was one command and took effect at once.\n",
+    "## What went badly\n": "- Release 4.2 went out without a check on newly created users.\n",
+    "## Root causes\n": "- The 4.2 indexer skipped documents whose owner was created after the last full "
+                        "reindex.\n",
+    "## Lessons\n": "- Index health needs a check per user cohort, not only totals.\n",
+}
+
+
+def _postmortem_in_review(db: Session, ref: str, lead: Actor, reviewer: Actor) -> None:
+    """A drafted, filled-in postmortem sent for review, with a comment: one click from the library."""
+    drafted = postmortems.generate(db=db, actor=lead, ref=ref)
+    body = drafted.body
+    for heading, text in DEMO_POSTMORTEM_SECTIONS.items():
+        body = body.replace(heading, f"{heading}\n{text}", 1)
+    postmortems.update(db=db, actor=lead, ref=ref, body=body, state="in_review")
+    postmortems.add_comment(db=db, actor=reviewer, ref=ref,
+                            body="Looks right. Can we add the support macro we used to the lessons?")
 
 
 def _upcoming_announcement_day_and_a_report(db: Session, clock: Clock) -> None:
