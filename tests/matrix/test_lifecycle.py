@@ -161,3 +161,22 @@ def test_a_send_retried_after_a_lost_answer_posts_once(homeserver: Homeserver, b
     assert other.message_id != first.message_id
     bodies = [m["content"].get("body") for m in Person(homeserver.url, homeserver.bot).messages(room.id)]
     assert bodies.count("Status: monitoring") == 1
+
+
+def test_a_timeline_cut_short_by_the_homeserver_is_read_in_full(
+        homeserver: Homeserver, people: People, listener: MatrixListener, runtime: Runtime, bot: MatrixPlatform,
+        clock: FakeClock) -> None:
+    incident, room = _declare(homeserver, people, listener, runtime, clock)
+    assert room.room_id is not None
+    short = MatrixListener(runtime.database, bot, clock, timeline_limit=3)  # resumes at the stored position
+    bob = people.bob_matrix
+    bob.join(room.room_id)
+    said = [f"Finding {n}" for n in range(12)]
+    for text in said:
+        bob.send(room.room_id, text)
+    assert short.sync_once(timeout_ms=5000) == len(said)
+    with runtime.database.reading() as db:
+        bodies = list(db.scalars(sa.select(TimelineEntry.body).where(
+            TimelineEntry.incident_id == incident.id, TimelineEntry.actor_id == people.bob.id)
+            .order_by(TimelineEntry.id)))
+    assert bodies == said

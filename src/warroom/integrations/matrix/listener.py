@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from warroom.core.clock import Clock
 from warroom.db.engine import Database
@@ -46,12 +47,16 @@ REPLY_WORDS = {"ack": pages.ACKNOWLEDGE, "acknowledge": pages.ACKNOWLEDGE, "esca
                "close": pages.CLOSE}
 
 
-def sync_filter(start: str) -> str:
+TIMELINE_LIMIT = 100
+MAX_BACKFILL = 2000  # events fetched for one room whose timeline the homeserver cut short
+
+
+def sync_filter(start: str, limit: int = TIMELINE_LIMIT) -> str:
     """The /sync filter: timelines only. It names this start of the listener, because the homeserver answers an
     identical request from a short-lived cache, which would hand a fresh start another start's position."""
     return json.dumps({
         "presence": {"types": []}, "account_data": {"types": []},
-        "room": {"timeline": {"limit": 100, "not_types": [f"org.warroom.start.{start}"]},
+        "room": {"timeline": {"limit": limit, "not_types": [f"org.warroom.start.{start}"]},
                  "state": {"lazy_load_members": True}, "ephemeral": {"types": []}, "account_data": {"types": []}},
     })
 
@@ -77,8 +82,12 @@ class MatrixListener:
     database: Database
     platform: MatrixPlatform
     clock: Clock
+    timeline_limit: int = TIMELINE_LIMIT
     _dispatcher: Dispatcher | None = field(default=None, init=False, repr=False)
-    _filter: str = field(default_factory=lambda: sync_filter(uuid.uuid4().hex), init=False, repr=False)
+    _filter: str = field(default="", init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._filter = sync_filter(uuid.uuid4().hex, self.timeline_limit)
 
     @property
     def dispatcher(self) -> Dispatcher:
@@ -121,13 +130,37 @@ class MatrixListener:
         handled = 0
         if since:
             for room_id, room in (rooms.get("join") or {}).items():
-                timeline = room.get("timeline") if isinstance(room, dict) else None
-                events = timeline.get("events") if isinstance(timeline, dict) else None
-                for event in events if isinstance(events, list) else []:
-                    if isinstance(event, dict):
-                        handled += self.handle(str(room_id), event)
+                for event in self._timeline(str(room_id), room, since):
+                    handled += self.handle(str(room_id), event)
         self._keep_position(next_batch)
         return handled
+
+    def _timeline(self, room_id: str, room: Any, since: str) -> list[dict[str, Any]]:
+        """A room's new events, oldest first; when the homeserver cut the timeline short ("limited"), the ones
+        it left out are paged in from /messages first, back to the last position."""
+        timeline = room.get("timeline") if isinstance(room, dict) else None
+        if not isinstance(timeline, dict):
+            return []
+        events = [e for e in timeline.get("events") or [] if isinstance(e, dict)]
+        prev_batch = timeline.get("prev_batch")
+        if timeline.get("limited") and isinstance(prev_batch, str) and prev_batch:
+            events = self._missed(room_id, prev_batch, since) + events
+        return events
+
+    def _missed(self, room_id: str, token: str, since: str) -> list[dict[str, Any]]:
+        missed: list[dict[str, Any]] = []
+        while len(missed) < MAX_BACKFILL:
+            data = self.platform.call("GET", f"/rooms/{quote(room_id, safe='')}/messages", "reading missed events",
+                                      params={"dir": "b", "from": token, "to": since, "limit": "100"})
+            chunk = [e for e in data.get("chunk") or [] if isinstance(e, dict)]
+            missed.extend(chunk)
+            end = data.get("end")
+            if not chunk or not isinstance(end, str) or end == token:
+                break
+            token = end
+        if len(missed) >= MAX_BACKFILL:
+            log.warning("more than %d events missed in %s; the oldest are not read", MAX_BACKFILL, room_id)
+        return list(reversed(missed))
 
     def _accept(self, room_id: str) -> None:
         try:
