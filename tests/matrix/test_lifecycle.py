@@ -3,6 +3,8 @@ announcement; a status change edits both in place; room messages and 📌 reach 
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 import sqlalchemy as sa
 
@@ -180,3 +182,20 @@ def test_a_timeline_cut_short_by_the_homeserver_is_read_in_full(
             TimelineEntry.incident_id == incident.id, TimelineEntry.actor_id == people.bob.id)
             .order_by(TimelineEntry.id)))
     assert bodies == said
+
+
+def test_flagging_security_later_closes_the_room_in_place(
+        homeserver: Homeserver, people: People, listener: MatrixListener, runtime: Runtime,
+        clock: FakeClock) -> None:
+    incident, room = _declare(homeserver, people, listener, runtime, clock)
+    assert room.room_id is not None
+    alice = people.alice_matrix
+    alice.send(room.room_id, "!incident security")
+    assert heard(listener) == 1
+    drain(runtime, clock)
+    rules = alice.call("GET", f"/rooms/{quote(room.room_id, safe='')}/state/m.room.join_rules/")
+    history = alice.call("GET", f"/rooms/{quote(room.room_id, safe='')}/state/m.room.history_visibility/")
+    assert rules["join_rule"] == "invite" and history["history_visibility"] == "joined"
+    assert _room(runtime, incident.id).room_id == room.room_id  # the same room, now private
+    with runtime.database.reading() as db:
+        assert db.scalar(sa.select(ChatRoom.private).where(ChatRoom.id == room.id)) is True

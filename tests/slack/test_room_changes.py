@@ -8,7 +8,7 @@ from warroom.core.actor import Actor
 from warroom.core.clock import FakeClock
 from warroom.engine.models import Job, JobState
 from warroom.incidents import flows
-from warroom.integrations.chat.rendering import PRIVATE_ROOM
+from warroom.integrations.chat.rendering import MOVED_TO_PRIVATE, PRIVATE_ROOM
 from warroom.runtime import Runtime
 
 from .conftest import ANNOUNCE_ID, Channel, FakeSlack, People, SlackRequests, drain
@@ -24,22 +24,36 @@ def _alice(runtime: Runtime, people: People, clock: FakeClock) -> Actor:
     return Actor(people.alice.id, "alice", people.alice.access_role, "test", clock)
 
 
-def test_flagging_security_later_renames_the_channel_and_redacts_the_announcement_at_once(
+def test_flagging_security_later_moves_the_incident_to_a_private_channel_and_redacts_the_announcement(
         people: People, slack: FakeSlack, slack_requests: SlackRequests, runtime: Runtime, clock: FakeClock) -> None:
     _declare(slack_requests, runtime, clock)
-    room = slack.channel_named("inc-1-search-is-down")
+    public = slack.channel_named("inc-1-search-is-down")
+    assert not public.is_private
     [announcement] = slack.in_channel(ANNOUNCE_ID)
     assert "Search is down" in announcement.text
 
-    flagged = slack_requests.command("UALICE", "security", channel=room.id)
+    flagged = slack_requests.command("UALICE", "security", channel=public.id)
     assert flagged.json()["response_type"] == "ephemeral", flagged.json()
     drain(runtime, clock)
 
-    assert room.name == "inc-1"
-    assert announcement.text == "A private security incident was declared (INC-1)"
-    [summary] = slack.in_channel(room.id)
+    # Slack cannot make a public channel private: the public one gets a note and is archived, and the incident
+    # goes on in a new private channel named without its title, its participants invited.
+    assert public.archived
+    note = slack.in_channel(public.id)[-1]
+    assert note.text == MOVED_TO_PRIVATE and "Search is down" not in note.text
+    private = slack.channel_named("inc-1")
+    assert private.is_private and private.id != public.id and not private.archived
+    assert "UALICE" in private.members
+    [summary] = slack.in_channel(private.id)
     assert PRIVATE_ROOM in summary.text
-    assert slack.count("chat.postMessage") == 2  # both edited in place
+    assert announcement.text == "A private security incident was declared (INC-1)"
+    assert slack.count("conversations.create") == 2 and slack.count("conversations.archive") == 1
+
+    # Messages in the private channel reach the incident; a later change edits its summary in place.
+    slack_requests.command("UALICE", "status identified", channel=private.id)
+    drain(runtime, clock)
+    assert "identified" in summary.text
+    assert slack.count("conversations.create") == 2
 
 
 def test_title_summary_and_messenger_changes_update_the_pinned_summary_and_the_announcement(

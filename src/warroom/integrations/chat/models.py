@@ -24,6 +24,9 @@ class ChatRoom(Base):
     platform: Mapped[str] = mapped_column(sa.String(32))
     room_id: Mapped[str | None] = mapped_column(sa.String(64))
     room_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    # Opened private (or closed to newcomers since): a room opened public for an incident that became a private
+    # security incident is closed in place, or left for a new private one.
+    private: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     topic: Mapped[str] = mapped_column(sa.Text, default="")
     invited: Mapped[list[str]] = mapped_column(default=list)
     summary_message_id: Mapped[str | None] = mapped_column(sa.String(64))

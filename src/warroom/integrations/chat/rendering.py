@@ -21,8 +21,10 @@ from warroom.roles import service as roles
 from warroom.roles.models import LEAD, MESSENGER
 
 MAX_ROOM_NAME = 80
-PRIVATE_ROOM = ("🔒 A private security incident: only the members of this room may read it. If the room is "
-                "public, a workspace admin makes it private now.")
+PRIVATE_ROOM = "🔒 A private security incident: only the members of this room may read it."
+MOVED_TO_PRIVATE = ("🔒 This incident is now handled as a private security incident and continues in a private "
+                    "room; its participants are invited there. Messages here stay in this archived room: a workspace "
+                    "admin removes them if they must not be read.")
 
 
 @dataclass(frozen=True)

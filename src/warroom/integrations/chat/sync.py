@@ -163,6 +163,8 @@ class RoomSync:
         room = self._room(room_pk)
         if room.archived:
             return
+        if view.private and room.room_id is not None and not room.private:
+            self._make_private(room)
         room_id = self._open_room(room, view)
         self._invite(room, room_id, desired)
         self._set_topic(room, room_id, view)
@@ -170,6 +172,27 @@ class RoomSync:
         self._announcement(room, room_id, view)
         if view.closed:
             self._close(room, room_id, view)
+
+    def _make_private(self, room: ChatRoom) -> None:
+        """The incident became a private security incident while its room is public: the room is closed in place
+        where the platform can; else a note goes to it, it is archived, and the incident gets a new private room
+        (its summary, topic and invitations made afresh by the rest of the sync)."""
+        assert room.room_id is not None
+        if self.platform.restrict_room(room_id=room.room_id):
+            room.private = True
+            self._save(room.id, private=True)
+            return
+        if not room.final_posted:  # the note, once, even when archiving is retried
+            self.platform.post_message(room_id=room.room_id, text=rendering.MOVED_TO_PRIVATE)
+            room.final_posted = True
+            self._save(room.id, final_posted=True)
+        self.platform.archive_room(room_id=room.room_id)
+        fresh: dict[str, Any] = {"room_id": None, "room_name": "", "topic": "", "invited": [],
+                                 "summary_message_id": None, "summary_text": "", "summary_pinned": False,
+                                 "final_posted": False}
+        for name, value in fresh.items():
+            setattr(room, name, value)
+        self._save(room.id, **fresh)
 
     def _open_room(self, room: ChatRoom, view: rendering.IncidentView) -> str:
         """Create the room, or rename it to what the incident is called now. A name someone else has taken
@@ -182,8 +205,8 @@ class RoomSync:
             except RoomNameTaken:
                 log.info("%s room name %s is taken; creating %s", self.platform.name, name, other)
                 created = self.platform.create_room(name=other, private=view.private)
-            self._save(room.id, room_id=created.id, room_name=created.name)
-            room.room_id, room.room_name = created.id, created.name
+            self._save(room.id, room_id=created.id, room_name=created.name, private=view.private)
+            room.room_id, room.room_name, room.private = created.id, created.name, view.private
         elif room.room_name not in (name, other):
             try:
                 self.platform.rename_room(room_id=room.room_id, name=name)

@@ -229,6 +229,13 @@ class MatrixPlatform:
             levels = {**levels, "events_default": READ_ONLY_LEVEL}
             self._state(room_id, "m.room.power_levels", levels, "making the closed room read-only")
 
+    def restrict_room(self, *, room_id: str) -> bool:
+        """Invite-only from now on, and newcomers read nothing from before they joined."""
+        self._state(room_id, "m.room.join_rules", {"join_rule": "invite"}, "making the room invite-only")
+        self._state(room_id, "m.room.history_visibility", {"history_visibility": "joined"},
+                    "hiding the room's history from newcomers")
+        return True
+
     def set_topic(self, *, room_id: str, topic: str) -> None:
         self._state(room_id, "m.room.topic", {"topic": topic}, "setting the topic")
 

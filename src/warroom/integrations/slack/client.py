@@ -132,6 +132,10 @@ class SlackPlatform:
         self._call("conversations.archive", lambda: self.client.conversations_archive(channel=room_id),
                    fine=("already_archived",))
 
+    def restrict_room(self, *, room_id: str) -> bool:
+        """Slack's API cannot make a public channel private (only a workspace admin can convert it)."""
+        return False
+
     def set_topic(self, *, room_id: str, topic: str) -> None:
         self._call("conversations.setTopic",
                    lambda: self.client.conversations_setTopic(channel=room_id, topic=topic[:250]))
