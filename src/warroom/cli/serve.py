@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import socket
+import sys
+from types import FrameType
 
 import typer
 import uvicorn
@@ -15,10 +20,14 @@ from warroom.cli.local import local_runtime, settings, shown_url
 from warroom.cli.output import say
 from warroom.integrations.matrix.listener import matrix_listening
 from warroom.integrations.slack.socket_mode import socket_mode
+from warroom.live.broker import broker
 from warroom.reports.inbound import inbound_listener
 from warroom.runtime import Runtime, seed_if_empty
 
 ANY_ADDRESS = ("0.0.0.0", "::", "")  # noqa: S104  (compared against, not bound)
+# Seconds uvicorn waits for requests in flight at shutdown before cancelling them (streams end at once).
+GRACEFUL_SHUTDOWN_SECONDS = 5
+STARTUP_FAILURE = 3  # uvicorn's exit status when the server could not start (the port is taken, say)
 
 
 def serve(
@@ -38,12 +47,54 @@ def serve(
     with local_runtime(config) as runtime:
         seeded = seed_if_empty(runtime)
         _print_welcome(runtime, bind_host, bind_port, seeded=seeded)
-        # uvicorn turns Ctrl-C into a graceful shutdown; the app's lifespan then stops the engine thread.
+        # uvicorn turns Ctrl-C or SIGTERM into a graceful shutdown: live streams end at once, requests in
+        # flight get GRACEFUL_SHUTDOWN_SECONDS, then the app's lifespan stops the engine thread.
         with inbound_listener(runtime.database, runtime.clock, runtime.settings), matrix_listening(runtime), \
                 socket_mode(runtime):
-            uvicorn.run(create_app(runtime), host=bind_host, port=bind_port, log_level="info",
-                        access_log=False)
+            run_server(uvicorn.Config(create_app(runtime), host=bind_host, port=bind_port, log_level="info",
+                                      access_log=False,
+                                      timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS))
     say("Warroom stopped.")
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, which ends every live-update stream as it starts to shut down.
+
+    A stream (SSE) is a request that never finishes by itself: uvicorn would wait for its client to hang up
+    ("Waiting for connections to close") until the stream's own 30-minute limit. Ending them at once lets
+    the shutdown finish in a moment; browsers reconnect (to this server restarted, or another replica).
+    """
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        broker.close()
+        await super().shutdown(sockets)
+
+
+class Terminated(Exception):
+    """SIGTERM, which uvicorn sends on again once its graceful shutdown is done: stop as Ctrl-C does."""
+
+
+def _terminated(_signal: int, _frame: FrameType | None) -> None:
+    raise Terminated
+
+
+def run_server(config: uvicorn.Config) -> None:
+    """``uvicorn.run`` for an app object, with the shutdown above; exits 3 if the server never started.
+
+    After its shutdown uvicorn raises the signal that stopped it again. SIGINT becomes KeyboardInterrupt;
+    SIGTERM would kill the process before the listeners stop and the database is closed, so it becomes
+    ``Terminated`` here, and `warroom serve` finishes as it does after Ctrl-C.
+    """
+    broker.reopen()
+    server = Server(config)
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        with contextlib.suppress(KeyboardInterrupt, Terminated):
+            server.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
 
 
 def _log_to_terminal() -> None:

@@ -33,6 +33,23 @@ class Broker:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+        self._closing = False
+
+    @property
+    def closing(self) -> bool:
+        """The server is stopping: every live stream ends now, so it need not wait for their clients."""
+        return self._closing
+
+    def close(self) -> None:
+        """End every live stream (the server is shutting down): set the flag, then wake them all to see it."""
+        self._closing = True
+        with self._lock:
+            targets = [s for subscribers in self._subscribers.values() for s in subscribers]
+        self._wake(targets)
+
+    def reopen(self) -> None:
+        """Streams may run again (a server starting in a process whose last one stopped)."""
+        self._closing = False
 
     def subscribe(self, channel: str) -> asyncio.Event:
         waker = asyncio.Event()
@@ -49,6 +66,10 @@ class Broker:
     def publish(self, channels: Iterable[str]) -> None:
         with self._lock:
             targets = [s for c in channels for s in self._subscribers.get(c, ())]
+        self._wake(targets)
+
+    @staticmethod
+    def _wake(targets: Iterable[tuple[asyncio.AbstractEventLoop, asyncio.Event]]) -> None:
         for loop, waker in targets:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(waker.set)

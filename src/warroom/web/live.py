@@ -29,7 +29,7 @@ from warroom.web.templating import render
 
 POLL_SECONDS = 2.0  # the fallback re-read, for changes committed by other processes
 KEEPALIVE_SECONDS = 15.0  # a comment line so proxies keep the connection open
-STREAM_SECONDS = 30 * 60  # then the browser reconnects (and its session is checked again)
+STREAM_SECONDS = 30 * 60  # then the browser reconnects (and its session is checked again); at shutdown, at once
 BATCH = 200
 RETRY_MS = 3000
 
@@ -70,7 +70,7 @@ async def stream(request: Request, channel: str, after: int, read: Reader) -> As
     started = last_write = time.monotonic()
     try:
         yield f"retry: {RETRY_MS}\n\n"
-        while True:
+        while not broker.closing:
             waker.clear()  # before reading: a commit during the read wakes the next wait at once
             try:
                 events, after = await anyio.to_thread.run_sync(read, after)
@@ -84,6 +84,8 @@ async def stream(request: Request, channel: str, after: int, read: Reader) -> As
                 return
             with anyio.move_on_after(POLL_SECONDS):
                 await waker.wait()
+            if broker.closing:  # the server is stopping: end, and the browser reconnects to the next one
+                return
             if time.monotonic() - last_write >= KEEPALIVE_SECONDS:
                 yield ": keep-alive\n\n"
                 last_write = time.monotonic()
