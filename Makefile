@@ -13,9 +13,14 @@ SYNAPSE_STAMP := .venv-synapse/.installed-$(SYNAPSE_VERSION)
 WARROOM_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 WARROOM_REQUIRE_POSTGRES ?= 0
 PYTEST_ARGS ?=
+# Two workers (this machine has two cores); a worker that finishes its share takes tests from the other.
+PYTEST_WORKERS ?= -n 2 --dist worksteal
+# The inner loop: everything but the tests that drive real outside programs (browser, Synapse, Alertmanager)
+# and the fault and fuzz runs.
+FAST_MARKERS := not browser and not matrix and not alertmanager and not fault and not fuzz
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck test-sqlite test-postgres browser synapse bench clean
+.PHONY: help run test test-fast test-faults lint typecheck test-sqlite test-postgres browser synapse bench clean
 
 help: ## List the targets
 	@echo "Warroom — make targets:"
@@ -24,8 +29,15 @@ help: ## List the targets
 run: $(RUN_STAMP) ## Install and start Warroom at http://127.0.0.1:8080 (demo sign-in: alice / warroom-demo)
 	$(BIN)/warroom serve
 
-test: $(DEV_STAMP) browser synapse lint typecheck test-sqlite test-postgres ## Lint, typecheck, then the whole suite on SQLite and on PostgreSQL
+test: $(DEV_STAMP) browser synapse lint typecheck test-sqlite test-postgres ## Lint, typecheck, then the whole suite (faults and fuzz included) on SQLite and on PostgreSQL
 	@echo "make test: all checks passed"
+
+test-fast: $(DEV_STAMP) ## The inner loop: unit and service tests on SQLite (no browser, Synapse, Alertmanager, faults or fuzz)
+	@$(call pytest,env -u WARROOM_TEST_DATABASE_URL,SQLite,-m '$(FAST_MARKERS)')
+
+test-faults: $(DEV_STAMP) ## Only the fault suite (tests/faults: kill -9, restarts, full disk, storms), on SQLite then PostgreSQL
+	@$(call pytest,env -u WARROOM_TEST_DATABASE_URL,SQLite faults,tests/faults)
+	@$(call pytest,env WARROOM_TEST_DATABASE_URL='$(WARROOM_TEST_DATABASE_URL)',PostgreSQL faults,tests/faults)
 
 lint: $(DEV_STAMP) ## ruff on src, tests and bench
 	$(BIN)/ruff check src tests bench
@@ -35,7 +47,7 @@ typecheck: $(DEV_STAMP) ## mypy (strict) on src/warroom
 
 # pytest exits 5 when it collected nothing: that is a broken suite, never a pass.
 define pytest
-	$(1) $(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
+	$(1) $(BIN)/pytest $(PYTEST_WORKERS) $(PYTEST_ARGS) $(3); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests ($(2)) — failing" >&2; exit 1; fi; \
 	exit $$status
 endef
