@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from warroom.cli import render
 from warroom.cli.output import say, show_json, warn
 from warroom.cli.remote import Api
-from warroom.commands.language import is_command
+from warroom.commands.genie import is_genie
+from warroom.commands.language import SLASH_WORD, is_command
 
 
 def command(
@@ -18,8 +20,9 @@ def command(
 ) -> None:
     """Run a chat command through the server (POST /api/v1/commands); `/incident help` lists them."""
     text = " ".join(words).strip()
-    if not is_command(text):
-        text = f"/incident {text}"  # let people leave the prefix off at a terminal
+    first = text.split(maxsplit=1)[0] if text else ""
+    if not (is_command(text) or is_genie(text) or SLASH_WORD.fullmatch(first)):
+        text = f"/incident {text}"  # let people leave the prefix off at a terminal; the server names a typo
     body = Api().post("/commands", {"text": text, "incident": incident})
     if as_json:
         show_json(body)
@@ -28,3 +31,4 @@ def command(
         say(line, "green" if body.get("incident") else None)
     for text_ in body.get("warnings") or []:
         warn(str(text_))
+    render.guidance(body.get("data") or {}, str(body.get("incident") or ""))

@@ -47,14 +47,18 @@ def outcome(body: dict[str, Any]) -> None:
 def declared(body: dict[str, Any]) -> None:
     outcome(body)
     incident = body.get("incident") or {}
-    data = body.get("data") or {}
+    guidance(body.get("data") or {}, str(incident.get("ref")))
+    if incident.get("url"):
+        say(f"Room: {incident['url']}")
+
+
+def guidance(data: dict[str, Any], ref: str) -> None:
+    """What a declare answers beside its message: the next steps, and the playbooks that fit."""
     for step in data.get("next_steps") or []:
         say(f"- {step}")
     if data.get("suggested_playbooks"):
         say("Suggested playbooks: " + ", ".join(data["suggested_playbooks"])
-            + f" (attach one: warroom command \"/incident playbook <slug>\" --incident {incident.get('ref')})")
-    if incident.get("url"):
-        say(f"Room: {incident['url']}")
+            + f" (attach one: warroom command \"/incident playbook <slug>\" --incident {ref})")
 
 
 def incident_list(page: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ taken as they come, and only the flags a command knows are pulled out.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +79,8 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
 ]}
 
 PREFIXES = ("/incident", "incident", "!incident")
+COMMAND_WORDS = ("/incident", "/genie")  # the words a line starts with to be a command, not chat
+SLASH_WORD = re.compile(r"[/!][a-z][a-z_-]*", re.IGNORECASE)
 
 
 class CommandError(ValidationFailed):
@@ -115,10 +118,28 @@ def is_command(text: str) -> bool:
     return first in PREFIXES
 
 
+def misspelt_command(text: str) -> CommandError | None:
+    """A line that starts like a command we do not know but one we do resembles (``/incdent lead @dan``,
+    ``/lead @dan``): the error naming the closest command, so a typo is never said to the room as chat."""
+    first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
+    if not SLASH_WORD.fullmatch(first) or first[1:].lower() in ("incident", "genie"):
+        return None
+    choices = {word[1:]: (word, f"{word} help") for word in COMMAND_WORDS}
+    choices |= {name: (f"/incident {name}", spec.usage) for name, spec in SPECS.items()}
+    close = difflib.get_close_matches(first[1:].lower(), choices, n=1)
+    if not close:
+        return None
+    meant, usage = choices[close[0]]
+    return CommandError(f"Unknown command '{first}'. Did you mean '{meant}'?", usage)
+
+
 def parse(text: str) -> Command:
     words = text.strip().split()
     if words and words[0].lower() in PREFIXES:
         words = words[1:]
+    elif words and SLASH_WORD.fullmatch(words[0]):
+        raise misspelt_command(text) or CommandError(
+            f"Unknown command '{words[0]}'. The commands are /incident and /genie.", "/incident help")
     if not words:
         return Command("help")
     name = words[0].lower()
