@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from warroom.announcement_days import service as announcement_days
 from warroom.api.deps import Principal, get_runtime
+from warroom.commands.language import COMMAND_WORDS, misspelt_command
 from warroom.commands.runner import run_command
 from warroom.core.actor import Actor
 from warroom.core.errors import ValidationFailed, WarroomError
@@ -209,9 +210,10 @@ def act(request: Request, runtime: Runtime, principal: Principal, ref: str, form
 
 
 def is_command(text: str) -> bool:
-    """Text that starts with /incident or /genie is a command; anything else is said to the room."""
+    """Text that starts with /incident or /genie is a command, and so is a typo of one (it is answered
+    with the closest command rather than said to the room); anything else is said to the room."""
     words = text.split(maxsplit=1)
-    return bool(words) and words[0].lower() in ("/incident", "/genie")
+    return bool(words) and (words[0].lower() in COMMAND_WORDS or misspelt_command(text) is not None)
 
 
 @router.post("/incidents/{ref}/messages")
