@@ -234,3 +234,59 @@ def utc_now() -> datetime:
     from warroom.core.clock import SystemClock
 
     return SystemClock().now()
+
+
+# --- a PostgreSQL of the test's own, to stop and start (never the shared one) --------------------------------
+
+
+def postgres_bin() -> Path | None:
+    """The newest installed PostgreSQL's bin/ (with initdb), or None."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    return found[-1].parent if found else None
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster on a spare port, run as the ``postgres`` user from a temp dir.
+
+    Tests stop, kill and restart it; the shared server on 5432 is never touched.
+    """
+
+    def __init__(self, bin_dir: Path, root: Path, port: int | None = None) -> None:
+        self.bin_dir, self.root, self.port = bin_dir, root, port or free_port()
+        self.data = root / "data"
+        self.log = root / "postgres.log"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _as_postgres(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        command = " ".join(f"'{a}'" for a in args)
+        return subprocess.run(["su", "postgres", "-c", command], capture_output=True, check=check, timeout=60)
+
+    def init(self) -> PrivatePostgres:
+        self.root.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.root, 0o777)  # noqa: S103  (a temp dir the postgres user must write into)
+        self._as_postgres(str(self.bin_dir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
+                          "--no-sync")
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write(f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.root}'"
+                       "\nfsync = off\nmax_connections = 100\ndeadlock_timeout = '100ms'\n")
+        return self
+
+    def start(self) -> None:
+        self._as_postgres(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
+                          "-t", "30", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        """``fast`` ends every session (57P01 admin shutdown); ``immediate`` is a crash."""
+        self._as_postgres(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop",
+                          check=False)
+
+    def restart(self, mode: str = "fast") -> None:
+        self.stop(mode)
+        self.start()
+
+    def destroy(self) -> None:
+        self.stop("immediate")

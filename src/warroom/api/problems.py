@@ -9,10 +9,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warroom.core.errors import ChecklistIncomplete, WarroomError
+from warroom.db import faults
 
 log = logging.getLogger("warroom.api")
 PROBLEM = "application/problem+json"
@@ -86,11 +87,11 @@ def install(app: FastAPI) -> None:
         title = titles.get(error.status_code, "Error")
         return render_error(request, error.status_code, title, str(error.detail))
 
-    @app.exception_handler(OperationalError)
-    async def _store_outage(request: Request, error: OperationalError) -> Response:
+    @app.exception_handler(DBAPIError)
+    async def _store_outage(request: Request, error: DBAPIError) -> Response:
         if not _is_outage(error):
             return await _unexpected(request, error)
-        log.warning("store unavailable on %s %s: %s", request.method, request.url.path, error.orig)
+        faults.outages.failed(error, f"{request.method} {request.url.path}")
         response = render_error(request, 503, "Service unavailable",
                                 "The database is not answering; nothing was written. Try again shortly.")
         response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
@@ -108,10 +109,5 @@ def _body_not_object(error: RequestValidationError) -> bool:
 
 
 def _is_outage(error: DBAPIError) -> bool:
-    """Connection-level failures (store down, locked past the timeout), not bad SQL."""
-    if error.connection_invalidated:
-        return True
-    text = str(error.orig).lower()
-    return any(s in text for s in ("could not connect", "connection refused", "server closed", "database is locked",
-                                   "unable to open database", "terminating connection", "connection timeout",
-                                   "disk i/o error"))
+    """The store cannot serve now (down, restarting, full, failing, busy), judged by SQLSTATE and result code."""
+    return faults.is_outage(error)

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from warroom.api.compat.common import RETRY_AFTER, is_store_outage, raw_body
 from warroom.api.deps import get_runtime, runtime_of
@@ -32,7 +32,7 @@ def answer(call: Call, status: int, work: Work) -> JSONResponse:
     """Run ``work`` (which commits before it returns) and answer in Opsgenie's shape, errors included."""
     try:
         body = work()
-    except (OpsgenieError, WarroomError, OperationalError) as error:
+    except (OpsgenieError, WarroomError, DBAPIError) as error:
         return refusal(call, error)
     return JSONResponse(call.answer(**body), status_code=status, headers=call.headers())
 
@@ -41,12 +41,12 @@ async def answer_after(call: Call, status: int, work: Awaitable[dict[str, Any]])
     """``answer`` for work that is awaited (group-committed writes)."""
     try:
         body = await work
-    except (OpsgenieError, WarroomError, OperationalError) as error:
+    except (OpsgenieError, WarroomError, DBAPIError) as error:
         return refusal(call, error)
     return JSONResponse(call.answer(**body), status_code=status, headers=call.headers())
 
 
-def refusal(call: Call, error: OpsgenieError | WarroomError | OperationalError) -> JSONResponse:
+def refusal(call: Call, error: OpsgenieError | WarroomError | DBAPIError) -> JSONResponse:
     """An error in Opsgenie's shape; a store outage is a 503 with Retry-After; anything else is re-raised."""
     if isinstance(error, OpsgenieError):
         return JSONResponse(call.error(error), status_code=error.status, headers=call.headers())

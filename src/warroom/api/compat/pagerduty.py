@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from warroom.api.compat.common import RETRY_AFTER, is_store_outage
 from warroom.api.deps import runtime_of
@@ -61,7 +61,7 @@ async def pagerduty_enqueue(request: Request) -> JSONResponse:
                                                 partition=event.dedup_key)
     except events.InvalidEvent as invalid:
         return JSONResponse(invalid.body(), status_code=400)
-    except OperationalError as error:
+    except DBAPIError as error:
         if not is_store_outage(error):
             raise
         return _error(503, "unavailable", "The store is unavailable; nothing was written. Retry later.", [],
