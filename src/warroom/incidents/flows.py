@@ -27,6 +27,8 @@ from warroom.incidents import service as incidents
 from warroom.incidents import visibility
 from warroom.incidents.models import Incident, Resolution, Status
 from warroom.insights import periods
+from warroom.oncall.alerts import service as alerts
+from warroom.oncall.alerts.models import AlertStatus
 from warroom.playbooks import service as playbooks
 from warroom.related_issues import service as related_issues
 from warroom.roles import service as roles
@@ -418,9 +420,29 @@ def close_incident(*, db: Session, actor: Actor, ref: str | int, reason: str | N
         timeline.add_entry(db=db, incident=incident, actor=actor, kind=EntryKind.system,
                            body=f"Closed with open required steps ({', '.join(i.key for i in missing)}); "
                                 f"reason: {override}", override=True, missing=[i.key for i in missing])
+    _close_pages(db, actor, incident)
     _close_and_archive(db, actor, incident, items)
     _record(db, actor, incident, "incident.close", override=bool(missing), reason=override)
     return Outcome(incident, f"{incident.ref} closed and its room archived")
+
+
+PAGED_FROM_AN_INCIDENT = "genie"  # the source of an alert paged with /genie alert … (or the room's Page form)
+
+
+def _close_pages(db: Session, actor: Actor, incident: Incident) -> None:
+    """Pages sent from the incident stop paging when it closes: each open one is closed, and the room says so.
+    Alerts a monitoring tool raised and someone attached stay as they are: their tool closes them."""
+    still_open, _ = alerts.list_alerts(db=db, status=(AlertStatus.open, AlertStatus.acknowledged),
+                                       incident_id=incident.id, limit=1000)
+    pages = sorted((a for a in still_open if a.source == PAGED_FROM_AN_INCIDENT), key=lambda a: a.id)
+    for alert in pages:
+        alerts.close(db=db, actor=actor, alert_id=alert.id, note=f"{incident.ref} is closed")
+    if pages:
+        numbers = ", ".join(f"#{a.id}" for a in pages)
+        timeline.add_entry(db=db, incident=incident, actor=actor, kind=EntryKind.system,
+                           body=f"Closed {'the page' if len(pages) == 1 else 'the pages'} still open "
+                                f"(alert {numbers}): the incident is closed, so nobody is paged for it any more",
+                           alert_ids=[a.id for a in pages])
 
 
 def _close_and_archive(db: Session, actor: Actor, incident: Incident, items: list[ChecklistItem]) -> None:
