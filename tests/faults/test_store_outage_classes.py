@@ -180,19 +180,20 @@ def test_bad_sql_is_still_a_500(failing_app: tuple[TestClient, list[BaseExceptio
 
 
 def test_an_outage_is_logged_once_not_a_traceback_per_call(
-        failing_app: tuple[TestClient, list[BaseException]], caplog: pytest.LogCaptureFixture) -> None:
+        failing_app: tuple[TestClient, list[BaseException]], caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     client, raising = failing_app
     raising.append(pg_error("53100", OUTAGES["53100"]))
-    faults.outages.recovered()  # whatever an earlier test left
-    caplog.clear()
+    monkeypatch.setattr(faults, "outages", faults.OutageLog())  # not what an earlier test left
     with caplog.at_level("WARNING"):
         for _ in range(20):
             assert client.post("/api/v1/store-call").status_code == 503
-    said = [r for r in caplog.records if r.getMessage().startswith("store ")]
-    assert len(said) == 1, [r.getMessage() for r in said]
-    assert "53100" in said[0].getMessage()
+        faults.outages.recovered()
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("store ")]
+    assert len(said) == 2, said
+    assert said[0].startswith("store unavailable (POST /api/v1/store-call): 53100: could not extend file")
+    assert said[1].startswith("store answering again after") and "(20 failed calls)" in said[1]
     assert not any(r.exc_info for r in caplog.records)
-    faults.outages.recovered()
 
 
 # A real PostgreSQL, restarted --------------------------------------------------------------------------------

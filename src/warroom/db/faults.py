@@ -97,14 +97,19 @@ def _connection_lost(error: BaseException) -> bool:
 
 
 class OutageLog:
-    """Say once that the store is failing, and once that it answers again, not a line (or a traceback) per call."""
+    """Say once that the store is failing, and once that it answers again, not a line (or a traceback) per call.
+
+    While it keeps failing, one more line every ``repeat_seconds``; a store that flaps (fails, recovers, fails
+    again) is announced at most once in ``repeat_seconds`` too, its failed calls counted in the next line.
+    """
 
     def __init__(self, *, repeat_seconds: float = 60.0) -> None:
         self.repeat_seconds = repeat_seconds
         self._lock = threading.Lock()
-        self._since: float | None = None
-        self._said_at = 0.0
-        self._count = 0
+        self._since: float | None = None  # when the current outage began
+        self._told = False  # the current outage was announced, so its end will be too
+        self._said_at = -repeat_seconds
+        self._failures = 0
 
     @property
     def failing(self) -> bool:
@@ -113,17 +118,17 @@ class OutageLog:
     def failed(self, error: BaseException, where: str) -> None:
         now = time.monotonic()
         with self._lock:
-            self._count += 1
-            first = self._since is None
-            if first:
+            self._failures += 1
+            if self._since is None:
                 self._since = now
-            elif now - self._said_at < self.repeat_seconds:
+            if now - self._said_at < self.repeat_seconds:
                 return
-            self._said_at, count = now, self._count
-        if first:
-            log.warning("store unavailable (%s): %s; answering 503 until it recovers", where, describe(error))
+            again, failures = self._told, self._failures
+            self._said_at, self._told = now, True
+        if again:
+            log.warning("store still unavailable after %d failed calls (%s): %s", failures, where, describe(error))
         else:
-            log.warning("store still unavailable after %d failed calls (%s): %s", count, where, describe(error))
+            log.warning("store unavailable (%s): %s; answering 503 until it recovers", where, describe(error))
 
     def recovered(self) -> None:
         if self._since is None:
@@ -131,9 +136,12 @@ class OutageLog:
         with self._lock:
             if self._since is None:
                 return
-            took, count = time.monotonic() - self._since, self._count
-            self._since, self._count = None, 0
-        log.warning("store answering again after %.1f s (%d failed calls)", took, count)
+            took, failures, told = time.monotonic() - self._since, self._failures, self._told
+            self._since, self._told = None, False
+            if told:
+                self._failures = 0
+        if told:
+            log.warning("store answering again after %.1f s (%d failed calls)", took, failures)
 
 
 def describe(error: BaseException) -> str:

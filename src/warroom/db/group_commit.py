@@ -5,6 +5,13 @@ makes the transaction (begin, commit, a connection, a lock) the cost of ingest; 
 whatever has queued up meanwhile, runs each piece of work in one transaction, commits once, then answers
 every caller. If one piece of work fails, the batch is rolled back and each piece runs again in a
 transaction of its own, so a bad event fails alone and nothing is half-written.
+
+Several processes commit batches at once on PostgreSQL. A batch takes its row locks in the order of its
+partitions (dedup keys), so two batches seldom wait on each other crosswise; when they do, PostgreSQL
+aborts one with a deadlock (or a serialization failure). That batch runs once more whole, then each piece
+alone, each retried a few times after a short random pause, so a conflict between processes costs time,
+never a refused event. A store outage (down, full, failing) is not retried here: every caller hears it
+at once, and answers 503.
 """
 
 from __future__ import annotations
@@ -12,19 +19,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from warroom.db import faults
 from warroom.db.engine import Database
 
 log = logging.getLogger("warroom.db")
 T = TypeVar("T")
 MAX_BATCH = 256
+CONFLICT_ATTEMPTS = 6  # a piece of work alone, after its batch met a deadlock or serialization failure twice
+CONFLICT_PAUSE_SECONDS = 0.02  # the first pause before a retry; doubled each time, with random jitter
 
 
 @dataclass
@@ -32,6 +43,7 @@ class _Item(Generic[T]):
     work: Callable[[Session], T]
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[T]
+    partition: str = ""
 
     def resolve(self, result: T) -> None:
         self.loop.call_soon_threadsafe(_settle, self.future, result, None)
@@ -70,7 +82,7 @@ class GroupCommitter:
         self._ensure_started()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queues[hash(partition) % self.writers].put(_Item(work, loop, future))
+        self._queues[hash(partition) % self.writers].put(_Item(work, loop, future, partition))
         return await future
 
     def _ensure_started(self) -> None:
@@ -114,17 +126,47 @@ class GroupCommitter:
                 return
 
     def _commit(self, batch: list[_Item[Any]]) -> None:
+        # Row locks in one order in every process (stable: one partition's work keeps its order).
+        batch = sorted(batch, key=lambda item: item.partition)
+        failure = self._attempt(batch)
+        if failure is not None and faults.is_conflict(failure):
+            failure = self._attempt(batch)  # crossed another process's transaction: once more, together
+        if failure is None:
+            return
+        if _store_down(failure) or (len(batch) == 1 and not faults.is_conflict(failure)):
+            # The store itself failing (down, full, locked), or one piece of work that failed: callers hear it.
+            for item in batch:
+                item.reject(failure)
+            return
+        for item in batch:  # one at a time, so the bad one fails alone and the rest still land
+            self._commit_alone(item)
+
+    def _commit_alone(self, item: _Item[Any]) -> None:
+        attempt = 1
+        failure = self._attempt([item])
+        while failure is not None and faults.is_conflict(failure) and attempt < CONFLICT_ATTEMPTS:
+            time.sleep(conflict_pause(attempt))
+            attempt += 1
+            failure = self._attempt([item])
+        if failure is not None:
+            item.reject(failure)
+
+    def _attempt(self, batch: list[_Item[Any]]) -> BaseException | None:
+        """Run the batch in one transaction and answer its callers; or return why it was rolled back."""
         try:
             with self.database.writing() as db:
                 results = [item.work(db) for item in batch]
-        except BaseException as error:
-            if len(batch) == 1 or isinstance(error, OperationalError):
-                # One piece of work, or the store itself failing (down, locked): every caller hears it.
-                for item in batch:
-                    item.reject(error)
-                return
-            for item in batch:  # one at a time, so the bad one fails alone and the rest still land
-                self._commit([item])
-            return
+        except BaseException as error:  # handed to the callers, who answer it
+            return error
         for item, result in zip(batch, results, strict=True):
             item.resolve(result)
+        return None
+
+
+def _store_down(error: BaseException) -> bool:
+    return faults.is_outage(error) and not faults.is_conflict(error)
+
+
+def conflict_pause(attempt: int) -> float:
+    """Seconds to wait before retry ``attempt`` + 1: doubling, jittered so two processes do not collide again."""
+    return CONFLICT_PAUSE_SECONDS * 2.0 ** (attempt - 1) * random.uniform(0.5, 1.5)
