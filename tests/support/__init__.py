@@ -1,0 +1,24 @@
+"""Shared test helpers, one implementation each; test folders import them from here.
+
+- ``stored``, ``count`` (store): every row of every table; how many rows a table holds.
+- ``free_port``, ``free_socket``, ``wait_until`` (waiting): loopback ports, bounded waits.
+- ``live_server`` (live): the real app under uvicorn in a thread.
+- ``smtp_server``, ``Inbox``, ``inbox_fixture`` (mail): a real SMTP server, and the ``inbox`` fixture.
+- ``drain`` (engine): run the engine's work off.
+- ``http_server``, ``Request``, ``Reply`` (http): a recording HTTP server for fakes of outside services.
+- ``people``, ``HANDBOOK`` (people): named users with access and teams.
+"""
+
+from .engine import drain
+from .http import RecordingServer, Reply, Request, http_server
+from .live import LiveServer, live_server
+from .mail import MAIL_FROM, Inbox, ReceivedMail, inbox_fixture, smtp_server
+from .people import HANDBOOK, Who, people
+from .store import TOKEN_USE, Rows, count, stored
+from .waiting import free_port, free_socket, wait_until
+
+__all__ = [
+    "HANDBOOK", "MAIL_FROM", "TOKEN_USE", "Inbox", "LiveServer", "ReceivedMail", "RecordingServer", "Reply",
+    "Request", "Rows", "Who", "count", "drain", "free_port", "free_socket", "http_server", "inbox_fixture",
+    "live_server", "people", "smtp_server", "stored", "wait_until",
+]

@@ -1,0 +1,38 @@
+"""What is stored: every row of every table, so a test can prove refused input wrote nothing at all."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+import sqlalchemy as sa
+
+import warroom.db.models  # noqa: F401  (registers every table on the metadata)
+from warroom.db.base import Base
+from warroom.runtime import Runtime
+
+Rows = dict[str, list[tuple[Any, ...]]]
+
+# Touched by authentication itself (at most once a minute), so not part of "what a request wrote".
+TOKEN_USE = frozenset({("api_tokens", "last_used_at")})
+
+
+def stored(runtime: Runtime, *, leave_out: Collection[tuple[str, str]] = TOKEN_USE) -> Rows:
+    """Every row of every table in primary-key order, without the (table, column) pairs in ``leave_out``.
+
+    By default the one column a signed-in read writes (a token's last use) is left out; pass ``leave_out=()``
+    to compare every column.
+    """
+    state: Rows = {}
+    with runtime.database.reading() as db:
+        for table in Base.metadata.sorted_tables:
+            columns = [c for c in table.columns if (table.name, c.name) not in leave_out]
+            query = sa.select(*columns).order_by(*table.primary_key.columns)
+            state[table.name] = [tuple(row) for row in db.execute(query)]
+    return state
+
+
+def count(runtime: Runtime, table: str) -> int:
+    """How many rows ``table`` holds."""
+    with runtime.database.reading() as db:
+        return int(db.scalar(sa.select(sa.func.count()).select_from(sa.table(table))) or 0)
