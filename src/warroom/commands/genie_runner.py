@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from warroom.core.actor import Actor
 from warroom.core.errors import WarroomError
 from warroom.oncall import paging
+from warroom.oncall.alerts import privacy
 from warroom.oncall.alerts import service as alerts
 
 from .genie import USAGE, GenieCommand, genie_help, parse_genie
@@ -42,7 +43,8 @@ def _run(db: Session, actor: Actor, command: GenieCommand, incident_ref: str | N
     alert = alerts.find_alert(db=db, identifier=command.alert)
     if command.name == "ack":
         alerts.acknowledge(db=db, actor=actor, alert_id=alert.id, note=command.text)
-        return CommandResult(f"Acknowledged alert #{alert.id}: {alert.message}", incident_ref)
+        said = alert.message if privacy.may_read(db, actor, alert) else privacy.REDACTED_MESSAGE
+        return CommandResult(f"Acknowledged alert #{alert.id}: {said}", incident_ref)
     if command.name == "unack":
         alerts.unacknowledge(db=db, actor=actor, alert_id=alert.id, note=command.text)
         return CommandResult(f"Alert #{alert.id} is open again; escalation restarts", incident_ref)

@@ -8,8 +8,9 @@ condition against its row. Anyone else is told the incident does not exist (404,
 feed shows them a redacted line.
 
 Participants: the reporter, anyone holding a role, anyone who wrote in the room, anyone paged into it
-(notified of, or acknowledging, one of its alerts), and anyone added by name (``IncidentParticipant``:
-invited by a participant, or the security team's members when the incident was flagged).
+(notified of one of its alerts: acknowledging, closing or reassigning an alert is not joining), and anyone
+added by name (``IncidentParticipant``: invited by a participant, or the security team's members when the
+incident was flagged).
 """
 
 from __future__ import annotations
@@ -60,10 +61,11 @@ def _privileged(user_id: int) -> sa.ColumnElement[bool]:
 
 def _participant(user_id: int) -> sa.ColumnElement[bool]:
     """The person takes part in the incident of the row being filtered."""
+    # Paged: notified of one of its alerts (the page was addressed to them). Acting on an alert (acknowledging,
+    # closing, reassigning it) is not joining its incident.
     paged = sa.exists().where(
         Alert.incident_id == Incident.id,
-        sa.or_(Alert.acknowledged_by_id == user_id,
-               sa.exists().where(Notification.alert_id == Alert.id, Notification.user_id == user_id)),
+        sa.exists().where(Notification.alert_id == Alert.id, Notification.user_id == user_id),
     )
     return sa.or_(
         Incident.reporter_id == user_id,

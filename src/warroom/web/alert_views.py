@@ -15,10 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.accounts.models import User
+from warroom.core.actor import Actor
 from warroom.core.errors import NotFound
 from warroom.incidents.models import Incident
 from warroom.notifications import service as notifications
 from warroom.notifications.service import DeliveryView
+from warroom.oncall.alerts import privacy
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertEvent, AlertStatus
 from warroom.oncall.alerts.service import EventView
@@ -97,8 +99,10 @@ def tab_counts(db: Session) -> dict[str, int]:
     return {tab.value: int(found.get(tab, 0)) for tab in TABS}
 
 
-def list_page(db: Session, tab: AlertStatus, number: int) -> ListPage:
-    rows, total = alerts.list_alerts(db=db, status=[tab], limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
+def list_page(db: Session, tab: AlertStatus, number: int, actor: Actor) -> ListPage:
+    """One tab's page as this person may read it: alerts of private incidents they cannot see are redacted."""
+    found, total = alerts.list_alerts(db=db, status=[tab], limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
+    rows = privacy.shown(found, privacy.hidden_from(db, actor, found))
     return ListPage(tab, number, rows, total, tab_counts(db), names_for(db, rows))
 
 
@@ -118,6 +122,7 @@ class AlertDetail:
     names: Names
     incident: Incident | None
     key_name: str
+    private: bool = False  # shown redacted: part of a private security incident this person cannot see
 
     @property
     def labels(self) -> list[str]:
@@ -141,24 +146,32 @@ class AlertDetail:
                 for key, value in sorted(self.alert.details.items(), key=lambda item: str(item[0]))]
 
 
-def detail(db: Session, alert_id: int) -> AlertDetail:
+def detail(db: Session, alert_id: int, actor: Actor) -> AlertDetail:
+    """One alert as this person may read it: redacted, without its incident, when that incident is private to
+    them."""
     alert = db.get(Alert, alert_id, populate_existing=True)
     if alert is None:
         raise NotFound(f"No alert #{alert_id}.", field="alert")
-    incident = db.get(Incident, alert.incident_id) if alert.incident_id else None
     key = db.get(IntegrationKey, alert.integration_key_id) if alert.integration_key_id else None
+    if not privacy.may_read(db, actor, alert):
+        shown = privacy.redacted(alert)
+        return AlertDetail(shown, names_for(db, [shown]), None, key.name if key else "", private=True)
+    incident = db.get(Incident, alert.incident_id) if alert.incident_id else None
     return AlertDetail(alert, names_for(db, [alert]), incident, key.name if key else "")
 
 
-def events_after(db: Session, alert_id: int, after: int = 0, limit: int = TIMELINE_LIMIT) -> list[EventView]:
-    """The alert's timeline after an event id, oldest first, with who did each thing."""
+def events_after(db: Session, alert_id: int, after: int = 0, limit: int = TIMELINE_LIMIT, *,
+                 private: bool = False) -> list[EventView]:
+    """The alert's timeline after an event id, oldest first, with who did each thing (``private``: no words)."""
     query = (sa.select(AlertEvent, User.handle).outerjoin(User, User.id == AlertEvent.actor_id)
              .where(AlertEvent.alert_id == alert_id, AlertEvent.id > after).order_by(AlertEvent.id).limit(limit))
-    return [EventView(e.id, e.kind, e.body, e.data, e.created_at, h) for e, h in db.execute(query)]
+    found = [EventView(e.id, e.kind, e.body, e.data, e.created_at, h) for e, h in db.execute(query)]
+    return privacy.redacted_events(found) if private else found
 
 
-def deliveries(db: Session, alert_id: int) -> list[DeliveryView]:
-    return notifications.delivery_records(db=db, alert_id=alert_id)
+def deliveries(db: Session, alert_id: int, *, private: bool = False) -> list[DeliveryView]:
+    found = notifications.delivery_records(db=db, alert_id=alert_id)
+    return privacy.redacted_deliveries(found) if private else found
 
 
 def state_signature(alert: Alert) -> tuple[Any, ...]:

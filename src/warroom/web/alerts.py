@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 
 from warroom.api.deps import Principal, get_runtime
 from warroom.core.actor import Actor
-from warroom.core.errors import Conflict, NotAuthenticated, ValidationFailed, WarroomError
+from warroom.core.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed, WarroomError
 from warroom.incidents import flows
 from warroom.incidents import service as incidents
 from warroom.oncall import paging
+from warroom.oncall.alerts import privacy
 from warroom.oncall.alerts import service as alerts
-from warroom.oncall.alerts.models import AlertStatus
+from warroom.oncall.alerts.models import Alert, AlertStatus
 from warroom.oncall.alerts.service import ALERTS, alert_channel
 from warroom.runtime import Runtime
 from warroom.web import alert_views
@@ -64,7 +65,7 @@ def alert_list(request: Request, runtime: Runtime = Depends(get_runtime)) -> Res
     tab = alert_views.parse_tab(request.query_params.get("status", ""))
     number = _number(request.query_params.get("page", ""))
     with reading_as(request) as (db, principal):
-        shown = alert_views.list_page(db, tab, number)
+        shown = alert_views.list_page(db, tab, number, principal.actor)
     return page(runtime, request, "alerts.html", {
         "principal": principal, "shown": shown, "script": SCRIPT, "nav": "alerts"})
 
@@ -86,7 +87,7 @@ def list_reader(runtime: Runtime, principal: Principal, tab: AlertStatus, number
             signature = alert_views.list_signature(db)
             if seen and seen[-1] == signature:
                 return [], after
-            shown = alert_views.list_page(db, tab, number)
+            shown = alert_views.list_page(db, tab, number, principal.actor)
             html = render("alerts_list.html", shown=shown, principal=principal)
         seen[:] = [signature]
         return [Event(signature[0], "alerts", html)], signature[0]
@@ -106,7 +107,7 @@ async def alert_list_events(request: Request, runtime: Runtime = Depends(get_run
 
 
 def alert_context(db: Session, principal: Principal, alert_id: int) -> dict[str, Any]:
-    shown = alert_views.detail(db, alert_id)
+    shown = alert_views.detail(db, alert_id, principal.actor)
     return {"principal": principal, "shown": shown, "alert": shown.alert, "can_act": can_act(principal)}
 
 
@@ -114,8 +115,9 @@ def _alert_page(runtime: Runtime, request: Request, alert_id: int, *, error: For
     now = runtime.clock.now()
     with reading_as(request) as (db, principal):
         context = alert_context(db, principal, alert_id)
-        events = alert_views.events_after(db, alert_id)
-        deliveries = alert_views.deliveries(db, alert_id)
+        private = context["shown"].private
+        events = alert_views.events_after(db, alert_id, private=private)
+        deliveries = alert_views.deliveries(db, alert_id, private=private)
         targets = page_targets(db)
     context.update({
         "events": events, "deliveries": deliveries, "targets": targets, "snooze_choices": SNOOZE_CHOICES,
@@ -136,9 +138,10 @@ def alert_reader(runtime: Runtime, principal: Principal, alert_id: int) -> Reade
 
     def read(after: int) -> tuple[list[Event], int]:
         with runtime.database.reading() as db:
-            fresh = alert_views.events_after(db, alert_id, after, BATCH)
             context = alert_context(db, principal, alert_id)
-            found = alert_views.deliveries(db, alert_id)
+            private = context["shown"].private
+            fresh = alert_views.events_after(db, alert_id, after, BATCH, private=private)
+            found = alert_views.deliveries(db, alert_id, private=private)
             state = alert_views.state_signature(context["alert"])
             sent = alert_views.delivery_signature(found)
             events = [Event(e.id, "entry", render("alert_event.html", e=e)) for e in fresh]
@@ -154,7 +157,8 @@ def alert_reader(runtime: Runtime, principal: Principal, alert_id: int) -> Reade
 
 def _exists(runtime: Runtime, alert_id: int) -> None:
     with runtime.database.reading() as db:
-        alert_views.detail(db, alert_id)
+        if db.get(Alert, alert_id) is None:
+            raise NotFound(f"No alert #{alert_id}.", field="alert")
 
 
 @router.get("/alerts/{alert_id}/events")
@@ -310,7 +314,8 @@ async def declare(request: Request, alert_id: int, runtime: Runtime = Depends(ge
     def change(db: Session, actor: Actor, values: dict[str, str]) -> tuple[str, list[str], str]:
         found = alerts.find_alert(db=db, identifier=str(alert_id))
         if found.incident_id is not None:
-            raise Conflict(f"Alert #{found.id} is already part of INC-{found.incident_id}.", field="alert")
+            raise Conflict(f"Alert #{found.id} is already part of {privacy.incident_label(db, actor, found)}.",
+                           field="alert")
         outcome = flows.declare_incident(db=db, actor=actor, title=values.get("title", "").strip() or found.message,
                                          severity=values.get("severity", ""), description=found.description)
         alerts.attach_to_incident(db=db, actor=actor, alert_id=found.id, incident_id=outcome.incident.id)

@@ -26,6 +26,7 @@ from warroom.incidents.models import Incident
 from warroom.incidents.schemas import OutcomeOut
 from warroom.notifications import service as notifications
 from warroom.oncall import paging
+from warroom.oncall.alerts import privacy
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertStatus, Priority
 from warroom.oncall.alerts.schemas import (
@@ -92,7 +93,10 @@ def _find_incident(db: Session, ref: str, actor: Actor) -> Incident:
     return incident
 
 
-def _out(db: Session, alert: Alert, runtime: Runtime) -> AlertOut:
+def _out(db: Session, alert: Alert, runtime: Runtime, actor: Actor) -> AlertOut:
+    """The alert as this person may read it (an alert of a private incident they cannot see: redacted)."""
+    if not privacy.may_read(db, actor, alert):
+        alert = privacy.redacted(alert)
     return AlertOut.of(alert, _names(db, [alert]), runtime.settings.base_url)
 
 
@@ -111,8 +115,9 @@ def list_alerts(
     with runtime.database.reading() as db:
         team_id = _team_id(db, team) if team else None
         incident_id = _find_incident(db, incident, principal.actor).id if incident else None
-        rows, total = alerts.list_alerts(db=db, status=_statuses(status or []), team_id=team_id,
-                                         incident_id=incident_id, limit=limit, offset=offset)
+        found, total = alerts.list_alerts(db=db, status=_statuses(status or []), team_id=team_id,
+                                          incident_id=incident_id, limit=limit, offset=offset)
+        rows = privacy.shown(found, privacy.hidden_from(db, principal.actor, found))
         names = _names(db, rows)
         items = [AlertOut.of(a, names, runtime.settings.base_url) for a in rows]
     return AlertPage(items=items, total=total, limit=limit, offset=offset)
@@ -137,13 +142,17 @@ def _team_id(db: Session, slug: str) -> int:
 @router.get(ALERT_PATH, summary="An alert with its timeline and delivery records", response_model=AlertDetailOut,
             responses=problems(401, 403, 404, 422))
 def show_alert(
-    alert: str, runtime: Runtime = Depends(get_runtime), _principal: Principal = Depends(reader)
+    alert: str, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(reader)
 ) -> AlertDetailOut:
     with runtime.database.reading() as db:
         found = _find_alert(db, alert)
-        head = _out(db, found, runtime)
-        events = [AlertEventOut.of(e) for e in alerts.events(db=db, alert_id=found.id)]
-        deliveries = [DeliveryOut.of(r) for r in notifications.delivery_records(db=db, alert_id=found.id)]
+        head = _out(db, found, runtime, principal.actor)
+        timeline = alerts.events(db=db, alert_id=found.id)
+        records = notifications.delivery_records(db=db, alert_id=found.id)
+        if not privacy.may_read(db, principal.actor, found):
+            timeline, records = privacy.redacted_events(timeline), privacy.redacted_deliveries(records)
+        events = [AlertEventOut.of(e) for e in timeline]
+        deliveries = [DeliveryOut.of(r) for r in records]
         return AlertDetailOut(**head.model_dump(), events=events, deliveries=deliveries)
 
 
@@ -190,9 +199,9 @@ def create_alert(
     with runtime.database.writing() as db:
         raised = alerts.raise_alert(db=db, actor=principal.actor, spec=_spec(db, body, principal.actor))
         alert = alerts.find_alert(db=db, identifier=str(raised.alert_id))
-        out = _out(db, alert, runtime)
+        out = _out(db, alert, runtime, principal.actor)
     if raised.created:
-        message = f"Opened alert #{alert.id}: {alert.message}"
+        message = f"Opened alert #{alert.id}: {out.message}"
     else:
         response.status_code = 200
         message = f"Alert #{alert.id} is already open; counted {raised.count} times"
@@ -209,7 +218,7 @@ def _act(runtime: Runtime, principal: Principal, ref: str, act: Act) -> AlertOut
     with runtime.database.writing() as db:
         alert = _find_alert(db, ref)
         message = act(db, principal.actor, alert)
-        return AlertOutcomeOut(message=message, alert=_out(db, alert, runtime))
+        return AlertOutcomeOut(message=message, alert=_out(db, alert, runtime, principal.actor))
 
 
 @router.post(f"{ALERT_PATH}/acknowledge", summary="Acknowledge: “I'm on it” (stops escalation)",
@@ -339,7 +348,8 @@ def declare_from_alert(
         found = _find_alert(db, alert)
         if found.incident_id is not None:
             # One alert belongs to one incident; declaring again would leave the first without it.
-            raise Conflict(f"Alert #{found.id} is already part of INC-{found.incident_id}.", field="alert")
+            raise Conflict(f"Alert #{found.id} is already part of {privacy.incident_label(db, actor, found)}.",
+                           field="alert")
         outcome = flows.declare_incident(db=db, actor=actor, title=body.title or found.message,
                                          severity=body.severity, description=found.description)
         alerts.attach_to_incident(db=db, actor=actor, alert_id=found.id, incident_id=outcome.incident.id)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from warroom.accounts.models import Team, User
 from warroom.core.clock import Clock
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
+from warroom.oncall.alerts import privacy
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertRequest, AlertStatus, Priority
 from warroom.oncall.escalation.models import EscalationPolicy
@@ -222,6 +223,7 @@ def act(*, db: Session, call: Call, header: str | None, identifier: str, kind: s
     alert = find(db, key, identifier, kind)
     actor = keys.key_actor(key, clock, display=action.user)
     name, status = ACTION_NAMES[action.name]
+    alias = "" if privacy.hidden_from_key(db, key.id, [alert]) else alert.alias  # its request status tells it
     try:
         if action.name == "acknowledge":
             alerts.acknowledge(db=db, actor=actor, alert_id=alert.id, note=action.note)
@@ -235,9 +237,9 @@ def act(*, db: Session, call: Call, header: str | None, identifier: str, kind: s
             alerts.update_text(db=db, actor=actor, alert_id=alert.id, description=action.text)
     except Conflict as refused:
         # Opsgenie accepts the request and reports the failure in its request status.
-        _record(db, call, key, name, alert.id, alert.alias, False, refused.message, clock.now())
+        _record(db, call, key, name, alert.id, alias, False, refused.message, clock.now())
         return
-    _record(db, call, key, name, alert.id, alert.alias, True, status, clock.now())
+    _record(db, call, key, name, alert.id, alias, True, status, clock.now())
 
 
 # Read ---------------------------------------------------------------------------------------------
@@ -256,6 +258,8 @@ def request_status(*, db: Session, header: str | None, request_id: str) -> dict[
 def get_alert(*, db: Session, header: str | None, identifier: str, kind: str, now: datetime) -> dict[str, Any]:
     key = authenticate(db, header, ALERT_KEYS)
     alert = find(db, key, identifier, kind)
+    if privacy.hidden_from_key(db, key.id, [alert]):
+        alert = privacy.redacted(alert)
     return render(db, alert, now)
 
 
@@ -264,8 +268,9 @@ def list_alerts(*, db: Session, header: str | None, query: str, limit: int, offs
     key = authenticate(db, header, ALERT_KEYS)
     if not 1 <= limit <= MAX_PAGE or offset < 0:
         raise unprocessable({"limit": f"limit is 1 to {MAX_PAGE}; offset is 0 or more."})
-    rows, _ = alerts.list_alerts(db=db, status=_status_query(query), team_id=key.team_id, limit=limit,
-                                 offset=offset)
+    found, _ = alerts.list_alerts(db=db, status=_status_query(query), team_id=key.team_id, limit=limit,
+                                  offset=offset)
+    rows = privacy.shown(found, privacy.hidden_from_key(db, key.id, found))
     return [render(db, alert, now) for alert in rows]
 
 

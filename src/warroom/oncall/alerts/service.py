@@ -22,6 +22,7 @@ from warroom.audit import service as audit
 from warroom.core.actor import Actor
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
 from warroom.live.broker import mark
+from warroom.oncall.alerts import privacy
 from warroom.oncall.alerts.models import Alert, AlertEvent, AlertStatus, Priority
 from warroom.oncall.escalation import service as escalation
 
@@ -312,6 +313,7 @@ def reassign(*, db: Session, actor: Actor, alert_id: int, responders: list[dict[
     """Page someone else instead: the alert's responders change and escalation restarts for them."""
     actor.require(AccessRole.responder)
     alert = lock_alert(db=db, alert_id=alert_id)
+    privacy.require_insider(db, actor, alert, "page someone new for it")
     if alert.status is AlertStatus.closed:
         raise Conflict(f"Alert #{alert.id} is closed.")
     alert.responders = responders
@@ -354,6 +356,7 @@ def attach_to_incident(*, db: Session, actor: Actor, alert_id: int, incident_id:
 
     actor.require(AccessRole.responder)
     alert = lock_alert(db=db, alert_id=alert_id)
+    privacy.require_insider(db, actor, alert, "move it to another incident")
     incident = incidents.lock_incident(db=db, ref=incident_id)
     visibility.require_visible(db=db, actor=actor, incident=incident)
     alert.incident_id = incident.id
