@@ -24,7 +24,7 @@ from warroom.api.app import create_app
 from warroom.config import Settings
 from warroom.core.actor import Actor
 from warroom.core.clock import FakeClock
-from warroom.db import migrate
+from warroom.db import faults, migrate
 from warroom.db.engine import Database
 from warroom.runtime import Runtime
 
@@ -83,8 +83,10 @@ def runtime_on_small_disk(small_filesystem: Path, tmp_path: Path) -> Iterator[Ru
 
 
 def test_disk_full_answers_503_health_fails_and_ingest_recovers_without_restart(
-        runtime_on_small_disk: Runtime, small_filesystem: Path, caplog: pytest.LogCaptureFixture) -> None:
+        runtime_on_small_disk: Runtime, small_filesystem: Path, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     runtime = runtime_on_small_disk
+    monkeypatch.setattr(faults, "outages", faults.OutageLog())  # not what an earlier test's outage left
     with runtime.database.writing() as db:
         accounts.create_team(db=db, actor=Actor.system(runtime.clock), slug="payments", name="Payments")
     key = pagerduty_key(runtime, "payments")
