@@ -7,6 +7,7 @@ Retry-After; bad SQL stays a 500 (a bug to fix, not a reason to retry).
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import tempfile
@@ -299,3 +300,24 @@ def test_ingest_while_postgresql_restarts_answers_only_2xx_and_503(own_postgres:
         counted = db.scalar(sa.text("SELECT coalesce(sum(count), 0) FROM alerts"))
     setup.database.dispose()
     assert len(load.ok) <= counted <= load.sent  # every accepted event counted (a 503 may have landed too)
+
+
+def test_the_engine_says_a_store_outage_once_not_a_traceback_every_tick(
+        settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "not-a-database"  # SQLite cannot open a directory: SQLITE_CANTOPEN on every tick
+    folder.mkdir()
+    down = Runtime(settings, Database(f"sqlite:///{folder}"), FakeClock())
+    monkeypatch.setattr(faults, "outages", faults.OutageLog())
+    stop = threading.Event()
+    engine = down.engine()
+    runner = threading.Thread(target=engine.run_until, args=(stop, 0.01))
+    with caplog.at_level(logging.WARNING):
+        runner.start()
+        time.sleep(1.0)  # dozens of ticks
+        stop.set()
+        runner.join(timeout=10)
+    down.database.dispose()
+    assert not [r.getMessage() for r in caplog.records if r.exc_info], "a traceback was logged for an outage"
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("store ")]
+    assert len(said) == 1 and "SQLITE_CANTOPEN" in said[0], said

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from warroom.announcement_days.service import DayRow, DaySpec
+from warroom.core.bounds import StrictInt
 
 
 class DayIn(BaseModel):

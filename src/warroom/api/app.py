@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from warroom import __version__
-from warroom.api import problems
+from warroom.api import openapi, problems
 from warroom.api.compat import register_compat
 from warroom.api.limits import BodySizeLimit
 from warroom.api.routers import register_api
@@ -47,6 +47,7 @@ def create_app(runtime: Runtime, *, run_engine: bool | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     problems.install(app)
+    openapi.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     register_compat(app)  # first: monitoring tools' ingest routes are matched before the rest
     register_api(app)

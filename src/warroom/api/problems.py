@@ -70,9 +70,9 @@ def install(app: FastAPI) -> None:
             {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg", "")}
             for e in error.errors()
         ]
-        if any(e.get("type") == "json_invalid" for e in error.errors()):
-            return render_error(request, 400, "Invalid JSON", "The request body is not valid JSON.",
-                                errors=errors)
+        invalid = next((e for e in error.errors() if e.get("type") == "json_invalid"), None)
+        if invalid is not None:
+            return _invalid_json(request, invalid)
         content_type = request.headers.get("content-type", "")
         if request.method in ("POST", "PUT", "PATCH") and "json" not in content_type and _body_not_object(error):
             return render_error(request, 415, "Unsupported media type",
@@ -102,6 +102,14 @@ def install(app: FastAPI) -> None:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return render_error(request, 500, "Internal error",
                             "Something went wrong on our side; nothing was half-written. The error is logged.")
+
+
+def _invalid_json(request: Request, invalid: dict[str, Any]) -> Response:
+    """400 naming what is wrong with the JSON and where (warroom.core.json_input's reason)."""
+    reason = str((invalid.get("ctx") or {}).get("error") or "")
+    detail = f"The request body is not valid JSON: {reason}." if reason else "The request body is not valid JSON."
+    return render_error(request, 400, "Invalid JSON", detail,
+                        errors=[{"field": "body", "message": reason or "not valid JSON"}])
 
 
 def _body_not_object(error: RequestValidationError) -> bool:

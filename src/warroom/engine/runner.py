@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from warroom.core.clock import Clock
+from warroom.db import faults
 from warroom.db.engine import Database
 from warroom.engine import queue
 from warroom.engine.models import Job
@@ -81,8 +82,10 @@ class Engine:
         for manager in self.managers:
             try:
                 manager(self.database, now)
-            except Exception:
-                log.exception("manager %s failed; trying again next tick", getattr(manager, "__name__", manager))
+            except Exception as error:
+                if not _store_outage(error, "engine"):
+                    log.exception("manager %s failed; trying again next tick",
+                                  getattr(manager, "__name__", manager))
         outside, ran = self._claim_and_run_transactional(now)
         if outside:
             self._record(self._run_outside(outside))
@@ -177,8 +180,9 @@ class Engine:
         while not stop.is_set():
             try:
                 ran = self.tick()
-            except Exception:
-                log.exception("engine tick failed; trying again")
+            except Exception as error:
+                if not _store_outage(error, "engine"):
+                    log.exception("engine tick failed; trying again")
                 ran = 0
             if ran < self.batch:
                 queue.wait_for_work(interval)
@@ -195,3 +199,11 @@ class Engine:
                                   daemon=True)
         thread.start()
         return thread, stop
+
+
+def _store_outage(error: Exception, where: str) -> bool:
+    """A store outage is said once while it lasts (no traceback every tick); the engine tries again next tick."""
+    if not faults.is_outage(error):
+        return False
+    faults.outages.failed(error, where)
+    return True

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
+from warroom.core.bounds import StrictInt
 from warroom.retrospectives.service import DEFAULT_MINUTES, RetrospectiveView
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from warroom.core.bounds import Int
 from warroom.statuspage.models import Component, ComponentGroup, PublicUpdate, StatusPage, Subscriber
 from warroom.statuspage.service import MaintenanceView, TemplateView
 
@@ -64,12 +65,12 @@ class MaintenanceIn(Input):
     body: str = ""
     starts_at: datetime
     ends_at: datetime
-    components: list[int] = Field(max_length=MAX_LIST, description="Ids of the page's components it affects.")
+    components: list[Int] = Field(max_length=MAX_LIST, description="Ids of the page's components it affects.")
 
 
 class WebhookSubscriberIn(Input):
     url: str = Field(examples=["https://hooks.example.com/warroom"])
-    components: list[int] = Field(default_factory=list, max_length=MAX_LIST,
+    components: list[Int] = Field(default_factory=list, max_length=MAX_LIST,
                                   description="Only these components' news; empty for the whole page.")
 
 
@@ -93,7 +94,7 @@ class DraftChangeIn(Input):
 
 
 class AffectedIn(Input):
-    id: int = Field(description="A component id.")
+    id: Int = Field(description="A component id.")
     state: str = Field(description="Its state now: operational, degraded, partial_outage, major_outage, maintenance.")
 
 

@@ -11,6 +11,7 @@ from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole
 from warroom.api.deps import Principal, get_runtime
 from warroom.audit import service as audit
+from warroom.core.bounds import Count, RowId
 from warroom.core.errors import NotFound, ValidationFailed
 from warroom.engine import queue
 from warroom.engine.models import Job, JobState
@@ -143,7 +144,7 @@ async def add_member(request: Request, runtime: Runtime = Depends(get_runtime),
 
 
 @router.get("/admin/audit")
-def audit_log(request: Request, before: int | None = None, runtime: Runtime = Depends(get_runtime)) -> Response:
+def audit_log(request: Request, before: Count | None = None, runtime: Runtime = Depends(get_runtime)) -> Response:
     with reading_as(request, AccessRole.admin) as (db, principal):
         entries = audit.list_entries(db=db, limit=AUDIT_PAGE + 1, before_id=before)
         handles = {u.id: u.handle for u in accounts.list_users(db=db)}
@@ -168,7 +169,7 @@ def jobs(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
 
 
 @router.post("/admin/jobs/{job_id}/retry")
-async def retry_job(request: Request, job_id: int, runtime: Runtime = Depends(get_runtime),
+async def retry_job(request: Request, job_id: RowId, runtime: Runtime = Depends(get_runtime),
                     principal: Principal = Depends(web_principal)) -> Response:
     values = await read_form(request)
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from warroom.api.deps import Principal, get_runtime
 from warroom.core.actor import Actor
+from warroom.core.bounds import RowId
 from warroom.core.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed, WarroomError
 from warroom.incidents import flows
 from warroom.incidents import service as incidents
@@ -128,7 +129,7 @@ def _alert_page(runtime: Runtime, request: Request, alert_id: int, *, error: For
 
 
 @router.get("/alerts/{alert_id}")
-def alert_view(request: Request, alert_id: int, runtime: Runtime = Depends(get_runtime)) -> Response:
+def alert_view(request: Request, alert_id: RowId, runtime: Runtime = Depends(get_runtime)) -> Response:
     return _alert_page(runtime, request, alert_id)
 
 
@@ -162,7 +163,7 @@ def _exists(runtime: Runtime, alert_id: int) -> None:
 
 
 @router.get("/alerts/{alert_id}/events")
-async def alert_events(request: Request, alert_id: int, runtime: Runtime = Depends(get_runtime)) -> StreamingResponse:
+async def alert_events(request: Request, alert_id: RowId, runtime: Runtime = Depends(get_runtime)) -> StreamingResponse:
     principal = await anyio.to_thread.run_sync(_signed_in, runtime, request)
     await anyio.to_thread.run_sync(_exists, runtime, alert_id)  # a 404 before the stream starts
     read = alert_reader(runtime, principal, alert_id)
@@ -170,7 +171,7 @@ async def alert_events(request: Request, alert_id: int, runtime: Runtime = Depen
 
 
 @router.get("/alerts/{alert_id}/acknowledge")
-def acknowledge_confirm(request: Request, alert_id: int, runtime: Runtime = Depends(get_runtime)) -> Response:
+def acknowledge_confirm(request: Request, alert_id: RowId, runtime: Runtime = Depends(get_runtime)) -> Response:
     """Asks, never acts: mail scanners follow links."""
     with reading_as(request) as (db, principal):
         context = alert_context(db, principal, alert_id)
@@ -210,7 +211,7 @@ def _note(values: dict[str, str]) -> str:
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-async def acknowledge(request: Request, alert_id: int, runtime: Runtime = Depends(get_runtime),
+async def acknowledge(request: Request, alert_id: RowId, runtime: Runtime = Depends(get_runtime),
                       principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, actor: Actor, values: dict[str, str]) -> tuple[str, list[str], str]:
         found = alerts.find_alert(db=db, identifier=str(alert_id))
@@ -223,7 +224,7 @@ async def acknowledge(request: Request, alert_id: int, runtime: Runtime = Depend
 
 
 @router.post("/alerts/{alert_id}/unacknowledge")
-async def unacknowledge(request: Request, alert_id: int, runtime: Runtime = Depends(get_runtime),
+async def unacknowledge(request: Request, alert_id: RowId, runtime: Runtime = Depends(get_runtime),
                         principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, actor: Actor, values: dict[str, str]) -> tuple[str, list[str], str]:
         alerts.unacknowledge(db=db, actor=actor, alert_id=alert_id, note=_note(values))
@@ -233,7 +234,7 @@ async def unacknowledge(request: Request, alert_id: int, runtime: Runtime = Depe
 
 
 @router.post("/alerts/{alert_id}/close")
-async def close(request: Request, alert_id: int, runtime: Runtime = Depends(get_runtime),
+async def close(request: Request, alert_id: RowId, runtime: Runtime = Depends(get_runtime),
                 principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, actor: Actor, values: dict[str, str]) -> tuple[str, list[str], str]:
         found = alerts.find_alert(db=db, identifier=str(alert_id))
@@ -245,7 +246,7 @@ async def close(request: Request, alert_id: int, runtime: Runtime = Depends(get_
 
 
 @router.post("/alerts/{alert_id}/snooze")
-async def snooze(request: Request, alert_id: int, runtime: Runtime = Depends(get_runtime),
+async def snooze(request: Request, alert_id: RowId, runtime: Runtime = Depends(get_runtime),
                  principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, actor: Actor, values: dict[str, str]) -> tuple[str, list[str], str]:
         choice = values.get("for", "").strip()
@@ -262,7 +263,7 @@ async def snooze(request: Request, alert_id: int, runtime: Runtime = Depends(get
 
 
 @router.post("/alerts/{alert_id}/notes")
-async def add_note(request: Request, alert_id: int, runtime: Runtime = Depends(get_runtime),
+async def add_note(request: Request, alert_id: RowId, runtime: Runtime = Depends(get_runtime),
                    principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, actor: Actor, values: dict[str, str]) -> tuple[str, list[str], str]:
         alerts.add_note(db=db, actor=actor, alert_id=alert_id, note=_note(values))
@@ -272,7 +273,7 @@ async def add_note(request: Request, alert_id: int, runtime: Runtime = Depends(g
 
 
 @router.post("/alerts/{alert_id}/escalate")
-async def escalate_now(request: Request, alert_id: int, runtime: Runtime = Depends(get_runtime),
+async def escalate_now(request: Request, alert_id: RowId, runtime: Runtime = Depends(get_runtime),
                        principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, actor: Actor, values: dict[str, str]) -> tuple[str, list[str], str]:
         alerts.escalate_now(db=db, actor=actor, alert_id=alert_id)
@@ -282,7 +283,7 @@ async def escalate_now(request: Request, alert_id: int, runtime: Runtime = Depen
 
 
 @router.post("/alerts/{alert_id}/reassign")
-async def reassign(request: Request, alert_id: int, runtime: Runtime = Depends(get_runtime),
+async def reassign(request: Request, alert_id: RowId, runtime: Runtime = Depends(get_runtime),
                    principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, actor: Actor, values: dict[str, str]) -> tuple[str, list[str], str]:
         target = paging.find_target(db=db, target=values.get("to", ""))
@@ -293,7 +294,7 @@ async def reassign(request: Request, alert_id: int, runtime: Runtime = Depends(g
 
 
 @router.post("/alerts/{alert_id}/incident")
-async def attach(request: Request, alert_id: int, runtime: Runtime = Depends(get_runtime),
+async def attach(request: Request, alert_id: RowId, runtime: Runtime = Depends(get_runtime),
                  principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, actor: Actor, values: dict[str, str]) -> tuple[str, list[str], str]:
         ref = values.get("incident", "").strip()
@@ -307,7 +308,7 @@ async def attach(request: Request, alert_id: int, runtime: Runtime = Depends(get
 
 
 @router.post("/alerts/{alert_id}/declare")
-async def declare(request: Request, alert_id: int, runtime: Runtime = Depends(get_runtime),
+async def declare(request: Request, alert_id: RowId, runtime: Runtime = Depends(get_runtime),
                   principal: Principal = Depends(web_principal)) -> Response:
     """Declare an incident from the alert (the same flow as every other door); the alert joins it."""
 

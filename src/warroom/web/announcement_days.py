@@ -11,6 +11,7 @@ from warroom.accounts import service as accounts
 from warroom.announcement_days import service as days
 from warroom.announcement_days.models import DayKind
 from warroom.api.deps import Principal, get_runtime
+from warroom.core.bounds import RowId
 from warroom.core.errors import PermissionDenied, ValidationFailed
 from warroom.runtime import Runtime
 from warroom.web.auth import reading_as, web_principal
@@ -63,7 +64,7 @@ def new_day(request: Request, runtime: Runtime = Depends(get_runtime)) -> Respon
 
 
 @router.get("/announcement-days/{day_id}/edit")
-def edit_day(request: Request, day_id: int, runtime: Runtime = Depends(get_runtime)) -> Response:
+def edit_day(request: Request, day_id: RowId, runtime: Runtime = Depends(get_runtime)) -> Response:
     with reading_as(request) as (db, _):
         row = days.day_row(db=db, day_id=day_id, now=runtime.clock.now())
         day = row.day
@@ -107,13 +108,13 @@ async def create_day(request: Request, runtime: Runtime = Depends(get_runtime),
 
 
 @router.post("/announcement-days/{day_id}/edit")
-async def update_day(request: Request, day_id: int, runtime: Runtime = Depends(get_runtime),
+async def update_day(request: Request, day_id: RowId, runtime: Runtime = Depends(get_runtime),
                      principal: Principal = Depends(web_principal)) -> Response:
     return await _save(request, runtime, principal, day_id)
 
 
 @router.post("/announcement-days/{day_id}/delete")
-async def delete_day(request: Request, day_id: int, runtime: Runtime = Depends(get_runtime),
+async def delete_day(request: Request, day_id: RowId, runtime: Runtime = Depends(get_runtime),
                      principal: Principal = Depends(web_principal)) -> Response:
     values = await read_form(request)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from warroom.accounts import service as accounts
 from warroom.api.deps import Principal, get_runtime
+from warroom.core.bounds import RowId
 from warroom.core.errors import NotFound, ValidationFailed
 from warroom.followups import service as followups
 from warroom.followups.models import FollowUp
@@ -90,7 +91,7 @@ async def add_followup(request: Request, ref: str, runtime: Runtime = Depends(ge
 
 
 @router.post("/incidents/{ref}/followups/{followup_id}")
-async def change_followup(request: Request, ref: str, followup_id: int, runtime: Runtime = Depends(get_runtime),
+async def change_followup(request: Request, ref: str, followup_id: RowId, runtime: Runtime = Depends(get_runtime),
                           principal: Principal = Depends(web_principal)) -> Response:
     """``status`` (open/done), or ``github`` (new, or link with ``issue``) from the list's buttons."""
     values = await read_form(request)

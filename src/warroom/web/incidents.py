@@ -22,6 +22,7 @@ from warroom.api.deps import Principal, get_runtime
 from warroom.commands.language import COMMAND_WORDS, misspelt_command
 from warroom.commands.runner import run_command
 from warroom.core.actor import Actor
+from warroom.core.bounds import Count, RowId
 from warroom.core.errors import ValidationFailed, WarroomError
 from warroom.incidents import flows, participants, visibility
 from warroom.incidents import service as incidents
@@ -125,7 +126,7 @@ def room_page(request: Request, runtime: Runtime, ref: str, *, before: int | Non
 
 
 @router.get("/incidents/{ref}")
-def room(request: Request, ref: str, before: int | None = None,
+def room(request: Request, ref: str, before: Count | None = None,
          runtime: Runtime = Depends(get_runtime)) -> Response:
     return room_page(request, runtime, ref, before=before)
 
@@ -140,7 +141,7 @@ def panel_fragment(request: Request, ref: str, runtime: Runtime = Depends(get_ru
 
 
 @router.get("/incidents/{ref}/entries")
-def entries_fragment(request: Request, ref: str, before: int | None = None, after: int | None = None,
+def entries_fragment(request: Request, ref: str, before: Count | None = None, after: Count | None = None,
                      runtime: Runtime = Depends(get_runtime)) -> Response:
     """Timeline entries as HTML: an earlier page (``before``) or what came after ``after``."""
     with reading_as(request) as (db, principal):
@@ -330,7 +331,7 @@ async def checklist_item(request: Request, ref: str, key: str, runtime: Runtime 
 
 
 @router.post("/incidents/{ref}/pins/{entry_id}")
-async def pin(request: Request, ref: str, entry_id: int, runtime: Runtime = Depends(get_runtime),
+async def pin(request: Request, ref: str, entry_id: RowId, runtime: Runtime = Depends(get_runtime),
               principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, actor: Actor, values: dict[str, str]) -> Done:
         return _outcome(flows.pin_entry(db=db, actor=actor, ref=ref, entry_id=entry_id,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole, Team
 from warroom.api.deps import Principal, get_runtime
+from warroom.core.bounds import RowId
 from warroom.core.errors import ValidationFailed, WarroomError
 from warroom.oncall.escalation import policies
 from warroom.oncall.escalation.models import EscalationPolicy
@@ -90,7 +91,7 @@ async def create_key(request: Request, runtime: Runtime = Depends(get_runtime),
 
 
 @router.post("/admin/integrations/{key_id}/revoke")
-async def revoke_key(request: Request, key_id: int, runtime: Runtime = Depends(get_runtime),
+async def revoke_key(request: Request, key_id: RowId, runtime: Runtime = Depends(get_runtime),
                      principal: Principal = Depends(web_principal)) -> Response:
     values = await read_form(request)
 

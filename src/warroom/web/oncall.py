@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole, Team, User
 from warroom.api.deps import Principal, get_runtime
+from warroom.core.bounds import RowId
 from warroom.core.clock import as_utc
 from warroom.core.errors import NotAuthenticated, NotFound, ValidationFailed, WarroomError
 from warroom.oncall import paging
@@ -285,7 +286,7 @@ async def add_override(request: Request, slug: str, runtime: Runtime = Depends(g
 
 
 @router.post("/oncall/schedules/{slug}/overrides/{override_id}/remove")
-async def remove_override(request: Request, slug: str, override_id: int, runtime: Runtime = Depends(get_runtime),
+async def remove_override(request: Request, slug: str, override_id: RowId, runtime: Runtime = Depends(get_runtime),
                           principal: Principal = Depends(web_principal)) -> Response:
     values = await read_form(request)
 

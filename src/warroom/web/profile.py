@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from warroom.api.deps import Principal, get_runtime
+from warroom.core.bounds import RowId
 from warroom.core.errors import ValidationFailed
 from warroom.notifications import service as notifications
 from warroom.notifications.models import ContactKind
@@ -86,7 +87,7 @@ async def add_contact_method(request: Request, runtime: Runtime = Depends(get_ru
 
 
 @router.post("/profile/contact-methods/{method_id}/remove")
-async def remove_contact_method(request: Request, method_id: int, runtime: Runtime = Depends(get_runtime),
+async def remove_contact_method(request: Request, method_id: RowId, runtime: Runtime = Depends(get_runtime),
                                 principal: Principal = Depends(web_principal)) -> Response:
     values = await read_form(request)
 
@@ -117,7 +118,7 @@ async def add_rule(request: Request, runtime: Runtime = Depends(get_runtime),
 
 
 @router.post("/profile/rules/{rule_id}/remove")
-async def remove_rule(request: Request, rule_id: int, runtime: Runtime = Depends(get_runtime),
+async def remove_rule(request: Request, rule_id: RowId, runtime: Runtime = Depends(get_runtime),
                       principal: Principal = Depends(web_principal)) -> Response:
     values = await read_form(request)
 

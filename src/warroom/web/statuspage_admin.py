@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole
 from warroom.api.deps import Principal, get_runtime
+from warroom.core.bounds import RowId
 from warroom.core.errors import ValidationFailed
 from warroom.incidents import service as incidents
 from warroom.roles import service as roles
@@ -226,7 +227,7 @@ async def add_component(request: Request, slug: str, runtime: Runtime = Depends(
 
 
 @router.post("/status-pages/{slug}/components/{component_id}/state")
-async def component_state(request: Request, slug: str, component_id: int, runtime: Runtime = Depends(get_runtime),
+async def component_state(request: Request, slug: str, component_id: RowId, runtime: Runtime = Depends(get_runtime),
                           principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, sp: StatusPage, values: dict[str, str], _: dict[str, list[str]]) -> str:
         component, changed = service.set_component_state(db=db, actor=principal.actor, page=sp,
@@ -251,7 +252,7 @@ async def schedule(request: Request, slug: str, runtime: Runtime = Depends(get_r
 
 
 @router.post("/status-pages/{slug}/maintenance/{maintenance_id}/cancel")
-async def cancel(request: Request, slug: str, maintenance_id: int, runtime: Runtime = Depends(get_runtime),
+async def cancel(request: Request, slug: str, maintenance_id: RowId, runtime: Runtime = Depends(get_runtime),
                  principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, sp: StatusPage, values: dict[str, str], _: dict[str, list[str]]) -> str:
         window = service.cancel_maintenance(db=db, actor=principal.actor, page=sp, maintenance_id=maintenance_id)
@@ -285,7 +286,7 @@ async def add_webhook(request: Request, slug: str, runtime: Runtime = Depends(ge
 
 
 @router.post("/status-pages/{slug}/subscribers/{subscriber_id}/remove")
-async def remove_subscriber(request: Request, slug: str, subscriber_id: int, runtime: Runtime = Depends(get_runtime),
+async def remove_subscriber(request: Request, slug: str, subscriber_id: RowId, runtime: Runtime = Depends(get_runtime),
                             principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, sp: StatusPage, values: dict[str, str], _: dict[str, list[str]]) -> str:
         gone = subscribers.remove_subscriber(db=db, actor=principal.actor, page=sp, subscriber_id=subscriber_id)
@@ -348,7 +349,7 @@ async def new_draft(request: Request, ref: str, runtime: Runtime = Depends(get_r
 
 
 @router.post("/incidents/{ref}/public-updates/{update_id}")
-async def edit_draft(request: Request, ref: str, update_id: int, runtime: Runtime = Depends(get_runtime),
+async def edit_draft(request: Request, ref: str, update_id: RowId, runtime: Runtime = Depends(get_runtime),
                      principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, values: dict[str, str], _: dict[str, list[str]]) -> str:
         flows.edit_update(db=db, actor=principal.actor, ref=ref, update_id=update_id, title=values.get("title", ""),
@@ -359,7 +360,7 @@ async def edit_draft(request: Request, ref: str, update_id: int, runtime: Runtim
 
 
 @router.post("/incidents/{ref}/public-updates/{update_id}/publish")
-async def publish(request: Request, ref: str, update_id: int, runtime: Runtime = Depends(get_runtime),
+async def publish(request: Request, ref: str, update_id: RowId, runtime: Runtime = Depends(get_runtime),
                   principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, values: dict[str, str], lists: dict[str, list[str]]) -> str:
         states = {}
@@ -374,7 +375,7 @@ async def publish(request: Request, ref: str, update_id: int, runtime: Runtime =
 
 
 @router.post("/incidents/{ref}/public-updates/{update_id}/discard")
-async def discard(request: Request, ref: str, update_id: int, runtime: Runtime = Depends(get_runtime),
+async def discard(request: Request, ref: str, update_id: RowId, runtime: Runtime = Depends(get_runtime),
                   principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, values: dict[str, str], _: dict[str, list[str]]) -> str:
         flows.discard_update(db=db, actor=principal.actor, ref=ref, update_id=update_id)

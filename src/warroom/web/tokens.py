@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from warroom.accounts import service as accounts
 from warroom.accounts.models import TokenScope
 from warroom.api.deps import Principal, get_runtime
+from warroom.core.bounds import RowId
 from warroom.core.errors import ValidationFailed, WarroomError
 from warroom.runtime import Runtime
 from warroom.web.auth import reading_as, require_csrf, web_principal
@@ -71,7 +72,7 @@ async def create_token(request: Request, runtime: Runtime = Depends(get_runtime)
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
-async def revoke_token(request: Request, token_id: int, runtime: Runtime = Depends(get_runtime),
+async def revoke_token(request: Request, token_id: RowId, runtime: Runtime = Depends(get_runtime),
                        principal: Principal = Depends(web_principal)) -> Response:
     values = await read_form(request)
 

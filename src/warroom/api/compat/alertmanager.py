@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -17,10 +16,12 @@ from pydantic import BaseModel, ValidationError
 
 from warroom.api import problems
 from warroom.api.deps import runtime_of
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import problems as documented
+from warroom.core import json_input
 from warroom.integrations.alertmanager import webhook
 
-router = APIRouter(tags=["compat: Alertmanager webhook"])
+router = APIRouter(tags=["compat: Alertmanager webhook"], route_class=JsonBodyRoute)
 
 
 class AlertOutcomeOut(BaseModel):
@@ -69,9 +70,9 @@ async def receive_alertmanager_webhook(request: Request) -> JSONResponse:
     runtime = runtime_of(request)
     body = await request.body()
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return problems.problem(400, "Invalid JSON", "The request body is not valid JSON.")
+        data = json_input.loads(body)
+    except json_input.InvalidJson as error:
+        return problems.problem(400, "Invalid JSON", f"The request body is not valid JSON: {error.msg}.")
     try:
         payload = webhook.WebhookIn.model_validate(data)
     except ValidationError as error:

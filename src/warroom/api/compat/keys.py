@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from warroom.accounts import service as accounts
 from warroom.accounts.models import Team
 from warroom.api.deps import Principal, admin, get_runtime
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, Offset, problems, window
+from warroom.core.bounds import RowId
 from warroom.core.errors import ValidationFailed
 from warroom.integrations.opsgenie import importer
 from warroom.oncall.escalation.models import EscalationPolicy
@@ -20,7 +22,7 @@ from warroom.oncall.keys.models import IntegrationKey
 from warroom.oncall.keys.schemas import HOW_TO_SEND, KeyCreatedOut, KeyIn, KeyOut, KeyPage, ingest_url
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["integration keys"])
+router = APIRouter(tags=["integration keys"], route_class=JsonBodyRoute)
 
 
 def _names(db: Session, key: IntegrationKey) -> tuple[str | None, str | None]:
@@ -64,7 +66,7 @@ def create_integration_key(body: KeyIn, runtime: Runtime = Depends(get_runtime),
 
 @router.delete("/integration-keys/{key_id}", summary="Revoke an integration key (admins)", response_model=KeyOut,
                responses=WRITES)
-def revoke_integration_key(key_id: int, runtime: Runtime = Depends(get_runtime),
+def revoke_integration_key(key_id: RowId, runtime: Runtime = Depends(get_runtime),
                            principal: Principal = Depends(admin)) -> KeyOut:
     with runtime.database.writing() as db:
         return _out(db, keys.revoke_key(db=db, actor=principal.actor, key_id=key_id))

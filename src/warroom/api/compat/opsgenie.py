@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from warroom.api.compat.common import RETRY_AFTER, is_store_outage, raw_body
 from warroom.api.deps import get_runtime, runtime_of
+from warroom.api.json_body import JsonBodyRoute
 from warroom.core.errors import WarroomError
 from warroom.integrations.opsgenie import alerts as og_alerts
 from warroom.integrations.opsgenie import heartbeats as og_heartbeats
@@ -23,7 +24,7 @@ from warroom.integrations.opsgenie import oncall
 from warroom.integrations.opsgenie.wire import Call, OpsgenieError, read_json
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["compat: Opsgenie API v2"])
+router = APIRouter(tags=["compat: Opsgenie API v2"], route_class=JsonBodyRoute)
 PROCESSING = "Request will be processed"
 Work = Callable[[], dict[str, Any]]
 

@@ -14,9 +14,10 @@ from sqlalchemy.exc import DBAPIError
 
 from warroom.api.compat.common import RETRY_AFTER, is_store_outage
 from warroom.api.deps import runtime_of
+from warroom.api.json_body import JsonBodyRoute
 from warroom.integrations.pagerduty import events
 
-router = APIRouter(tags=["compat: PagerDuty Events API v2"])
+router = APIRouter(tags=["compat: PagerDuty Events API v2"], route_class=JsonBodyRoute)
 
 EVENT_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["routing_key", "event_action"],

@@ -19,11 +19,12 @@ from warroom.accounts.schemas import (
     UserPage,
 )
 from warroom.api.deps import Principal, admin, get_runtime, reader
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, Offset, problems, window
 from warroom.core.errors import NotFound
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["people"])
+router = APIRouter(tags=["people"], route_class=JsonBodyRoute)
 
 
 @router.get("/users", summary="List people", response_model=UserPage, responses=problems(401, 403, 422))

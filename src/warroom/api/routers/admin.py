@@ -9,14 +9,16 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from warroom.api.deps import Principal, admin, get_runtime
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, problems
 from warroom.audit import service as audit
 from warroom.audit.models import AuditEntry
+from warroom.core.bounds import Count, RowId
 from warroom.engine import queue
 from warroom.engine.models import Job
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["admin"])
+router = APIRouter(tags=["admin"], route_class=JsonBodyRoute)
 
 
 class AuditOut(BaseModel):
@@ -65,7 +67,7 @@ class JobPage(BaseModel):
 @router.get("/audit", summary="The audit log, newest first (admin)", response_model=AuditPage,
             responses=problems(401, 403, 422))
 def read_audit_log(
-    before: Annotated[int | None, Query(ge=0, description="Entries older than this id.")] = None,
+    before: Annotated[Count | None, Query(description="Entries older than this id.")] = None,
     limit: Limit = 50,
     runtime: Runtime = Depends(get_runtime),
     _principal: Principal = Depends(admin),
@@ -86,7 +88,7 @@ def dead_jobs(
 
 @router.post("/jobs/{job_id}/retry", summary="Send a dead job again (admin)", response_model=JobOut,
              responses=WRITES)
-def retry_job(job_id: int, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(admin)) -> JobOut:
+def retry_job(job_id: RowId, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(admin)) -> JobOut:
     with runtime.database.writing() as db:
         job = queue.retry_dead(db=db, job_id=job_id, now=runtime.clock.now())
         audit.record(db=db, actor=principal.actor, action="job.retry", target_type="job", target_id=job_id)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from warroom.accounts import service as accounts
 from warroom.api.deps import Principal, get_runtime, reader, writer
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, Offset, apply_flow, problems
 from warroom.core.actor import Actor
 from warroom.core.clock import as_utc
@@ -51,7 +52,7 @@ from warroom.oncall.escalation import policies
 from warroom.oncall.escalation.policies import MAX_ID, RESPONDER_KINDS, TargetKind
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["alerts"])
+router = APIRouter(tags=["alerts"], route_class=JsonBodyRoute)
 ALERT_PATH = "/alerts/{alert}"
 
 

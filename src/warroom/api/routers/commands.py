@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from warroom.api.deps import Principal, get_runtime, reader
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES
 from warroom.commands.runner import run_command
 from warroom.incidents.schemas import CommandIn, CommandOut
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["commands"])
+router = APIRouter(tags=["commands"], route_class=JsonBodyRoute)
 
 
 @router.post("/commands", summary="Run an /incident command (typos answer 400 with the usage line)",

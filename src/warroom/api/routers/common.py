@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from warroom.api.deps import Principal
 from warroom.core.actor import Actor
+from warroom.core.bounds import Count
 from warroom.incidents.flows import Outcome
 from warroom.incidents.schemas import OutcomeOut
 from warroom.roles import service as roles
@@ -20,7 +21,7 @@ from warroom.runtime import Runtime
 T = TypeVar("T")
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size, 1 to 200.")]
-Offset = Annotated[int, Query(ge=0, description="How many rows to skip.")]
+Offset = Annotated[Count, Query(description="How many rows to skip.")]
 
 
 class FieldProblem(BaseModel):

@@ -8,18 +8,20 @@ from fastapi import APIRouter, Depends, Query
 
 from warroom.announcements import service as announcements
 from warroom.api.deps import Principal, get_runtime, reader
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import Limit, problems
+from warroom.core.bounds import Count
 from warroom.dashboard import service as dashboard
 from warroom.incidents.schemas import AnnouncementOut, AnnouncementPage, HeadlineOut, incident_url
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["dashboard"])
+router = APIRouter(tags=["dashboard"], route_class=JsonBodyRoute)
 
 
 @router.get("/announcements", summary="The announcements feed, newest first, paged by id",
             response_model=AnnouncementPage, responses=problems(401, 403, 422))
 def list_announcements(
-    before: Annotated[int | None, Query(ge=0, description="Announcements older than this id.")] = None,
+    before: Annotated[Count | None, Query(description="Announcements older than this id.")] = None,
     limit: Limit = 50,
     runtime: Runtime = Depends(get_runtime),
     principal: Principal = Depends(reader),

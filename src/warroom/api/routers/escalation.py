@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from warroom.accounts import service as accounts
 from warroom.accounts.models import Team
 from warroom.api.deps import Principal, admin, get_runtime, reader
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, Offset, problems, window
 from warroom.core.errors import ValidationFailed
 from warroom.oncall.escalation import policies
@@ -17,7 +18,7 @@ from warroom.oncall.escalation.models import EscalationPolicy
 from warroom.oncall.escalation.schemas import PolicyIn, PolicyOut, PolicyPage, PolicyReplaceIn
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["escalation policies"])
+router = APIRouter(tags=["escalation policies"], route_class=JsonBodyRoute)
 POLICY_PATH = "/escalation-policies/{slug}"
 
 

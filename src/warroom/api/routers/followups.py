@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -10,14 +9,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from warroom.api.deps import Principal, get_runtime, reader, writer
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, problems
+from warroom.core import json_input
+from warroom.core.bounds import RowId
 from warroom.core.errors import ValidationFailed, WarroomError
 from warroom.followups import github_sync
 from warroom.followups import service as followups
 from warroom.followups.schemas import FollowUpIn, FollowUpOut, FollowUpPage, FollowUpPatch, IssueIn, WebhookOut
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["follow-ups"])
+router = APIRouter(tags=["follow-ups"], route_class=JsonBodyRoute)
 
 
 def parse_github(value: str) -> tuple[bool, str, int | None]:
@@ -72,7 +74,7 @@ def overdue_followups(
 
 @router.patch("/followups/{followup_id}", summary="Change a follow-up's status, owner, due date or priority",
               response_model=FollowUpOut, responses=WRITES)
-def update_followup(followup_id: int, body: FollowUpPatch, runtime: Runtime = Depends(get_runtime),
+def update_followup(followup_id: RowId, body: FollowUpPatch, runtime: Runtime = Depends(get_runtime),
                     principal: Principal = Depends(writer)) -> FollowUpOut:
     with runtime.database.writing() as db:
         followup = followups.update_followup(db=db, actor=principal.actor, followup_id=followup_id,
@@ -83,7 +85,7 @@ def update_followup(followup_id: int, body: FollowUpPatch, runtime: Runtime = De
 
 @router.post("/followups/{followup_id}/github", summary="Attach a GitHub issue: create one, or link one by number",
              status_code=202, response_model=FollowUpOut, responses=WRITES)
-def attach_issue(followup_id: int, body: IssueIn, runtime: Runtime = Depends(get_runtime),
+def attach_issue(followup_id: RowId, body: IssueIn, runtime: Runtime = Depends(get_runtime),
                  principal: Principal = Depends(writer)) -> FollowUpOut:
     with runtime.database.writing() as db:
         followup = followups.request_issue(db=db, actor=principal.actor, followup_id=followup_id,
@@ -114,9 +116,9 @@ class BadJson(WarroomError):
 
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadJson("The body is not valid JSON.", field="body") from None
+        payload = json_input.loads(raw)
+    except json_input.InvalidJson as error:
+        raise BadJson(f"The body is not valid JSON: {error.msg}.", field="body") from None
     if not isinstance(payload, dict):
         raise BadJson("The body must be a JSON object.", field="body")
     return payload

@@ -12,12 +12,13 @@ from pydantic import BaseModel
 
 from warroom.api import problems as problem_json
 from warroom.api.deps import get_runtime
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import problems
 from warroom.db import faults
 from warroom.runtime import Runtime
 
 log = logging.getLogger("warroom.api")
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=JsonBodyRoute)
 RETRY_AFTER_SECONDS = 5
 WRITE_WAIT_SECONDS = 2  # PostgreSQL: how long the probe write may wait for a row lock
 

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from warroom.api.deps import Principal, get_runtime, reader, writer
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, Offset, apply_flow, problems
 from warroom.checklists import service as checklists
 from warroom.core.clock import as_utc
@@ -47,7 +48,7 @@ from warroom.roles import service as roles
 from warroom.roles.models import LEAD
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["incidents"])
+router = APIRouter(tags=["incidents"], route_class=JsonBodyRoute)
 
 
 def incident_filters(

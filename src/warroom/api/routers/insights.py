@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from warroom.api.deps import Principal, get_runtime, reader
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import problems
 from warroom.insights import service as insights
 from warroom.insights.schemas import InsightsOut, OneChartOut
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["insights"])
+router = APIRouter(tags=["insights"], route_class=JsonBodyRoute)
 
 Weeks = Annotated[str, Query(description=f"How many weeks back, this one included (1 to {insights.MAX_WEEKS}; "
                                          f"default {insights.DEFAULT_WEEKS}).")]

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from warroom.api.deps import Principal, get_runtime, reader, writer
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.alerts import check_incident_ref
 from warroom.api.routers.common import WRITES, problems
 from warroom.core.clock import as_utc
@@ -17,7 +18,7 @@ from warroom.oncall.alerts.schemas import OnCallLineOut, PagedOut, PageIn, WhoIs
 from warroom.oncall.escalation.policies import MAX_ID
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["on-call"])
+router = APIRouter(tags=["on-call"], route_class=JsonBodyRoute)
 
 
 @router.get("/oncall", summary="Who is on call: for a team, a schedule, or everyone (now, or at a time)",

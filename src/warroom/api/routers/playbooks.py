@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from warroom.api.deps import Principal, get_runtime, reader, writer
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, Offset, problems, window
 from warroom.playbooks import service as playbooks
 from warroom.playbooks.schemas import PlaybookChangeIn, PlaybookIn, PlaybookOut, PlaybookPage, SuggestionOut
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["playbooks"])
+router = APIRouter(tags=["playbooks"], route_class=JsonBodyRoute)
 
 
 @router.get("/playbooks", summary="List playbooks", response_model=PlaybookPage, responses=problems(401, 403, 422))

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from warroom.api.deps import Principal, get_runtime, reader, writer
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, problems
 from warroom.postmortems import service as postmortems
 from warroom.postmortems.publish import publisher_for
@@ -24,7 +25,7 @@ from warroom.postmortems.schemas import (
 from warroom.postmortems.template import BUILTIN_TEMPLATE
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["postmortems"])
+router = APIRouter(tags=["postmortems"], route_class=JsonBodyRoute)
 
 READS = problems(401, 403, 404, 422)
 FILES: dict[int | str, dict[str, Any]] = {200: {"content": {

@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 
 from warroom.api.deps import Principal, get_runtime, reader, writer
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, problems
 from warroom.related_issues import service as related
 from warroom.related_issues.schemas import RelatedIssueIn, RelatedIssueOut, RelatedIssuePage
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["related GitHub issues"])
+router = APIRouter(tags=["related GitHub issues"], route_class=JsonBodyRoute)
 
 
 @router.get("/incidents/{ref}/github-issues", summary="The public GitHub issues linked to the incident",

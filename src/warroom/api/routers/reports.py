@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from warroom.api.deps import Principal, get_runtime, reader, writer
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, Offset, lead_of, problems
 from warroom.core.errors import NotAuthenticated, NotFound, WarroomError
 from warroom.incidents.schemas import OutcomeOut
@@ -27,7 +28,7 @@ from warroom.reports.schemas import (
 )
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], route_class=JsonBodyRoute)
 RFC822 = "message/rfc822"
 
 

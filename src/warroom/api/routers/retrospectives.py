@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from warroom.api.deps import Principal, get_runtime, reader, writer
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, problems
 from warroom.incidents import service as incidents
 from warroom.retrospectives import invites
@@ -13,7 +14,7 @@ from warroom.retrospectives import service as retrospectives
 from warroom.retrospectives.schemas import RetrospectiveIn, RetrospectiveOut, RetrospectivePatch
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["retrospectives"])
+router = APIRouter(tags=["retrospectives"], route_class=JsonBodyRoute)
 
 
 def _out(runtime: Runtime, ref: str, principal: Principal) -> RetrospectiveOut:

@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from warroom.api.deps import Principal, get_runtime, reader, writer
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, apply_flow, problems
+from warroom.core.bounds import Count, RowId
 from warroom.incidents import flows, visibility
 from warroom.incidents import service as incidents
 from warroom.incidents.schemas import EntryOut, MessageIn, OutcomeOut, TimelinePage
@@ -15,15 +17,15 @@ from warroom.runtime import Runtime
 from warroom.timeline import service as timeline
 from warroom.timeline.service import EntryView
 
-router = APIRouter(tags=["room"])
+router = APIRouter(tags=["room"], route_class=JsonBodyRoute)
 
 
 @router.get("/incidents/{ref}/timeline", summary="The room's timeline, oldest first, paged by entry id",
             response_model=TimelinePage, responses=problems(401, 403, 404, 422))
 def read_timeline(
     ref: str,
-    after: Annotated[int | None, Query(ge=0, description="Entries after this id (reading forward).")] = None,
-    before: Annotated[int | None, Query(ge=0, description="Entries before this id (paging back).")] = None,
+    after: Annotated[Count | None, Query(description="Entries after this id (reading forward).")] = None,
+    before: Annotated[Count | None, Query(description="Entries before this id (paging back).")] = None,
     limit: Limit = 50,
     runtime: Runtime = Depends(get_runtime),
     principal: Principal = Depends(reader),
@@ -56,7 +58,7 @@ def post_message(
 @router.put("/incidents/{ref}/pins/{entry_id}", summary="Pin a timeline entry as a key event",
             response_model=OutcomeOut, responses=WRITES)
 def pin_entry(
-    ref: str, entry_id: int, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(writer)
+    ref: str, entry_id: RowId, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(writer)
 ) -> OutcomeOut:
     return apply_flow(runtime, principal, lambda db, actor: flows.pin_entry(
         db=db, actor=actor, ref=ref, entry_id=entry_id, pinned=True))
@@ -65,7 +67,7 @@ def pin_entry(
 @router.delete("/incidents/{ref}/pins/{entry_id}", summary="Unpin a key event", response_model=OutcomeOut,
                responses=WRITES)
 def unpin_entry(
-    ref: str, entry_id: int, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(writer)
+    ref: str, entry_id: RowId, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(writer)
 ) -> OutcomeOut:
     return apply_flow(runtime, principal, lambda db, actor: flows.pin_entry(
         db=db, actor=actor, ref=ref, entry_id=entry_id, pinned=False))

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from warroom.accounts import service as accounts
 from warroom.accounts.models import Team
 from warroom.api.deps import Principal, admin, get_runtime, reader, writer
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, Offset, problems, window
+from warroom.core.bounds import Int
 from warroom.core.clock import as_utc
 from warroom.core.errors import NotFound, ValidationFailed
 from warroom.oncall.escalation import policies
@@ -42,7 +44,7 @@ from warroom.oncall.schedules.schemas import (
 )
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["on-call schedules"])
+router = APIRouter(tags=["on-call schedules"], route_class=JsonBodyRoute)
 SCHEDULE_PATH = "/schedules/{slug}"
 CALENDAR = "text/calendar; charset=utf-8"
 DEFAULT_TIMELINE_DAYS = 14
@@ -51,7 +53,7 @@ ICS: dict[int | str, dict[str, Any]] = {200: {"content": {"text/calendar": {"sch
              "description": "iCalendar (RFC 5545), one event per shift, in UTC"}}
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="The row's number.")]
-Days = Annotated[int, Query(description="How many days, 1 to 366.")]
+Days = Annotated[Int, Query(description="How many days, 1 to 366.")]
 From = Annotated[datetime | None, Query(alias="from", description="Start (default now; UTC without an offset).")]
 
 

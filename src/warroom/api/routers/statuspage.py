@@ -10,7 +10,9 @@ from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from warroom.api.deps import Principal, get_runtime, reader, writer
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, problems
+from warroom.core.bounds import RowId
 from warroom.core.errors import ValidationFailed
 from warroom.runtime import Runtime
 from warroom.statuspage import flows, service, subscribers
@@ -41,7 +43,7 @@ from warroom.statuspage.schemas import (
     WebhookSubscriberOut,
 )
 
-router = APIRouter(tags=["status pages"])
+router = APIRouter(tags=["status pages"], route_class=JsonBodyRoute)
 READS = problems(401, 403, 404, 422)
 
 
@@ -152,7 +154,7 @@ def create_status_component(slug: str, body: ComponentIn, runtime: Runtime = Dep
 
 @router.patch("/status-pages/{slug}/components/{component_id}", summary="Rename, describe or regroup a component",
               response_model=ComponentOut, responses=WRITES)
-def change_status_component(slug: str, component_id: int, body: ComponentChangeIn,
+def change_status_component(slug: str, component_id: RowId, body: ComponentChangeIn,
                             runtime: Runtime = Depends(get_runtime),
                             principal: Principal = Depends(writer)) -> ComponentOut:
     with runtime.database.writing() as db:
@@ -164,7 +166,7 @@ def change_status_component(slug: str, component_id: int, body: ComponentChangeI
 
 @router.put("/status-pages/{slug}/components/{component_id}/state", summary="Set a component's state by hand",
             response_model=ComponentOut, responses=WRITES)
-def set_status_component_state(slug: str, component_id: int, body: ComponentStateIn,
+def set_status_component_state(slug: str, component_id: RowId, body: ComponentStateIn,
                                runtime: Runtime = Depends(get_runtime),
                                principal: Principal = Depends(writer)) -> ComponentOut:
     with runtime.database.writing() as db:
@@ -202,7 +204,7 @@ def schedule_status_maintenance(slug: str, body: MaintenanceIn, runtime: Runtime
 
 @router.post("/status-pages/{slug}/maintenances/{maintenance_id}/cancel", summary="Cancel maintenance",
              response_model=MaintenanceOut, responses=WRITES)
-def cancel_status_maintenance(slug: str, maintenance_id: int, runtime: Runtime = Depends(get_runtime),
+def cancel_status_maintenance(slug: str, maintenance_id: RowId, runtime: Runtime = Depends(get_runtime),
                        principal: Principal = Depends(writer)) -> MaintenanceOut:
     with runtime.database.writing() as db:
         page = service.lock_page(db=db, slug=slug)
@@ -237,7 +239,7 @@ def add_webhook_subscriber(slug: str, body: WebhookSubscriberIn, runtime: Runtim
 
 @router.delete("/status-pages/{slug}/subscribers/{subscriber_id}", summary="Remove a subscriber",
                response_model=SubscriberOut, responses=WRITES)
-def remove_status_subscriber(slug: str, subscriber_id: int, runtime: Runtime = Depends(get_runtime),
+def remove_status_subscriber(slug: str, subscriber_id: RowId, runtime: Runtime = Depends(get_runtime),
                       principal: Principal = Depends(writer)) -> SubscriberOut:
     with runtime.database.writing() as db:
         page = service.lock_page(db=db, slug=slug)
@@ -276,7 +278,7 @@ def draft_public_update(ref: str, body: DraftIn, runtime: Runtime = Depends(get_
 
 @router.patch("/incidents/{ref}/public-updates/{update_id}", summary="Edit a draft public update",
               response_model=PublicUpdateOut, responses=WRITES)
-def edit_public_update(ref: str, update_id: int, body: DraftChangeIn, runtime: Runtime = Depends(get_runtime),
+def edit_public_update(ref: str, update_id: RowId, body: DraftChangeIn, runtime: Runtime = Depends(get_runtime),
                        principal: Principal = Depends(writer)) -> PublicUpdateOut:
     with runtime.database.writing() as db:
         update = flows.edit_update(db=db, actor=principal.actor, ref=ref, update_id=update_id, title=body.title,
@@ -286,7 +288,7 @@ def edit_public_update(ref: str, update_id: int, body: DraftChangeIn, runtime: R
 
 @router.delete("/incidents/{ref}/public-updates/{update_id}", summary="Discard a draft public update",
                response_model=PublicUpdateOut, responses=WRITES)
-def discard_public_update(ref: str, update_id: int, runtime: Runtime = Depends(get_runtime),
+def discard_public_update(ref: str, update_id: RowId, runtime: Runtime = Depends(get_runtime),
                           principal: Principal = Depends(writer)) -> PublicUpdateOut:
     with runtime.database.writing() as db:
         update = flows.discard_update(db=db, actor=principal.actor, ref=ref, update_id=update_id)
@@ -296,7 +298,7 @@ def discard_public_update(ref: str, update_id: int, runtime: Runtime = Depends(g
 @router.post("/incidents/{ref}/public-updates/{update_id}/publish",
              summary="Publish a draft to status pages, with the affected components' states",
              response_model=PublishOut, responses=WRITES)
-def publish_public_update(ref: str, update_id: int, body: PublishIn, runtime: Runtime = Depends(get_runtime),
+def publish_public_update(ref: str, update_id: RowId, body: PublishIn, runtime: Runtime = Depends(get_runtime),
                           principal: Principal = Depends(writer)) -> PublishOut:
     components: dict[int, str] = {}
     for item in body.components:

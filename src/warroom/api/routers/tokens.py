@@ -8,11 +8,13 @@ from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole, TokenScope
 from warroom.accounts.schemas import TokenCreatedOut, TokenIn, TokenOut, TokenPage
 from warroom.api.deps import Principal, get_runtime, reader, writer
+from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, Offset, problems, window
+from warroom.core.bounds import RowId
 from warroom.core.errors import PermissionDenied
 from warroom.runtime import Runtime
 
-router = APIRouter(tags=["tokens"])
+router = APIRouter(tags=["tokens"], route_class=JsonBodyRoute)
 
 
 @router.get("/tokens", summary="List API tokens (yours; every token for admins)", response_model=TokenPage,
@@ -52,7 +54,7 @@ def not_above_caller(principal: Principal, scope: TokenScope) -> None:
 
 @router.delete("/tokens/{token_id}", summary="Revoke an API token", response_model=TokenOut, responses=WRITES)
 def revoke_token(
-    token_id: int, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(writer)
+    token_id: RowId, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(writer)
 ) -> TokenOut:
     with runtime.database.writing() as db:
         return TokenOut.of(accounts.revoke_token(db=db, actor=principal.actor, token_id=token_id))

@@ -6,7 +6,6 @@ with ``errors`` (field -> message) on a 422, as Opsgenie documents.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Collection
@@ -16,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from warroom.core import json_input
 from warroom.oncall.keys import service as keys
 from warroom.oncall.keys.models import IntegrationKey, KeyKind
 
@@ -93,9 +93,9 @@ def read_json(raw: bytes, *, empty_ok: bool = False) -> dict[str, Any]:
             return {}
         raise OpsgenieError(400, "Invalid JSON body: the request has no body; send a JSON object.")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise OpsgenieError(400, "Invalid JSON body: the request body is not valid JSON.") from None
+        data = json_input.loads(raw)
+    except json_input.InvalidJson as error:
+        raise OpsgenieError(400, f"Invalid JSON body: the request body is not valid JSON: {error.msg}.") from None
     if not isinstance(data, dict):
         raise OpsgenieError(400, "Invalid JSON body: send a JSON object.")
     return data

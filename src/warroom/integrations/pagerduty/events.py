@@ -8,7 +8,6 @@ no open alert is accepted and does nothing, as in PagerDuty.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from warroom.core import json_input
 from warroom.core.clock import Clock
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertStatus, Priority
@@ -57,9 +57,9 @@ class Event:
 def parse_event(raw: bytes) -> Event:
     """The event in ``raw``, or InvalidEvent naming every problem."""
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidEvent(["JSON parse error"], status="Unrecognized object",
+        data = json_input.loads(raw)
+    except json_input.InvalidJson as error:
+        raise InvalidEvent([f"JSON parse error: {error.msg}"], status="Unrecognized object",
                            message="Event object format is unrecognized") from None
     if not isinstance(data, dict):
         raise InvalidEvent(["The event is not a JSON object"], status="Unrecognized object",

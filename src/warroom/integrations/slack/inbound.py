@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
+from warroom.core import json_input
 from warroom.core.errors import NotAuthenticated, ValidationFailed
 from warroom.integrations.chat.platform import (
     ButtonPressed,
@@ -86,9 +86,9 @@ def command_of(form: Mapping[str, Any]) -> CommandReceived:
 
 def _object(text: str, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(text)
-    except ValueError:
-        raise ValidationFailed(f"The {what} is not valid JSON.", field=what) from None
+        value = json_input.loads(text)
+    except json_input.InvalidJson as error:
+        raise ValidationFailed(f"The {what} is not valid JSON: {error.msg}.", field=what) from None
     if not isinstance(value, dict):
         raise ValidationFailed(f"The {what} must be a JSON object.", field=what)
     return value

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from warroom.core.bounds import Int
 from warroom.notifications.service import DeliveryView
 from warroom.oncall.alerts.models import Alert
 from warroom.oncall.alerts.service import EventView
@@ -29,7 +30,7 @@ class Input(BaseModel):
 class ResponderIn(Input):
     type: str = Field(description="user, team, schedule or escalation (a policy, paged alone).",
                       examples=["team"])
-    id: int | str = Field(description="An id, or @handle / email (people) or slug.", examples=["engineering"])
+    id: Int | str = Field(description="An id, or @handle / email (people) or slug.", examples=["engineering"])
 
 
 class AlertIn(Input):
@@ -61,7 +62,7 @@ class ActionIn(Input):
 class SnoozeIn(Input):
     until: datetime | None = Field(None, description="Quiet until this time (within 7 days; UTC without an "
                                                      "offset).")
-    minutes: int | None = Field(None, description="Or: quiet for this many minutes.")
+    minutes: Int | None = Field(None, description="Or: quiet for this many minutes.")
     note: str = ""
 
 

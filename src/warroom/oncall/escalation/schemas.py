@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from warroom.core.bounds import Int
 from warroom.oncall.escalation.models import EscalationPolicy, EscalationStep
 
 
@@ -21,12 +22,12 @@ class Input(BaseModel):
 
 class TargetIn(Input):
     type: str = Field(description="user, schedule or team.", examples=["schedule"])
-    id: int | str = Field(description="An id, or @handle / email (people) or slug (schedules, teams).",
+    id: Int | str = Field(description="An id, or @handle / email (people) or slug (schedules, teams).",
                           examples=["platform-primary"])
 
 
 class StepIn(Input):
-    delay_minutes: int = Field(0, description="0 to 1440: how long to wait for an acknowledgement before the "
+    delay_minutes: Int = Field(0, description="0 to 1440: how long to wait for an acknowledgement before the "
                                               "next step.", examples=[5])
     targets: list[TargetIn] = Field(description="Who this step pages (1 to 20).")
 
@@ -35,7 +36,7 @@ class PolicyBody(Input):
     name: str = Field(examples=["Engineering default"])
     team: str | None = Field(None, description="Slug of the team whose pages run this policy (one per team).",
                              examples=["engineering"])
-    repeat: int = Field(0, description="How many more times the steps run when nobody acknowledges (0-10).")
+    repeat: Int = Field(0, description="How many more times the steps run when nobody acknowledges (0-10).")
     description: str = ""
     steps: list[StepIn] = Field(description="In the order they page (1 to 20).")
 

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from warroom.accounts.models import User
+from warroom.core.bounds import Int
 from warroom.oncall.schedules.models import RotationKind, Schedule, ScheduleLayer, ScheduleOverride
 from warroom.oncall.schedules.service import TimelineShift
 
@@ -37,7 +38,7 @@ def _plain(value: Any) -> Any:
 
 
 class RestrictionIn(Input):
-    days: list[int] = Field(description="Weekdays the window starts on, Monday=0 … Sunday=6.",
+    days: list[Int] = Field(description="Weekdays the window starts on, Monday=0 … Sunday=6.",
                             examples=[[0, 1, 2, 3, 4]])
     start: str = Field(description="Local time HH:MM.", examples=["09:00"])
     end: str = Field(description="Local time HH:MM; at or before start runs past midnight.", examples=["17:00"])
@@ -66,12 +67,12 @@ class LayerIn(Input):
                                                "length_hours of elapsed time.")
     handoff_local: str = Field(description="The first hand-off, wall-clock time in the schedule's zone.",
                                examples=["2026-01-05T09:00"])
-    participants: list[int | str] = Field(description="People taking turns, in order: @handle, email or user id.",
+    participants: list[Int | str] = Field(description="People taking turns, in order: @handle, email or user id.",
                                           examples=[["@alice", "@bob"]])
-    length_hours: int | None = Field(None, description="Custom rotations only: 1-8760.")
+    length_hours: Int | None = Field(None, description="Custom rotations only: 1-8760.")
     restrictions: list[RestrictionIn] = Field(default_factory=list,
                                               description="On call only inside these windows.")
-    position: int | None = Field(None, description="Higher layers win where they have someone; default on top.")
+    position: Int | None = Field(None, description="Higher layers win where they have someone; default on top.")
     starts_at: datetime | None = None
     ends_at: datetime | None = None
 
@@ -82,19 +83,19 @@ class LayerChangeIn(Input):
     name: str | None = None
     rotation: RotationKind | None = None
     handoff_local: str | None = None
-    participants: list[int | str] | None = None
-    length_hours: int | None = None
+    participants: list[Int | str] | None = None
+    length_hours: Int | None = None
     restrictions: list[RestrictionIn] | None = None
-    position: int | None = None
+    position: Int | None = None
     starts_at: datetime | None = None
     ends_at: datetime | None = None
 
 
 class OverrideIn(Input):
-    user: int | str = Field(description="Who covers: @handle, email or user id.", examples=["@carol"])
+    user: Int | str = Field(description="Who covers: @handle, email or user id.", examples=["@carol"])
     start_at: datetime
     end_at: datetime = Field(description="After start_at, at most 90 days later.")
-    replaces: int | str | None = Field(None, description="Whom they cover for; leave out to cover whoever is on "
+    replaces: Int | str | None = Field(None, description="Whom they cover for; leave out to cover whoever is on "
                                                          "call (gaps included).")
 
 

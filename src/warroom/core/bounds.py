@@ -1,0 +1,19 @@
+"""The integers Warroom takes from outside, bounded at the type so that no input overflows a column.
+
+Ids are INTEGER columns: 32-bit on PostgreSQL, and SQLite cannot even bind a number past 2**63. Every integer
+a request carries (a path id, a page offset, a "before" cursor, a number in a JSON body or a form) has one of
+these types, so a number out of range is refused as invalid input naming the field, never a server error.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, Strict
+
+MAX_INT = 2**31 - 1  # the largest id either store holds in an INTEGER column; no count Warroom takes comes near
+
+RowId = Annotated[int, Field(ge=1, le=MAX_INT)]  # a row's id
+Count = Annotated[int, Field(ge=0, le=MAX_INT)]  # an offset, a cursor id, a number of minutes or hours
+Int = Annotated[int, Field(ge=-MAX_INT - 1, le=MAX_INT)]  # any other integer; its own rules say the rest
+StrictInt = Annotated[Int, Strict()]  # the same, where a string of digits is not taken for a number
