@@ -1,7 +1,7 @@
 """API test helpers: people with tokens, a caller per person, and a snapshot of everything stored.
 
-``stored(runtime)`` reads every row of every table, so a test can prove a refused request wrote
-nothing at all — not just that one count stayed put.
+``stored(runtime)`` (tests.support) reads every row of every table, so a test can prove a refused request
+wrote nothing at all — not just that one count stayed put.
 """
 
 from __future__ import annotations
@@ -11,35 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-import warroom.db.models  # noqa: F401  (registers every table on the metadata)
-from warroom.accounts.models import AccessRole, TokenScope, User
-from warroom.db.base import Base
-from warroom.runtime import Runtime
+from warroom.accounts.models import TokenScope, User
 
 from ..factories import Factory
+from ..support import HANDBOOK, count, people, stored  # noqa: F401  (re-exported: tests import them from here)
 
 PROBLEM = "application/problem+json"
-# Touched by authentication itself (at most once a minute), so not part of "what a request wrote".
-VOLATILE = {("api_tokens", "last_used_at")}
-
-
-def stored(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in primary-key order."""
-    state: dict[str, list[tuple[Any, ...]]] = {}
-    with runtime.database.reading() as db:
-        for table in Base.metadata.sorted_tables:
-            columns = [c for c in table.columns if (table.name, c.name) not in VOLATILE]
-            query = sa.select(*columns).order_by(*table.primary_key.columns)
-            state[table.name] = [tuple(row) for row in db.execute(query)]
-    return state
-
-
-def count(runtime: Runtime, table: str) -> int:
-    with runtime.database.reading() as db:
-        return int(db.scalar(sa.select(sa.func.count()).select_from(sa.table(table))) or 0)
 
 
 def assert_problem(
@@ -106,10 +85,7 @@ class Team:
 
 @pytest.fixture
 def team(factory: Factory, client: TestClient) -> Team:
-    alice = factory.user("alice", AccessRole.admin, teams=("engineering",))
-    bob = factory.user("bob", AccessRole.responder, teams=("engineering",))
-    carol = factory.user("carol", AccessRole.responder, teams=("customer-support",))
-    vic = factory.user("vic", AccessRole.viewer)
+    alice, bob, carol, vic = people(factory, HANDBOOK).values()
     return Team(
         alice, bob, carol, vic,
         Caller(client, factory.token(alice, TokenScope.admin)),

@@ -15,16 +15,13 @@ from warroom.roles import service as roles
 from warroom.timeline import service as timeline
 from warroom.timeline.models import EntryKind, TimelineEntry
 
+from .. import support
+
 
 @pytest.fixture
 def people(factory):
-    return {
-        "alice": factory.user("alice", AccessRole.admin, teams=("engineering",)),
-        "bob": factory.user("bob", teams=("engineering",)),
-        "carol": factory.user("carol", teams=("customer-support",)),
-        "pat": factory.user("pat", teams=("product",)),
-        "vic": factory.user("vic", AccessRole.viewer),
-    }
+    return support.people(factory, {"alice": (AccessRole.admin, "engineering"), "bob": "engineering",
+                                    "carol": "customer-support", "pat": "product", "vic": AccessRole.viewer})
 
 
 def counts(runtime):

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
 
-import warroom.db.models  # noqa: F401  (registers every table on the metadata)
 from warroom.accounts.models import AccessRole, User
 from warroom.core.actor import Actor
 from warroom.core.clock import FakeClock
-from warroom.db.base import Base
 from warroom.engine.runner import Engine
 from warroom.integrations.chat import ChatAdapter
 from warroom.notifications import service
@@ -26,20 +24,15 @@ from warroom.oncall.alerts.models import Priority
 from warroom.oncall.alerts.service import AlertSpec, EventView
 from warroom.runtime import Runtime
 
+from .. import support
 from ..factories import Factory
 from .servers import FakeTwilio, Inbox, smtp_server, twilio_server
 
 Rule = tuple[ContactKind, str, int]  # kind, address, delay in minutes
 
 
-def stored(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, so a test can prove refused input wrote nothing at all."""
-    state: dict[str, list[tuple[Any, ...]]] = {}
-    with runtime.database.reading() as db:
-        for table in Base.metadata.sorted_tables:
-            query = sa.select(*table.columns).order_by(*table.primary_key.columns)
-            state[table.name] = [tuple(row) for row in db.execute(query)]
-    return state
+# Every column of every row, so a test can prove refused input wrote nothing at all.
+stored = partial(support.stored, leave_out=())
 
 
 @dataclass

@@ -6,41 +6,26 @@ nothing at all — not just that one count stayed put.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
 import pytest
-import sqlalchemy as sa
 
-import warroom.db.models  # noqa: F401  (registers every table on the metadata)
 from warroom.accounts.models import AccessRole, User
 from warroom.core.actor import Actor
-from warroom.db.base import Base
-from warroom.runtime import Runtime
 
+from .. import support
 from ..factories import Factory
 
-
-def stored(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in primary-key order."""
-    state: dict[str, list[tuple[Any, ...]]] = {}
-    with runtime.database.reading() as db:
-        for table in Base.metadata.sorted_tables:
-            query = sa.select(*table.columns).order_by(*table.primary_key.columns)
-            state[table.name] = [tuple(row) for row in db.execute(query)]
-    return state
+# Every column of every row: nothing here signs in with a token, so nothing is left out.
+stored = partial(support.stored, leave_out=())
 
 
 @pytest.fixture
 def people(factory: Factory) -> dict[str, User]:
     """alice (admin), bob and dan (engineering), carol (customer-support), erin (no team), vic (viewer)."""
-    return {
-        "alice": factory.user("alice", AccessRole.admin, teams=("engineering",)),
-        "bob": factory.user("bob", teams=("engineering",)),
-        "carol": factory.user("carol", teams=("customer-support",)),
-        "dan": factory.user("dan", teams=("engineering",)),
-        "erin": factory.user("erin"),
-        "vic": factory.user("vic", AccessRole.viewer),
-    }
+    return support.people(factory, {"alice": (AccessRole.admin, "engineering"), "bob": "engineering",
+                                    "carol": "customer-support", "dan": "engineering", "erin": (),
+                                    "vic": AccessRole.viewer})
 
 
 @pytest.fixture
