@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from warroom.config import Settings
 
+from ..support import Reply as Answer  # what GitHub answers: status, JSON body, headers
+from ..support import Request, http_server
+
 TOKEN = "ghp_test-token"
 WEBHOOK_SECRET = "webhook-secret"
 REPO = "acme/search"
-
-
-@dataclass
-class Answer:
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -50,6 +44,9 @@ class FakeGithub:
 
     def created(self) -> list[dict[str, Any]]:
         return [issue for issue in self.issues.values() if issue["id"] >= 5000]
+
+    def respond(self, request: Request) -> Answer:
+        return self.answer(request.method, request.path, request.headers, request.json())
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: Any) -> Answer:
         with self.lock:
@@ -111,48 +108,12 @@ class FakeGithub:
         return Answer(404, {"message": "Not Found"})
 
 
-def _handler(fake: FakeGithub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            body = json.loads(raw) if raw else None
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            answer = fake.answer(self.command, self.path, headers, body)
-            data = json.dumps(answer.body).encode()
-            self.send_response(answer.status)
-            self.send_header("content-type", "application/json; charset=utf-8")
-            self.send_header("content-length", str(len(data)))
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            self._serve()
-
-        def do_POST(self) -> None:
-            self._serve()
-
-        def do_PATCH(self) -> None:
-            self._serve()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
 @pytest.fixture
 def github() -> Iterator[FakeGithub]:
     fake = FakeGithub()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/api/v3"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with http_server(fake.respond, path="/api/v3") as server:
+        fake.url = server.url
+        yield fake
 
 
 @pytest.fixture

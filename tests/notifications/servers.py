@@ -1,4 +1,4 @@
-"""Real servers on 127.0.0.1 that notifications are sent to: SMTP (aiosmtpd) and a fake Twilio REST API.
+"""Real servers on 127.0.0.1 that notifications are sent to: SMTP (tests.support) and a fake Twilio REST API.
 
 The fake Twilio speaks the documented shapes of the 2010-04-01 API: form-encoded POSTs to
 /2010-04-01/Accounts/{AccountSid}/Messages.json and Calls.json with HTTP basic auth, answering 201 with the
@@ -8,78 +8,15 @@ created resource (its ``sid``), or an error ``{"code", "message", "more_info", "
 from __future__ import annotations
 
 import base64
-import json
 import re
-import socket
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from aiosmtpd.controller import Controller
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-# --- SMTP ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class ReceivedMail:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-
-
-@dataclass
-class Inbox:
-    host: str = "127.0.0.1"
-    port: int = 0
-    received: list[ReceivedMail] = field(default_factory=list)
-    # Replies to give instead of accepting, in order: for RCPT TO and for DATA.
-    rcpt_replies: list[str] = field(default_factory=list)
-    data_replies: list[str] = field(default_factory=list)
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
-                          rcpt_options: list[str]) -> str:
-        if self.rcpt_replies:
-            return self.rcpt_replies.pop(0)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.data_replies:
-            return self.data_replies.pop(0)
-        message = message_from_bytes(envelope.content, policy=default)
-        assert isinstance(message, EmailMessage)
-        self.received.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    def message_ids(self) -> list[str]:
-        return [str(mail.message["Message-ID"]) for mail in self.received]
-
-
-@contextmanager
-def smtp_server() -> Iterator[Inbox]:
-    inbox = Inbox(port=free_port())
-    controller = Controller(inbox, hostname=inbox.host, port=inbox.port)
-    controller.start()
-    try:
-        yield inbox
-    finally:
-        controller.stop()
-
+from ..support import Inbox, ReceivedMail, Reply, Request, free_port, http_server, smtp_server  # noqa: F401  (tests import them from here)
 
 # --- Twilio -------------------------------------------------------------------------------------------
 
@@ -108,6 +45,11 @@ class FakeTwilio:
 
     def created(self, resource: str) -> list[TwilioRequest]:
         return [r for r in self.requests if r.resource == resource]
+
+    def respond(self, request: Request) -> Reply:
+        if request.method != "POST":
+            return Reply(501, b"")
+        return Reply(*self.answer(request.path, request.headers, request.body))
 
     def answer(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
         match = RESOURCE_RE.match(path)
@@ -151,30 +93,6 @@ def _basic_auth(header: str) -> tuple[str, str]:
 @contextmanager
 def twilio_server() -> Iterator[FakeTwilio]:
     fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            status, payload, extra = fake.answer(self.path, headers, body)
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with http_server(fake.respond) as server:
+        fake.base_url = server.url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -11,22 +11,21 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from warroom.config import Settings
 from warroom.core.clock import FakeClock
-from warroom.engine.models import Job, JobState
 from warroom.integrations.slack.inbound import sign
-from warroom.runtime import Runtime
 
+from .. import support
 from ..factories import Factory
+from ..support import Reply as Answer  # what Slack answers: status, JSON body, headers
+from ..support import Request, drain, http_server  # noqa: F401  (drain: tests import it from here)
 
 TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-1-A123456-test"
@@ -34,13 +33,6 @@ SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 ANNOUNCE = "#announce-incidents"
 ANNOUNCE_ID = "C0ANNOUNCE"
 GENERAL_ID = "C0GENERAL"
-
-
-@dataclass
-class Answer:
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 RATE_LIMITED = Answer(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "7"})
@@ -98,6 +90,14 @@ class FakeSlack:
 
     def in_channel(self, channel_id: str) -> list[Message]:
         return [m for m in self.messages.values() if m.channel == channel_id]
+
+    def respond(self, request: Request) -> Answer:
+        """A Web API call: arguments as JSON or form-encoded (blank fields dropped), the method from the path."""
+        if request.headers.get("content-type", "").startswith("application/json"):
+            args = request.json() or {}
+        else:
+            args = request.form(keep_blank=False)
+        return self.answer(request.path.rstrip("/").rsplit("/", 1)[-1], request.headers, args)
 
     def answer(self, method: str, headers: dict[str, str], args: dict[str, Any]) -> Answer:
         with self.lock:
@@ -247,44 +247,14 @@ def _blocks(args: dict[str, Any]) -> list[dict[str, Any]]:
     return json.loads(blocks) if isinstance(blocks, str) else list(blocks)
 
 
-def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            raw = self.rfile.read(length).decode() if length else ""
-            if self.headers.get("content-type", "").startswith("application/json"):
-                args = json.loads(raw) if raw else {}
-            else:
-                args = {k: v[0] for k, v in parse_qs(raw).items()}
-            method = self.path.rstrip("/").rsplit("/", 1)[-1]
-            answer = fake.answer(method, {k.lower(): v for k, v in self.headers.items()}, args)
-            data = json.dumps(answer.body).encode()
-            self.send_response(answer.status)
-            self.send_header("content-type", "application/json; charset=utf-8")
-            self.send_header("content-length", str(len(data)))
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
     fake = FakeSlack()
     fake.channels[ANNOUNCE_ID] = Channel(ANNOUNCE_ID, ANNOUNCE.lstrip("#"), False)
     fake.channels[GENERAL_ID] = Channel(GENERAL_ID, "general", False)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/api/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with http_server(fake.respond, path="/api/") as server:
+        fake.url = server.url
+        yield fake
 
 
 @pytest.fixture
@@ -353,22 +323,6 @@ def slack_requests(client: TestClient, clock: FakeClock) -> SlackRequests:
     return SlackRequests(client, clock)
 
 
-def drain(runtime: Runtime, clock: FakeClock, limit: int = 60) -> None:
-    """Run the engine until no job is pending, moving the clock to each retry's due time."""
-    engine = runtime.engine()
-    for _ in range(limit):
-        engine.tick()
-        with runtime.database.reading() as db:
-            due = db.scalar(sa.select(sa.func.min(Job.due_at)).where(Job.state == JobState.pending))
-        if due is None:
-            engine.close()
-            return
-        if due > clock.now():
-            clock.set(due)
-    engine.close()
-    raise AssertionError("jobs still pending after the drain")
-
-
 @dataclass
 class People:
     alice: Any
@@ -379,7 +333,6 @@ class People:
 def people(factory: Factory, slack: FakeSlack) -> People:
     from warroom.accounts.models import AccessRole
 
-    alice = factory.user("alice", AccessRole.admin)
-    bob = factory.user("bob")
+    alice, bob = support.people(factory, {"alice": AccessRole.admin, "bob": ()}).values()
     slack.users.update({"UALICE": "alice@example.com", "UBOB": "bob@example.com", "UEVE": "eve@elsewhere.test"})
     return People(alice, bob)
