@@ -28,8 +28,12 @@ from tests.smoke.test_engine_processes import Receiver, start_engine, stop, wait
 from warroom.accounts import service as accounts
 from warroom.accounts.models import Team, User
 from warroom.core.actor import Actor
+from warroom.core.clock import FakeClock
 from warroom.notifications import service as notifications
-from warroom.notifications.models import DeliveryStatus, Notification
+from warroom.notifications.models import ContactKind, DeliveryStatus, Notification
+from warroom.oncall.alerts import service as alerts
+from warroom.oncall.alerts.models import AlertEvent
+from warroom.oncall.escalation import policies
 from warroom.oncall.keys.models import KeyKind
 from warroom.oncall.keys.service import create_key
 from warroom.runtime import Runtime
@@ -118,7 +122,8 @@ def webhook_pages(runtime: Runtime, user: User, url: str) -> None:
     """``user`` is paged by webhook at ``url``, at once."""
     actor = Actor.system(runtime.clock)
     with runtime.database.writing() as db:
-        method = notifications.add_contact_method(db=db, actor=actor, user=user, kind="webhook", address=url)
+        method = notifications.add_contact_method(db=db, actor=actor, user=user, kind="webhook", address=url,
+                                                  outbound=runtime.outbound)
         notifications.add_rule(db=db, actor=actor, user=user, contact_method_id=method.id, delay_minutes=0)
 
 
@@ -138,17 +143,61 @@ def trigger(routing_key: str, dedup_key: str, n: int = 0) -> dict[str, Any]:
                         "severity": "error", "custom_details": {"n": n}}}
 
 
-def notifications_of(runtime: Runtime) -> list[Notification]:
+def escalation_policy(runtime: Runtime, slug: str, steps: list[dict[str, Any]]) -> int:
+    """An escalation policy with these steps (``{"delay_minutes": m, "targets": [...]}``); returns its id."""
+    with runtime.database.writing() as db:
+        return policies.create_policy(db=db, actor=Actor.system(runtime.clock), slug=slug, name=slug,
+                                      steps=steps).id
+
+
+def raise_alerts(runtime: Runtime, count: int, *, policy_id: int, at: datetime, prefix: str) -> list[int]:
+    """``count`` alerts escalating through the policy, raised as if at ``at`` (their first step pages then)."""
+    actor = Actor.system(FakeClock(at))
+    responders = [{"type": "escalation", "id": policy_id}]
+    with runtime.database.writing() as db:
+        return [alerts.raise_alert(db=db, actor=actor, spec=alerts.AlertSpec(
+            message=f"{prefix} {n} failing", alias=f"{prefix}-{n}", responders=responders)).alert_id
+            for n in range(count)]
+
+
+def escalations(runtime: Runtime, step: int) -> list[AlertEvent]:
+    """Every time an alert's escalation step ``step`` paged (its "escalated" events)."""
     with runtime.database.reading() as db:
-        rows = list(db.scalars(sa.select(Notification).order_by(Notification.id)))
+        rows = [e for e in db.scalars(sa.select(AlertEvent).where(AlertEvent.kind == "escalated")
+                                      .order_by(AlertEvent.id)) if e.data.get("step") == step]
         db.expunge_all()
         return rows
 
 
-def sent_pages(runtime: Runtime) -> int:
+def notifications_of(runtime: Runtime, kind: ContactKind = ContactKind.webhook) -> list[Notification]:
+    """Every page of this kind (the canary's mail is not one of them)."""
     with runtime.database.reading() as db:
-        return int(db.scalar(sa.select(sa.func.count()).select_from(Notification)
-                             .where(Notification.status == DeliveryStatus.sent)) or 0)
+        rows = list(db.scalars(sa.select(Notification).where(Notification.kind == kind).order_by(Notification.id)))
+        db.expunge_all()
+        return rows
+
+
+def sent_pages(runtime: Runtime, kind: ContactKind = ContactKind.webhook) -> int:
+    """How many pages of this kind are recorded as sent."""
+    with runtime.database.reading() as db:
+        return int(db.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+            Notification.status == DeliveryStatus.sent, Notification.kind == kind)) or 0)
+
+
+def engine_running(runtime: Runtime, seconds: float = 60) -> bool:
+    """True once an engine is up and sending: a canary alert pages someone by (logged) mail, which is sent.
+
+    The canary is an alert for a person without contact methods; fault tests count webhook pages only."""
+    actor = Actor.system(runtime.clock)
+    with runtime.database.writing() as db:
+        canary = db.scalar(sa.select(User).where(User.handle == "canary")) or accounts.create_user(
+            db=db, actor=actor, handle="canary", email="canary@example.com", name="Canary", password=None)
+        before = int(db.scalar(sa.select(sa.func.count()).select_from(Notification)
+                               .where(Notification.user_id == canary.id)) or 0)
+        alerts.raise_alert(db=db, actor=actor, spec=alerts.AlertSpec(
+            message="is an engine running?", alias=f"canary-{before}",
+            responders=[{"type": "user", "id": canary.id}]))
+    return wait_until(lambda: sent_pages(runtime, ContactKind.email) > before, seconds)
 
 
 # --- a bounded load driver ----------------------------------------------------------------------------------
