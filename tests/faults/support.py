@@ -2,8 +2,8 @@
 the data a page needs, and the one-line summary each fault test prints for docs/reliability.md.
 
 Processes run against the store under test (the per-test SQLite file, or the run's PostgreSQL database from
-tests/conftest.py). The webhook receiver, the engine starter and the free-port finder are the existing ones
-(tests/smoke/test_engine_processes.py, bench/harness.py), imported rather than copied.
+tests/conftest.py). Free ports, bounded waits and the recording HTTP server come from tests.support, the engine
+starter from tests/smoke/test_engine_processes.py, the open-loop load generator from bench/loadgen.py.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,9 +24,9 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from bench.harness import free_port
 
-from tests.smoke.test_engine_processes import Receiver, start_engine, stop, wait_until, webhook_receiver
+from tests.smoke.test_engine_processes import start_engine, stop
+from tests.support import RecordingServer, Reply, Request, free_port, http_server, wait_until
 from warroom.accounts import service as accounts
 from warroom.accounts.models import Team, User
 from warroom.core.actor import Actor
@@ -38,7 +40,7 @@ from warroom.oncall.keys.models import KeyKind
 from warroom.oncall.keys.service import create_key
 from warroom.runtime import Runtime
 
-__all__ = ["Receiver", "start_engine", "stop", "wait_until", "webhook_receiver"]
+__all__ = ["start_engine", "stop", "wait_until"]
 
 # Pages go to a receiver on loopback; the outbound-address policy refuses loopback unless this allows it.
 OUTBOUND_ALLOW = "127.0.0.0/8"
@@ -113,6 +115,48 @@ def kill_9(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGKILL)
     process.wait(timeout=20)
+
+
+# --- a webhook receiver -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Pages:
+    """What a webhook receiver got: the idempotency id (``webhook-id``) of every page, in order of arrival.
+
+    While ``hold`` is cleared the receiver is slow: each page is recorded on arrival, then waits for an answer
+    until ``hold`` is set — a kill then lands mid-delivery."""
+
+    server: RecordingServer
+    hold: threading.Event
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def ids(self) -> list[str]:
+        return [request.headers.get("webhook-id", "") for request in list(self.server.requests)]
+
+    def distinct(self) -> set[str]:
+        return set(self.ids)
+
+
+@contextmanager
+def webhook_receiver() -> Iterator[Pages]:
+    hold = threading.Event()
+    hold.set()
+
+    def respond(request: Request) -> Reply:
+        hold.wait(timeout=60)
+        return Reply(200)
+
+    with http_server(respond, path="/pages") as server:
+        pages = Pages(server, hold)
+        try:
+            yield pages
+        finally:
+            hold.set()
 
 
 # --- the data a page needs ----------------------------------------------------------------------------------
