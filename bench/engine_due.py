@@ -66,7 +66,8 @@ def main() -> None:
         with runtime.database.writing() as db:
             bob = accounts.find_person(db=db, who="bob")
             system = Actor.system(runtime.clock)
-            method = notifications.add_contact_method(db=db, actor=system, user=bob, kind="webhook", address=url)
+            method = notifications.add_contact_method(db=db, actor=system, user=bob, kind="webhook", address=url,
+                                                      outbound=runtime.outbound)
             notifications.add_rule(db=db, actor=system, user=bob, contact_method_id=method.id, delay_minutes=0)
         # Every step falls due within one minute, starting once everything is written.
         setup_estimate = args.alerts * 0.004 + 10
@@ -82,7 +83,8 @@ def main() -> None:
         ready = datetime.now(UTC)
         print(f"{args.alerts} alerts written; first step due in {(start - ready).total_seconds():.1f} s")
         env = dict(os.environ, WARROOM_DATABASE_URL=store.url, WARROOM_DATA_DIR=str(store.settings.data_dir),
-                   WARROOM_SECRET_KEY="bench", WARROOM_ENGINE_TICK_SECONDS="0.05")
+                   WARROOM_SECRET_KEY="bench", WARROOM_ENGINE_TICK_SECONDS="0.05",
+                   WARROOM_OUTBOUND_ALLOW=store.settings.outbound_allow)
         engine = subprocess.Popen([sys.executable, "-m", "warroom.cli", "engine"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + args.limit_seconds

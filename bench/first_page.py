@@ -55,7 +55,8 @@ def main() -> None:
             bob = accounts.find_person(db=db, who="bob")
             team = accounts.create_team(db=db, actor=system, slug="bench", name="Bench")
             accounts.add_member(db=db, actor=system, team=team, user=bob)
-            method = notifications.add_contact_method(db=db, actor=system, user=bob, kind="webhook", address=url)
+            method = notifications.add_contact_method(db=db, actor=system, user=bob, kind="webhook", address=url,
+                                                      outbound=store.runtime.outbound)
             notifications.add_rule(db=db, actor=system, user=bob, contact_method_id=method.id, delay_minutes=0)
             key = create_key(db=db, actor=system, name="bench", kind=KeyKind.pagerduty, team=team).secret
         sent: dict[str, float] = {}

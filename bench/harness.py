@@ -26,6 +26,9 @@ from warroom.config import Settings
 from warroom.core.actor import Actor
 from warroom.runtime import Runtime, build_runtime, seed_if_empty
 
+# Benchmarks page receivers on this machine: webhooks to loopback are allowed, as an operator would allow them.
+LOOPBACK = "127.0.0.0/8,::1/128"
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -71,7 +74,7 @@ def fresh_store(database_url: str | None = None) -> Iterator[Store]:
     """A migrated, demo-seeded store in a temporary data directory (or the PostgreSQL URL given)."""
     with tempfile.TemporaryDirectory(prefix="warroom-bench-") as data_dir, scratch_database(database_url) as url:
         settings = Settings(data_dir=Path(data_dir), database_url=url, seed_demo=True,
-                            run_engine=False, secret_key="bench")
+                            run_engine=False, secret_key="bench", outbound_allow=LOOPBACK)
         runtime = build_runtime(settings)
         seed_if_empty(runtime)
         yield Store(settings.resolved_database_url(), settings, runtime)
@@ -121,7 +124,8 @@ def server(store: Store, *, engine: bool = False, workers: int = 1) -> Iterator[
     port = free_port()
     env = dict(os.environ, WARROOM_DATA_DIR=str(store.settings.data_dir), WARROOM_DATABASE_URL=store.url,
                WARROOM_SECRET_KEY="bench", WARROOM_RUN_ENGINE="true" if engine else "false",
-               WARROOM_SEED_DEMO="false", WARROOM_BASE_URL=f"http://127.0.0.1:{port}")
+               WARROOM_SEED_DEMO="false", WARROOM_BASE_URL=f"http://127.0.0.1:{port}",
+               WARROOM_OUTBOUND_ALLOW=LOOPBACK)
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "warroom.asgi:create_from_environment",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",

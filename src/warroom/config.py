@@ -6,8 +6,10 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from warroom.core.outbound import parse_allow_list
 
 
 def default_data_dir() -> Path:
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     twilio_base_url: str = "https://api.twilio.com"
     # Signs notification webhooks (Standard Webhooks); empty means the secret key signs them.
     notification_webhook_secret: str = ""
+    # Networks webhook URLs that people type in may reach besides public addresses: comma-separated CIDRs
+    # (127.0.0.1/32,10.0.0.0/8). Empty: loopback, private, link-local and other internal addresses are refused.
+    outbound_allow: str = ""
     # External reporters' mail to the triage inbox: the address, an SMTP listener `serve` starts when the port is
     # set (0: off), a bearer token for MTAs piping raw mail to POST /api/v1/reports/inbound (empty: off), a size cap.
     inbound_address: str = ""
@@ -83,6 +88,12 @@ class Settings(BaseSettings):
     # Slack in Socket Mode (no public URL needed): the app-level token (xapp-…, scope connections:write);
     # set, `warroom serve` connects to Slack instead of waiting for its requests.
     slack_app_token: str = ""
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _outbound_allow_lists_networks(cls, value: str) -> str:
+        parse_allow_list(value)  # a typo is an error at start-up, not a webhook refused later
+        return value
 
     def resolved_database_url(self) -> str:
         if self.database_url:

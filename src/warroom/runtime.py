@@ -13,6 +13,7 @@ from warroom.announcements.service import ANNOUNCE_JOB, REFRESH_JOB
 from warroom.announcements.sinks import AnnouncementSink, LogSink, WebhookSink
 from warroom.config import Settings
 from warroom.core.clock import Clock, SystemClock
+from warroom.core.outbound import OutboundPolicy, Resolver, system_resolver
 from warroom.db import migrate
 from warroom.db.engine import Database
 from warroom.db.group_commit import GroupCommitter
@@ -41,6 +42,8 @@ class Runtime:
     _slack: ChatPlatform | None = field(default=None, init=False, repr=False)
     _matrix: MatrixPlatform | None = field(default=None, init=False, repr=False)
     _chat_strangers: Strangers | None = field(default=None, init=False, repr=False)
+    # How webhook hosts are resolved when checked (tests answer for names with no DNS behind them).
+    resolver: Resolver = field(default_factory=lambda: system_resolver, init=False, repr=False)
 
     @property
     def committer(self) -> GroupCommitter:
@@ -56,6 +59,11 @@ class Runtime:
     @property
     def secret_key(self) -> str:
         return self.settings.resolved_secret_key()
+
+    @property
+    def outbound(self) -> OutboundPolicy:
+        """Where URLs people type in (webhooks) may point: public addresses and WARROOM_OUTBOUND_ALLOW."""
+        return OutboundPolicy.parse(self.settings.outbound_allow, self.resolver)
 
     def slack(self) -> ChatPlatform | None:
         """The Slack workspace, when a bot token is configured."""
@@ -115,7 +123,7 @@ class Runtime:
         from warroom.retrospectives.service import INVITE_JOB as RETROSPECTIVE_INVITE_JOB
         from warroom.statuspage import delivery as status_page
 
-        senders = build_senders(self.settings, secret_key=self.secret_key, clock=self.clock)
+        senders = build_senders(self.settings, secret_key=self.secret_key, clock=self.clock, outbound=self.outbound)
         slack = self.slack()
         if slack is not None:
             senders = chat_pages.with_chat_pages(senders, slack, self.database, self.clock)
@@ -127,7 +135,8 @@ class Runtime:
             REFRESH_JOB: delivery.make_refresh_handler(self.announcement_sinks(), self.clock),
             NOTIFY_JOB: notify.make_notify_handler(self.database, senders, self.clock, self.settings.base_url),
             REPORT_ACK_JOB: make_acknowledgement_handler(self.settings, self.clock),
-            status_page.STATUS_JOB: status_page.make_handler(self.settings, self.secret_key, self.clock),
+            status_page.STATUS_JOB: status_page.make_handler(self.settings, self.secret_key, self.clock,
+                                                             self.outbound),
             GITHUB_ISSUE_JOB: github_sync.make_handler(self.settings, self.clock),
             RETROSPECTIVE_INVITE_JOB: retrospective_invites.make_handler(self.settings, self.clock),
             RELATED_ISSUE_JOB: related_issues.make_handler(self.settings, self.clock),

@@ -49,7 +49,8 @@ class Pager:
         user = self.factory.user(handle, access)
         with self.runtime.database.writing() as db:
             for kind, address, delay in rules:
-                method = service.add_contact_method(db=db, actor=self.system, user=user, kind=kind, address=address)
+                method = service.add_contact_method(db=db, actor=self.system, user=user, kind=kind, address=address,
+                                                    outbound=self.runtime.outbound)
                 service.add_rule(db=db, actor=self.system, user=user, contact_method_id=method.id,
                                  delay_minutes=delay)
         return user

@@ -8,11 +8,16 @@ import pytest
 from warroom.accounts.models import AccessRole
 from warroom.audit import service as audit
 from warroom.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from warroom.core.outbound import OutboundPolicy
 from warroom.notifications import service
 from warroom.notifications.models import ContactKind
 from warroom.notifications.schemas import ContactMethodIn, ContactMethodOut, RuleIn, RuleOut
 
+from ..dns import public_dns
 from .conftest import stored
+
+# The default policy (no networks allowed beyond public ones), with names answered without DNS.
+DEFAULT_POLICY = OutboundPolicy(resolver=public_dns)
 
 
 @pytest.fixture
@@ -22,7 +27,8 @@ def bob(pager):
 
 def add(runtime, actor, user, kind, address, label=""):
     with runtime.database.writing() as db:
-        return service.add_contact_method(db=db, actor=actor, user=user, kind=kind, address=address, label=label)
+        return service.add_contact_method(db=db, actor=actor, user=user, kind=kind, address=address, label=label,
+                                          outbound=DEFAULT_POLICY)
 
 
 def rule(runtime, actor, user, method_id, delay):
@@ -33,7 +39,7 @@ def rule(runtime, actor, user, method_id, delay):
 @pytest.mark.parametrize(("kind", "given", "stored_as"), [
     ("email", " Bob@Example.COM ", "Bob@example.com"),
     ("webhook", "https://hooks.example.com/page?team=sre", "https://hooks.example.com/page?team=sre"),
-    ("webhook", "http://10.0.0.5:8080/hook", "http://10.0.0.5:8080/hook"),
+    ("webhook", "http://93.184.215.14:8080/hook", "http://93.184.215.14:8080/hook"),
     ("sms", "+1 (415) 555-0123", "+14155550123"),
     ("voice", "0044 20 7946 0958", "+442079460958"),
     ("chat", "@bob", "@bob"),
@@ -59,6 +65,7 @@ def test_addresses_are_checked_and_stored_in_the_form_they_are_sent_to(runtime, 
     ("webhook", "https:///no-host", "is not a web address"),
     ("webhook", "https://example.com:port/x", "invalid port"),
     ("webhook", "https://example.com/a b", "is not a web address"),
+    ("webhook", "http://10.0.0.5:8080/hook", "10.0.0.5 is a private address.*WARROOM_OUTBOUND_ALLOW"),
     ("sms", "4155550123", "E.164"),
     ("sms", "+0 415 555 0123", "E.164"),
     ("voice", "+1415555012345678", "E.164"),

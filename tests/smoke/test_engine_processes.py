@@ -79,7 +79,7 @@ def webhook_receiver() -> Iterator[Receiver]:
 def start_engine(database_url: str, data_dir: Path, lease: float = 2) -> subprocess.Popen[bytes]:
     env = dict(os.environ, WARROOM_DATABASE_URL=database_url, WARROOM_DATA_DIR=str(data_dir),
                WARROOM_SECRET_KEY="test-secret-key", WARROOM_ENGINE_LEASE_SECONDS=str(lease),
-               WARROOM_ENGINE_TICK_SECONDS="0.05", WARROOM_SEED_DEMO="false")
+               WARROOM_ENGINE_TICK_SECONDS="0.05", WARROOM_SEED_DEMO="false", WARROOM_OUTBOUND_ALLOW="127.0.0.0/8")
     return subprocess.Popen([sys.executable, "-m", "warroom.cli", "engine"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -106,7 +106,7 @@ def page_user_by_webhook(runtime, factory, receiver: Receiver, alerts_to_raise: 
     bob = factory.user("bob")
     with runtime.database.writing() as db:
         method = notifications.add_contact_method(db=db, actor=factory.actor(bob), user=bob, kind="webhook",
-                                                  address=receiver.url)
+                                                  address=receiver.url, outbound=runtime.outbound)
         notifications.add_rule(db=db, actor=factory.actor(bob), user=bob, contact_method_id=method.id,
                                delay_minutes=0)
         for n in range(alerts_to_raise):

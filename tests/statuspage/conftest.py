@@ -22,6 +22,7 @@ from warroom.statuspage import flows, service
 from warroom.statuspage.models import Component, StatusPage
 
 from ..api.conftest import Caller, stored
+from ..dns import public_dns
 from ..factories import Factory
 from ..notifications.servers import Inbox, smtp_server
 from ..web.conftest import CSRF_META, WebUser, sign_in
@@ -43,6 +44,12 @@ class Org:
 
     def actor(self, user: User) -> Actor:
         return self.factory.actor(user)
+
+
+@pytest.fixture
+def public_names(runtime: Runtime) -> None:
+    """Webhook host names resolve to a public address (this machine may have no DNS; nothing connects)."""
+    runtime.resolver = public_dns
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ def test_an_admin_creates_a_page_that_a_team_then_keeps(runtime, browser, org, a
     assert "Acme Europe" not in anonymous.get("/status").text  # not ticked "listed": taken off the list
 
 
-def test_the_signing_secret_of_a_new_webhook_is_shown_once(runtime, browser, org, site):
+def test_the_signing_secret_of_a_new_webhook_is_shown_once(runtime, public_names, browser, org, site):
     sam = browser(org.sam)
     added = sam.post("/status-pages/acme/subscribers", {"url": "https://hooks.example.com/acme",
                                                        "component": str(site.components["API"].id)})

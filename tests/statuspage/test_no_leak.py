@@ -28,7 +28,8 @@ def test_internal_room_text_never_reaches_any_public_output(runtime, org, site, 
                                                clock=runtime.clock).subscriber
         assert customer is not None
         customer.confirmed_at = clock.now()
-        subscribers.add_webhook(db=db, actor=carol, page=page, url="http://127.0.0.1:9/placeholder")
+        subscribers.add_webhook(db=db, actor=carol, page=page, url="http://127.0.0.1:9/placeholder",
+                                outbound=runtime.outbound)
     ref = room.ref
     with runtime.database.writing() as db:
         incident_flows.set_summary(db=db, actor=bob, ref=ref, summary=f"Summary {m['summary']}")

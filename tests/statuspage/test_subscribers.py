@@ -232,13 +232,14 @@ def test_webhook_subscribers_get_signed_news_and_a_retry_carries_the_same_id(run
     ({"url": "https://hooks.example.com/x", "components": [999]}, 404, "no component #999"),
     ({"url": "https://hooks.example.com/x", "secret": "mine"}, 422, "extra inputs"),
 ])
-def test_bad_webhook_subscribers_are_refused_and_write_nothing(runtime, callers, site, body, status, words):
+def test_bad_webhook_subscribers_are_refused_and_write_nothing(runtime, public_names, callers, site, body, status,
+                                                               words):
     before = stored(runtime)
     assert_problem(callers["sam"].post("/status-pages/acme/subscribers", body), status, contains=words)
     assert stored(runtime) == before
 
 
-def test_only_the_page_editors_see_and_manage_subscribers(runtime, callers, site):
+def test_only_the_page_editors_see_and_manage_subscribers(runtime, public_names, callers, site):
     assert_problem(callers["eve"].get("/status-pages/acme/subscribers"), 403, contains="may not edit")
     assert_problem(callers["eve"].post("/status-pages/acme/subscribers", {"url": "https://h.example.com/x"}), 403)
     added = callers["sam"].ok("post", "/status-pages/acme/subscribers", {"url": "https://h.example.com/x"}, status=201)

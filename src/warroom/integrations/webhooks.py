@@ -12,16 +12,26 @@ from typing import Any
 
 import httpx
 
+from warroom.core.outbound import AddressRefused, OutboundPolicy
 from warroom.integrations import http
+
+NOT_DELIVERED = "could not deliver: the connection to the webhook's server failed"
 
 
 class DeliveryError(Exception):
-    """A send that failed. ``permanent`` failures (a 4xx other than 408/429) are not retried."""
+    """A send that failed. ``permanent`` failures (a 4xx other than 408/429) are not retried.
 
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+    ``str(error)`` is the whole story, for the engine's job record that admins read; ``public`` is what
+    a delivery record shown to anyone says. They differ where the detail would tell a user about the
+    network Warroom runs in (which address refused a connection, what a name resolves to).
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None,
+                 public: str | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
+        self.public = message if public is None else public
 
 
 def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -35,9 +45,12 @@ def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
 
 @dataclass(frozen=True)
 class WebhookSender:
+    """POSTs signed JSON to ``url``. With a ``policy`` (URLs users typed in), only to addresses it allows."""
+
     url: str
     secret: str
     timeout: float = 10.0
+    policy: OutboundPolicy | None = None
 
     def send(self, *, message_id: str, payload: dict[str, Any], at: datetime) -> None:
         body = json.dumps(payload, separators=(",", ":"), default=str).encode()
@@ -49,10 +62,15 @@ class WebhookSender:
             "webhook-signature": signature(self.secret, message_id, timestamp, body),
             "user-agent": "Warroom",
         }
+        client = http.client() if self.policy is None else http.guarded_client(self.policy)
         try:
-            response = http.client().post(self.url, content=body, headers=headers, timeout=self.timeout)
+            response = client.post(self.url, content=body, headers=headers, timeout=self.timeout)
+        except AddressRefused as error:
+            # The message names the host and the kind of address; only admins see which address it was.
+            raise DeliveryError(f"refused {error.address}: {error.message}", permanent=True,
+                                public=f"refused: {error.message}") from error
         except httpx.HTTPError as error:
-            raise DeliveryError(f"{type(error).__name__}: {error}") from error
+            raise DeliveryError(f"{type(error).__name__}: {error}", public=NOT_DELIVERED) from error
         raise_for_delivery(response)
 
 

@@ -157,7 +157,8 @@ def make_notify_handler(database: Database, senders: SenderRegistry, clock: Cloc
             receipt = senders.sender_for(page.notification.kind).send(compose(page, base_url))
         except DeliveryError as error:
             with database.writing() as write:
-                record_failure(write, notification_id, attempts=job.attempts, error=str(error))
+                # The delivery record is seen by responders: the public reason; the job keeps the detail.
+                record_failure(write, notification_id, attempts=job.attempts, error=error.public)
             raise
 
         def record(write: Session) -> None:
@@ -221,13 +222,16 @@ def record_sent(db: Session, notification_id: int, *, attempts: int, receipt: Re
 
 
 def mark_failed(*, db: Session, job: Job, clock: Clock) -> None:
-    """The job gave up (a permanent error, or out of retries): the delivery record says failed, and why."""
+    """The job gave up (a permanent error, or out of retries): the delivery record says failed, and why.
+
+    The reason is the one the failed send recorded for everyone to read; the job's own error (connection
+    details included) stays on the engine's job record, for admins.
+    """
     found = notification_of(db, job.payload)
     notification = _lock(db, found.id) if found is not None else None
     if notification is None or notification.status is not DeliveryStatus.queued:
         return
-    current = db.get(Job, job.id)  # the row as the engine just failed it, with this failure's reason
-    reason = (current.last_error if current is not None else "") or notification.last_error or "gave up"
+    reason = notification.last_error or "gave up; an admin can see why in the engine's failed jobs"
     notification.status = DeliveryStatus.failed
     notification.last_error = reason[:2000]
     if notification.alert_id is None:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from warroom.config import Settings
 from warroom.core.clock import Clock
+from warroom.core.outbound import STRICT, OutboundPolicy
 from warroom.integrations.chat import ChatAdapter, FakeChat
 from warroom.integrations.email import Mail, SmtpConfig, SmtpMailer
 from warroom.integrations.twilio import TwilioClient
@@ -82,15 +83,19 @@ class LogSender:
 
 @dataclass(frozen=True)
 class NotificationWebhookSender:
-    """Signed JSON to the person's webhook URL (Standard Webhooks: webhook-id is the idempotency id)."""
+    """Signed JSON to the person's webhook URL (Standard Webhooks: webhook-id is the idempotency id).
+
+    The URL is the person's own: it goes only to addresses ``policy`` allows, checked at each connection.
+    """
 
     secret: str
     clock: Clock
+    policy: OutboundPolicy = STRICT
 
     def send(self, notification: OutgoingNotification) -> Receipt:
         now = self.clock.now()
         # The timestamp is the attempt's, not the page's: receivers reject stale signatures.
-        WebhookSender(notification.address, self.secret).send(
+        WebhookSender(notification.address, self.secret, policy=self.policy).send(
             message_id=notification.idempotency_id, payload=webhook_payload(notification, now.isoformat()), at=now)
         return Receipt()
 
@@ -159,9 +164,12 @@ class SenderRegistry:
         return self.senders.get(kind) or NotConfigured(f"Warroom cannot send {kind.value} notifications.")
 
 
-def build_senders(settings: Settings, *, secret_key: str, clock: Clock,
-                  chat: ChatAdapter | None = None) -> SenderRegistry:
-    """The senders this install's settings allow; the rest fail with a reason saying what to configure."""
+def build_senders(settings: Settings, *, secret_key: str, clock: Clock, chat: ChatAdapter | None = None,
+                  outbound: OutboundPolicy | None = None) -> SenderRegistry:
+    """The senders this install's settings allow; the rest fail with a reason saying what to configure.
+
+    Webhooks go only to addresses ``outbound`` allows (by default, what WARROOM_OUTBOUND_ALLOW says).
+    """
     email: Sender = LogSender()
     if settings.smtp_host:
         email = SmtpSender(SmtpMailer(SmtpConfig(
@@ -175,7 +183,8 @@ def build_senders(settings: Settings, *, secret_key: str, clock: Clock,
         sms, voice = TwilioSmsSender(client), TwilioVoiceSender(client)
     return SenderRegistry({
         ContactKind.email: email,
-        ContactKind.webhook: NotificationWebhookSender(settings.notification_webhook_secret or secret_key, clock),
+        ContactKind.webhook: NotificationWebhookSender(settings.notification_webhook_secret or secret_key, clock,
+                                                       outbound or OutboundPolicy.parse(settings.outbound_allow)),
         ContactKind.chat: ChatSender(chat) if chat is not None else ChatSender(FakeChat(), NO_CHAT),
         ContactKind.sms: sms,
         ContactKind.voice: voice,

@@ -19,6 +19,7 @@ from warroom.accounts.service import EMAIL_RE
 from warroom.audit import service as audit
 from warroom.core.actor import Actor
 from warroom.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from warroom.core.outbound import STRICT, OutboundPolicy
 from warroom.notifications.models import (
     ContactKind,
     ContactMethod,
@@ -47,8 +48,11 @@ def parse_kind(value: ContactKind | str) -> ContactKind:
         raise ValidationFailed(f"Unknown contact method '{value}'. Use one of: {kinds}.", field="kind") from None
 
 
-def normalise_address(kind: ContactKind, address: str) -> str:
-    """Check an address for its kind and return it in the form it is stored and sent to."""
+def normalise_address(kind: ContactKind, address: str, outbound: OutboundPolicy = STRICT) -> str:
+    """Check an address for its kind and return it in the form it is stored and sent to.
+
+    A webhook URL must lead to an address ``outbound`` allows (public, or a network the operator allows).
+    """
     text = address.strip()
     if not text:
         raise ValidationFailed(f"Give the {kind.value} address to reach you at.", field="address")
@@ -57,7 +61,7 @@ def normalise_address(kind: ContactKind, address: str) -> str:
     if kind is ContactKind.email:
         return _email(text)
     if kind is ContactKind.webhook:
-        return _webhook_url(text)
+        return outbound.check_url(_webhook_url(text), field="address")
     if kind in (ContactKind.sms, ContactKind.voice):
         return _phone(text)
     return _chat_handle(text)
@@ -113,10 +117,10 @@ def list_contact_methods(*, db: Session, user: User) -> list[ContactMethod]:
 
 
 def add_contact_method(*, db: Session, actor: Actor, user: User, kind: ContactKind | str, address: str,
-                       label: str = "") -> ContactMethod:
+                       label: str = "", outbound: OutboundPolicy = STRICT) -> ContactMethod:
     _may_edit(actor, user)
     contact_kind = parse_kind(kind)
-    clean_address = normalise_address(contact_kind, address)
+    clean_address = normalise_address(contact_kind, address, outbound)
     clean_label = " ".join(label.split())
     if len(clean_label) > MAX_LABEL:
         raise ValidationFailed(f"Labels are at most {MAX_LABEL} characters.", field="label")

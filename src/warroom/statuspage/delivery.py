@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from warroom.config import Settings
 from warroom.core.clock import Clock
+from warroom.core.outbound import OutboundPolicy
 from warroom.engine.models import Job
 from warroom.engine.runner import Handler
 from warroom.integrations.email import Mail, SmtpConfig, SmtpMailer
@@ -160,9 +161,12 @@ def webhook_payload(news: News, *, base_url: str, unsubscribe_url: str, key: str
     }
 
 
-def make_handler(settings: Settings, secret_key: str, clock: Clock) -> Handler:
-    """The engine handler for STATUS_JOB."""
+def make_handler(settings: Settings, secret_key: str, clock: Clock,
+                 outbound: OutboundPolicy | None = None) -> Handler:
+    """The engine handler for STATUS_JOB. Subscribers' webhooks reach only addresses ``outbound`` allows."""
     mailer = mailer_for(settings)
+    if outbound is None:
+        outbound = OutboundPolicy.parse(settings.outbound_allow)
 
     def deliver_status_news(db: Session, job: Job) -> None:
         base_url = settings.base_url
@@ -192,7 +196,7 @@ def make_handler(settings: Settings, secret_key: str, clock: Clock) -> Handler:
         else:
             payload = webhook_payload(news, base_url=base_url, unsubscribe_url=unsubscribe_url,
                                       key=job.idempotency_key, now=now)
-            WebhookSender(subscriber.address, subscriber.secret).send(message_id=job.idempotency_key,
-                                                                     payload=payload, at=now)
+            WebhookSender(subscriber.address, subscriber.secret, policy=outbound).send(
+                message_id=job.idempotency_key, payload=payload, at=now)
 
     return deliver_status_news

@@ -24,6 +24,7 @@ from warroom.audit import service as audit
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
 from warroom.core.errors import Conflict, NotFound, ValidationFailed, WarroomError
+from warroom.core.outbound import STRICT, OutboundPolicy
 from warroom.core.security import sign
 from warroom.engine import queue
 from warroom.statuspage import service
@@ -172,14 +173,15 @@ def unsubscribe(*, db: Session, page: StatusPage, subscriber_id: str, signature:
 # Webhook subscribers (added by a page's editors) ------------------------------------------------------------
 
 
-def clean_url(value: str) -> str:
+def clean_url(value: str, outbound: OutboundPolicy = STRICT) -> str:
+    """An http(s) URL without credentials, whose host leads only to addresses ``outbound`` allows."""
     url = value.strip()
     parts = urlsplit(url)
     if (len(url) > MAX_URL or parts.scheme not in ("http", "https") or not parts.hostname
             or any(c.isspace() for c in url) or parts.username or parts.password):
         raise ValidationFailed("A webhook address is an http:// or https:// URL without spaces or credentials, "
                                "e.g. https://hooks.example.com/warroom.", field="url")
-    return url
+    return outbound.check_url(url, field="url")
 
 
 def new_webhook_secret() -> str:
@@ -189,11 +191,11 @@ def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def add_webhook(*, db: Session, actor: Actor, page: StatusPage, url: str,
-                component_ids: Sequence[int] = ()) -> Subscriber:
+def add_webhook(*, db: Session, actor: Actor, page: StatusPage, url: str, component_ids: Sequence[int] = (),
+                outbound: OutboundPolicy = STRICT) -> Subscriber:
     """An editor adds a customer's webhook; it is confirmed at once (the editor vouches for it)."""
     service.require_editor(db=db, actor=actor, page=page)
-    address = clean_url(url)
+    address = clean_url(url, outbound)
     ids = clean_component_ids(db=db, page=page, ids=component_ids)
     now = actor.clock.now()
     subscriber = db.scalar(sa.select(Subscriber).where(

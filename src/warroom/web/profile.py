@@ -78,7 +78,7 @@ async def add_contact_method(request: Request, runtime: Runtime = Depends(get_ru
     def change(db: Session) -> str:
         method = notifications.add_contact_method(db=db, actor=principal.actor, user=principal.user,
                                                   kind=values.get("kind", ""), address=values.get("address", ""),
-                                                  label=values.get("label", ""))
+                                                  label=values.get("label", ""), outbound=runtime.outbound)
         return f"Added {method.kind.value} {method.address}. Add a rule to say when it is used."
 
     return await run_in_threadpool(

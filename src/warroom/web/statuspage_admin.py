@@ -271,7 +271,8 @@ async def add_webhook(request: Request, slug: str, runtime: Runtime = Depends(ge
         def change(db: Session) -> str:
             sp = service.lock_page(db=db, slug=slug)
             added = subscribers.add_webhook(db=db, actor=principal.actor, page=sp, url=values.get("url", ""),
-                                            component_ids=ids_of(lists.get("component", []), "components"))
+                                            component_ids=ids_of(lists.get("component", []), "components"),
+                                            outbound=runtime.outbound)
             created.append(added)
             return ""
 

@@ -233,7 +233,7 @@ def add_webhook_subscriber(slug: str, body: WebhookSubscriberIn, runtime: Runtim
     with runtime.database.writing() as db:
         page = service.lock_page(db=db, slug=slug)
         added = subscribers.add_webhook(db=db, actor=principal.actor, page=page, url=body.url,
-                                        component_ids=body.components)
+                                        component_ids=body.components, outbound=runtime.outbound)
         return WebhookSubscriberOut(**SubscriberOut.of(added).model_dump(), secret=added.secret)
 
 
