@@ -8,28 +8,24 @@ create_app(runtime) in a background thread, so every byte goes the way it does i
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from alembic.script import ScriptDirectory
 from click.testing import Result
 from typer.testing import CliRunner
 
-from warroom.api.app import create_app
 from warroom.cli.main import app
 from warroom.config import Settings, get_settings
 from warroom.db import migrate
 from warroom.runtime import Runtime
 
-SERVER_START_LIMIT_SECONDS = 30  # a bound on waiting, not a timing assertion
+from ..support import LiveServer, free_port, live_server  # noqa: F401  (tests import free_port from here)
 
+Server = LiveServer  # the name tests here know it by
 
 def head() -> str | None:
     """The latest migration revision."""
@@ -80,42 +76,11 @@ def cli(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     get_settings.cache_clear()
 
 
-@dataclass
-class Server:
-    url: str
-    runtime: Runtime
-
-
-def free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-def free_port() -> int:
-    with free_socket() as sock:
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(runtime: Runtime) -> Iterator[Server]:
     """A real Warroom on 127.0.0.1 (engine off), serving the test runtime."""
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(runtime, run_engine=False), log_level="warning", lifespan="on")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, name="warroom-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + SERVER_START_LIMIT_SECONDS
-    while not uv.started:
-        assert thread.is_alive(), "the test server died while starting"
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.02)
-    yield Server(f"http://127.0.0.1:{port}", runtime)
-    uv.should_exit = True
-    thread.join(timeout=SERVER_START_LIMIT_SECONDS)
-    sock.close()
+    with live_server(runtime, lifespan="on") as live:
+        yield live
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from warroom.accounts.models import AccessRole, TokenScope
 from warroom.core.clock import FakeClock
 
+from .. import support
 from ..cli.conftest import Cli, Remote, Server, cli, remote, server  # noqa: F401  (fixtures used here)
 from ..factories import Factory
 from ..oncall_api.conftest import LAYER, MONDAY_0800_UTC, POLICY, SCHEDULE, EngineRun, engine  # noqa: F401
@@ -44,14 +45,11 @@ def people(factory: Factory, clock: FakeClock, request: pytest.FixtureRequest) -
     running: Server = request.getfixturevalue("server")
     cli_remote: Remote = request.getfixturevalue("remote")
     clock.set(MONDAY_0800_UTC)
-    teams = {"alice": ("engineering",), "bob": ("engineering",), "dan": ("engineering",),
-             "carol": ("customer-support",), "vic": ()}
-    access = {"alice": AccessRole.admin, "vic": AccessRole.viewer}
+    users = support.people(factory, {"alice": (AccessRole.admin, "engineering"), "bob": "engineering",
+                                     "dan": "engineering", "carol": "customer-support", "vic": AccessRole.viewer},
+                           password=None)
     scope = {"alice": TokenScope.admin, "vic": TokenScope.read}
-    tokens = {}
-    for name, member_of in teams.items():
-        user = factory.user(name, access.get(name, AccessRole.responder), teams=member_of, password=None)
-        tokens[name] = factory.token(user, scope.get(name, TokenScope.write))
+    tokens = {name: factory.token(user, scope.get(name, TokenScope.write)) for name, user in users.items()}
     headers = {"Authorization": f"Bearer {tokens['alice']}"}
     with httpx.Client(base_url=f"{running.url}/api/v1", headers=headers) as admin:
         for path, body in (("/schedules", SCHEDULE), ("/schedules/eng-primary/layers", LAYER),
