@@ -93,7 +93,7 @@ def test_the_lead_publishes_only_when_there_is_no_customer_impact(runtime, org, 
         if allowed:
             assert response.status_code == 200, response.text
         else:
-            assert_problem(response, 403, contains="the messenger (customer support) publishes")
+            assert_problem(response, 403, contains="its messenger, @carol, publishes")
             assert stored(runtime) == before
 
 

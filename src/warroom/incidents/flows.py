@@ -33,6 +33,7 @@ from warroom.playbooks import service as playbooks
 from warroom.related_issues import service as related_issues
 from warroom.roles import service as roles
 from warroom.roles.models import LEAD, MESSENGER, RoleAssignment
+from warroom.statuspage import flows as public_updates
 from warroom.timeline import service as timeline
 from warroom.timeline.models import EntryKind, TimelineEntry
 
@@ -395,8 +396,9 @@ def resolve_incident(
                            text=f"{announcements.headline(incident)} — resolved{note}")
     _record(db, actor, incident, "incident.resolve", resolution=incident.resolution.value)
     related_issues.on_resolved(db=db, incident=incident, now=now)
+    stale = public_updates.stale_story(db=db, incident=incident)
     return Outcome(incident, f"{incident.ref} resolved{note}. Next: the post-resolution checklist, then "
-                             "/incident close.")
+                             "/incident close.", [stale] if stale else [])
 
 
 def close_incident(*, db: Session, actor: Actor, ref: str | int, reason: str | None = None) -> Outcome:
@@ -405,25 +407,35 @@ def close_incident(*, db: Session, actor: Actor, ref: str | int, reason: str | N
         raise Conflict(f"{incident.ref} is {incident.status.value}; resolve it first (/incident resolve).")
     items = checklists.list_items(db=db, incident_id=incident.id)
     missing = checklists.missing_for_close(items)
+    stale = public_updates.stale_story(db=db, incident=incident)
+    public = public_updates.what_customers_read(db=db, incident=incident) if stale else None
+    keys = list(dict.fromkeys([i.key for i in missing] + ([checklists.COMMS_CONFIRMED] if stale else [])))
     override = (reason or "").strip()
-    if missing and not override:
-        raise ChecklistIncomplete(
-            f"{incident.ref} cannot close yet; these required steps are open: "
-            + "; ".join(i.label for i in missing)
-            + ". Tick or skip them, or (admins) close with a written reason.",
-            missing=[i.key for i in missing],
-        )
-    if missing:
+    if keys and not override:
+        raise ChecklistIncomplete(_why_not_closed(incident, missing, stale), missing=keys)
+    if keys:
         if not actor.is_admin:
             raise PermissionDenied("Only an admin can close an incident with open required steps.")
         incident.close_override_reason = override
         timeline.add_entry(db=db, incident=incident, actor=actor, kind=EntryKind.system,
-                           body=f"Closed with open required steps ({', '.join(i.key for i in missing)}); "
-                                f"reason: {override}", override=True, missing=[i.key for i in missing])
+                           body=f"Closed with open required steps ({', '.join(keys)}); "
+                                f"reason: {override}" + (f". Customers still read {public}" if public else ""),
+                           override=True, missing=keys)
     _close_pages(db, actor, incident)
     _close_and_archive(db, actor, incident, items)
     _record(db, actor, incident, "incident.close", override=bool(missing), reason=override)
     return Outcome(incident, f"{incident.ref} closed and its room archived")
+
+
+def _why_not_closed(incident: Incident, missing: list[ChecklistItem], stale: str | None) -> str:
+    reasons = []
+    if missing:
+        reasons.append("these required steps are open: " + "; ".join(i.label for i in missing)
+                       + ". Tick or skip them")
+    if stale:
+        reasons.append(f"the status pages still tell customers it is in progress. {stale}")
+    return (f"{incident.ref} cannot close yet; " + ". Also, ".join(reasons)
+            + ". Or (admins) close with a written reason.")
 
 
 PAGED_FROM_AN_INCIDENT = "genie"  # the source of an alert paged with /genie alert … (or the room's Page form)

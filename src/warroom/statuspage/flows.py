@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from warroom.accounts.models import AccessRole
+from warroom.accounts.models import AccessRole, User
 from warroom.audit import service as audit
 from warroom.checklists import service as checklists
 from warroom.core.actor import Actor
@@ -85,12 +85,30 @@ def may_publish(*, db: Session, actor: Actor, incident: Incident) -> bool:
 def require_publisher(*, db: Session, actor: Actor, incident: Incident) -> None:
     if may_publish(db=db, actor=actor, incident=incident):
         return
+    raise PermissionDenied(f"@{actor.handle} may not publish for {incident.ref}: "
+                           f"{_who_publishes(db, incident)}. Admins always may.")
+
+
+def _who_publishes(db: Session, incident: Incident) -> str:
+    """Who publishes for this incident, named when the role is held, so a colleague knows whom to ask."""
+    messenger = roles.current(db=db, incident_id=incident.id, role=MESSENGER)
+    held_by = _handle(db, messenger.user_id) if messenger is not None else None
     if incident.customer_impact:
-        who = ("the messenger (customer support) publishes public updates for customer-impact incidents; "
-               "assign one with /incident messenger @person")
-    else:
-        who = "the incident lead (or a messenger) publishes public updates"
-    raise PermissionDenied(f"@{actor.handle} may not publish for {incident.ref}: {who}. Admins always may.")
+        if held_by:
+            return (f"its messenger, @{held_by}, publishes public updates for this customer-impact incident; "
+                    f"ask @{held_by} to publish this draft")
+        return ("the messenger (customer support) publishes public updates for customer-impact incidents; "
+                "assign one with /incident messenger @person")
+    lead = roles.current(db=db, incident_id=incident.id, role=LEAD)
+    names = [f"@{h}" for h in (_handle(db, lead.user_id) if lead else None, held_by) if h]
+    if names:
+        return f"the incident lead or messenger ({' or '.join(dict.fromkeys(names))}) publishes public updates"
+    return "the incident lead (or a messenger) publishes public updates; assign one with /incident lead @person"
+
+
+def _handle(db: Session, user_id: int | None) -> str | None:
+    user = db.get(User, user_id) if user_id is not None else None
+    return user.handle if user is not None else None
 
 
 # Drafts ----------------------------------------------------------------------------------------------------
@@ -214,6 +232,40 @@ def current_states(*, db: Session, incident_id: int) -> dict[int, ComponentState
 # Publish ---------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A draft's title, status and text as the publisher's screen shows them when they press Publish."""
+
+    title: str
+    status: str
+    body: str
+
+
+def still_public(*, db: Session, incident_id: int) -> list[tuple[PublicIncident, StatusPage]]:
+    """The status pages where customers still read this incident as in progress (not resolved)."""
+    query = (sa.select(PublicIncident, StatusPage).join(StatusPage, StatusPage.id == PublicIncident.page_id)
+             .where(PublicIncident.incident_id == incident_id, PublicIncident.status != PublicStatus.resolved)
+             .order_by(StatusPage.name, StatusPage.id))
+    return [(public, page) for public, page in db.execute(query)]
+
+
+def what_customers_read(*, db: Session, incident: Incident) -> str | None:
+    """Where the incident is still in progress publicly, e.g. “Checkout errors” (investigating) on Acme
+    (/status/acme); None when every page that showed it says resolved."""
+    stale = still_public(db=db, incident_id=incident.id)
+    return "; ".join(f"“{public.title}” ({public.status.value}) on {page.name} (/status/{page.slug})"
+                     for public, page in stale) or None
+
+
+def stale_story(*, db: Session, incident: Incident) -> str | None:
+    """What customers still read about an incident that is over, and what to do: None when nothing is stale."""
+    where = what_customers_read(db=db, incident=incident)
+    if where is None:
+        return None
+    return (f"Customers still read {where}. Publish the resolved update at /incidents/{incident.ref}/public-updates "
+            "(the draft form there starts from the resolved template)")
+
+
 def _target_pages(db: Session, actor: Actor, slugs: Sequence[str]) -> list[StatusPage]:
     wanted = list(dict.fromkeys(s.strip().lower() for s in slugs if s.strip()))
     if not wanted:
@@ -244,17 +296,23 @@ def _target_components(db: Session, pages: Sequence[StatusPage],
 
 
 def publish_update(*, db: Session, actor: Actor, ref: str | int, update_id: int, pages: Sequence[str],
-                   components: Mapping[int, str]) -> Published:
+                   components: Mapping[int, str], shown: Shown | None = None) -> Published:
     """Publish a draft to pages, setting the affected components' states; notify subscribers.
 
-    Everything is checked before anything is written: who may publish, that the draft is a draft, every
-    page exists and the publisher may edit it, every component is on a chosen page with a known state.
+    ``shown`` is the draft as the publisher sees it on screen (their edits, saved or not): that is what is
+    published, so customers never read a template nobody finished. Everything is checked before anything is
+    written: who may publish, that the draft is a draft, the text shown, every page exists and the publisher
+    may edit it, every component is on a chosen page with a known state.
     """
     incident = _incident_for_change(db, actor, ref)
     require_publisher(db=db, actor=actor, incident=incident)
     update = _draft(db, incident, update_id)
     targets = _target_pages(db, actor, pages)
     states = _target_components(db, targets, components)
+    if shown is not None:
+        update.title = text.line(shown.title, "title", "public title", text.MAX_TITLE)
+        update.status = service.parse_status(shown.status)
+        update.body = text.paragraphs(shown.body, "body", "update text")
     title = text.line(update.title, "title", "public title", text.MAX_TITLE)
     text.paragraphs(update.body, "body", "update text")
     now = actor.clock.now()

@@ -21,11 +21,12 @@ from warroom.core.actor import Actor
 from warroom.core.errors import NotFound
 from warroom.incidents import service as incidents
 from warroom.incidents import visibility
-from warroom.incidents.models import Incident
+from warroom.incidents.models import Incident, Status
 from warroom.playbooks.models import Playbook
 from warroom.reports import service as reports
 from warroom.roles.models import LEAD, MESSENGER, RoleAssignment
 from warroom.roles.service import role_label
+from warroom.statuspage import flows as public_updates
 from warroom.timeline import service as timeline
 from warroom.timeline.service import EntryView
 
@@ -78,6 +79,8 @@ class Panel:
     participants: list[visibility.Participant] = field(default_factory=list)
     # The report it was declared from and the announcement day it fell on (read with the incident).
     links: RoomLinks = field(default_factory=RoomLinks)
+    # Once resolved: where customers still read it as in progress (read only then: open rooms pay nothing).
+    still_public: str | None = None
 
     def holder(self, role: str) -> RoleHolder | None:
         return next((h for h in self.roles if h.role == role), None)
@@ -155,7 +158,10 @@ def load_panel(db: Session, ref: str | int, actor: Actor) -> Panel:
     groups, attached = checklist(db, incident.id)
     items = [item for group in groups for item in group.items]
     people = visibility.list_participants(db=db, incident=incident) if visibility.is_private(incident) else []
-    return Panel(incident, holders, groups, attached, checklists.missing_for_close(items), people, links)
+    still_public = (public_updates.what_customers_read(db=db, incident=incident)
+                    if incident.status is Status.resolved else None)
+    return Panel(incident, holders, groups, attached, checklists.missing_for_close(items), people, links,
+                 still_public)
 
 
 def load_timeline(db: Session, incident_id: int, before: int | None = None) -> TimelinePage:

@@ -368,8 +368,11 @@ async def publish(request: Request, ref: str, update_id: RowId, runtime: Runtime
         for key, value in values.items():
             if key.startswith("state-") and value.strip():
                 states[ids_of([key.removeprefix("state-")], "components")[0]] = value
+        # The draft's fields come with the publish (one form): what is on screen is what is published.
+        shown = flows.Shown(values.get("title", ""), values.get("status", ""), values.get("body", "")) if any(
+            name in values for name in ("title", "status", "body")) else None
         done = flows.publish_update(db=db, actor=principal.actor, ref=ref, update_id=update_id,
-                                    pages=lists.get("page", []), components=states)
+                                    pages=lists.get("page", []), components=states, shown=shown)
         return done.message
 
     return await update_post(request, runtime, principal, ref, f"publish:{update_id}", change)
