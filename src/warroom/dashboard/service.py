@@ -41,16 +41,17 @@ class IncidentRow:
 
 
 def _search_condition(term: str) -> sa.ColumnElement[bool]:
-    pattern = f"%{term.strip().lower()}%"
+    """Incidents whose words or room say ``term``, literally: '%' and '_' are characters, not wildcards."""
+    needle = term.strip().lower()
     in_room = sa.exists().where(
         TimelineEntry.incident_id == Incident.id,
         TimelineEntry.kind.in_([EntryKind.message, EntryKind.update, EntryKind.summary_changed]),
-        sa.func.lower(TimelineEntry.body).like(pattern),
+        sa.func.lower(TimelineEntry.body).contains(needle, autoescape=True),
     )
     return sa.or_(
-        sa.func.lower(Incident.title).like(pattern),
-        sa.func.lower(Incident.summary).like(pattern),
-        sa.func.lower(Incident.description).like(pattern),
+        sa.func.lower(Incident.title).contains(needle, autoescape=True),
+        sa.func.lower(Incident.summary).contains(needle, autoescape=True),
+        sa.func.lower(Incident.description).contains(needle, autoescape=True),
         in_room,
     )
 
