@@ -1,6 +1,8 @@
 """ASGI entry point for running Warroom under any ASGI server.
 
-    uvicorn --factory warroom.asgi:create_from_environment --host 0.0.0.0 --port 8080
+    uvicorn --factory warroom.asgi:create_from_environment --host 0.0.0.0 --port 8080 --no-proxy-headers
+
+(--no-proxy-headers: Warroom believes X-Forwarded-For only from WARROOM_TRUSTED_PROXIES; docs/operations.md.)
 
 Settings come from WARROOM_* variables. Set WARROOM_RUN_ENGINE=false on API replicas (and workers) that
 should not run the engine, and run `warroom engine` processes instead (docs/operations.md).

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from warroom.core.outbound import parse_allow_list
+from warroom.core.proxies import Network, proxy_networks
 
 
 def default_data_dir() -> Path:
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     # Largest request body the API and web UI accept, in bytes.
     max_body_bytes: int = 1_000_000
     session_days: int = 14
+    # Reverse proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR blocks (empty: none,
+    # the connection's own address is the client's).
+    trusted_proxies: str = ""
     # Where announcements go besides the feed: "" (feed only) or a URL that receives signed JSON.
     announce_webhook_url: str = ""
     engine_tick_seconds: float = 1.0
@@ -88,6 +92,15 @@ class Settings(BaseSettings):
     # Slack in Socket Mode (no public URL needed): the app-level token (xapp-…, scope connections:write);
     # set, `warroom serve` connects to Slack instead of waiting for its requests.
     slack_app_token: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        proxy_networks(value)
+        return value
+
+    def trusted_proxy_networks(self) -> list[Network]:
+        return proxy_networks(self.trusted_proxies)
 
     @field_validator("outbound_allow")
     @classmethod

@@ -11,15 +11,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.accounts.models import AccessRole, ApiToken, Membership, Team, TokenScope, User, WebSession
+from warroom.accounts.passwords import check_password
 from warroom.audit import service as audit
 from warroom.core.actor import Actor
 from warroom.core.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
-from warroom.core.security import hash_password, hash_secret, new_secret, verify_password
+from warroom.core.security import hash_password, hash_secret, new_secret, unknown_user_hash, verify_password
 
 HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-MIN_PASSWORD = 8
 
 
 def get_user(*, db: Session, user_id: int) -> User | None:
@@ -64,8 +64,8 @@ def create_user(
         raise ValidationFailed(f"'{email}' is not an email address.", field="email")
     if not name.strip():
         raise ValidationFailed("A user needs a name.", field="name")
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise ValidationFailed(f"Passwords are at least {MIN_PASSWORD} characters.", field="password")
+    if password is not None:
+        check_password(password, handle=handle, email=email)
     taken = db.scalar(sa.select(User.id).where(sa.or_(User.handle == handle, User.email == email)))
     if taken is not None:
         raise Conflict(f"A user with handle @{handle} or email {email} already exists.", field="handle")
@@ -84,13 +84,62 @@ def create_user(
     return user
 
 
-def set_password(*, db: Session, actor: Actor, user: User, password: str) -> None:
+@dataclass(frozen=True)
+class PasswordChanged:
+    sessions_ended: int
+    tokens_revoked: int
+
+
+def set_password(*, db: Session, actor: Actor, user: User, password: str, keep_session_id: int | None = None,
+                 revoke_tokens: bool = False) -> PasswordChanged:
+    """Set the password and sign the person out everywhere else.
+
+    Every web session of theirs ends, except ``keep_session_id`` when they change their own password from it
+    (an admin's reset ends them all). API tokens stay unless ``revoke_tokens`` says so: they are separate
+    credentials, often in use by scripts, and revoking them is a choice the caller makes out loud.
+    """
     if actor.user_id != user.id:
         actor.require(AccessRole.admin)
-    if len(password) < MIN_PASSWORD:
-        raise ValidationFailed(f"Passwords are at least {MIN_PASSWORD} characters.", field="password")
+        keep_session_id = None
+    check_password(password, handle=user.handle, email=user.email)
     user.password_hash = hash_password(password)
-    audit.record(db=db, actor=actor, action="user.password", target_type="user", target_id=user.id)
+    ended = end_sessions_of(db=db, user=user, keep_session_id=keep_session_id)
+    revoked = _revoke_tokens_of(db=db, user=user, now=actor.clock.now()) if revoke_tokens else 0
+    audit.record(db=db, actor=actor, action="user.password", target_type="user", target_id=user.id,
+                 sessions_ended=ended, tokens_revoked=revoked)
+    return PasswordChanged(ended, revoked)
+
+
+class WrongPassword(ValidationFailed):
+    """The current password typed to change it was not the person's."""
+
+
+def change_own_password(*, db: Session, actor: Actor, user: User, current: str, new: str,
+                        keep_session_id: int | None) -> PasswordChanged:
+    """The person changes their own password: the current one first, then the new one; other sessions end."""
+    if actor.user_id != user.id:
+        raise ValidationFailed("Only the person themself changes a password this way; admins reset it.")
+    if not verify_password(current, user.password_hash or unknown_user_hash()):
+        raise WrongPassword("The current password is not right; type the one you sign in with.",
+                            field="current_password")
+    return set_password(db=db, actor=actor, user=user, password=new, keep_session_id=keep_session_id)
+
+
+def end_sessions_of(*, db: Session, user: User, keep_session_id: int | None = None) -> int:
+    """End the person's web sessions (all but ``keep_session_id``); how many ended."""
+    query = sa.delete(WebSession).where(WebSession.user_id == user.id)
+    if keep_session_id is not None:
+        query = query.where(WebSession.id != keep_session_id)
+    return int(db.execute(query).rowcount)  # type: ignore[attr-defined]
+
+
+def _revoke_tokens_of(*, db: Session, user: User, now: datetime) -> int:
+    tokens = list(db.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))))
+    for token in tokens:
+        token.revoked_at = now
+    if tokens:
+        credentials_changed()
+    return len(tokens)
 
 
 def set_access_role(*, db: Session, actor: Actor, user: User, access_role: AccessRole) -> None:
@@ -172,6 +221,7 @@ def authenticate_password(*, db: Session, login: str, password: str) -> User:
     column = User.email if "@" in text else User.handle
     user = db.scalar(sa.select(User).where(sa.func.lower(column) == text))
     if user is None or not user.is_active or not user.password_hash:
+        verify_password(password, unknown_user_hash())  # the same scrypt work as for someone who exists
         raise NotAuthenticated("Unknown user or wrong password.")
     if not verify_password(password, user.password_hash):
         raise NotAuthenticated("Unknown user or wrong password.")

@@ -1,22 +1,39 @@
-"""Failed sign-ins slow down guessing: a login name or an address with too many recent failures must wait.
+"""Failed sign-ins slow the guesser down, never the owner.
 
-The counts live in the process (each web worker keeps its own), so with N workers an attacker gets at most N
-times the limit; that is still a few dozen guesses an hour against a password, not thousands a second.
+Three counts of recent failures, each with its own back-off (after some free failures, every further one
+doubles the wait before the next try, up to MAX_WAIT):
+
+- one login name from one address: five typos are free, then that address waits to try that name again;
+- one address, whatever the name: twenty free, then every sign-in from that address waits;
+- one login name, from every address: past ten, addresses that have failed for that name wait too,
+  so many addresses sharing one guessing job get little each.
+
+An address that has not been failing for a name is never made to wait for it by someone else's failures:
+the on-call engineer's right password from their own laptop signs in while an attacker hammers their name.
+A count is forgotten after FORGET_AFTER without a failure; a successful sign-in forgets that name's count
+from that address only (not the address's, not the name's), so a guesser cannot clear theirs by signing in
+to an account of their own.
+
+The counts live in the process (each web worker keeps its own), so with N workers a guesser gets at most N
+times the tries. At most MAX_KEYS counts are kept; past that the oldest are dropped first.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from warroom.core.errors import WarroomError
 
-WINDOW = timedelta(minutes=15)
-PER_LOGIN = 5
-PER_ADDRESS = 20
+FREE_PER_NAME_AND_ADDRESS = 5
+FREE_PER_ADDRESS = 20
+FREE_PER_NAME = 10
+FIRST_WAIT = timedelta(seconds=30)
+MAX_WAIT = timedelta(minutes=15)
+FORGET_AFTER = timedelta(hours=1)
+MAX_KEYS = 100_000
 
 
 class TooManySignIns(WarroomError):
@@ -28,46 +45,85 @@ class TooManySignIns(WarroomError):
 
 
 @dataclass
+class _Failures:
+    count: int
+    last: datetime
+
+
+@dataclass
 class SignInThrottle:
-    per_login: int = PER_LOGIN
-    per_address: int = PER_ADDRESS
-    window: timedelta = WINDOW
-    _failures: dict[str, deque[datetime]] = field(default_factory=lambda: defaultdict(deque), init=False)
+    free_per_name_and_address: int = FREE_PER_NAME_AND_ADDRESS
+    free_per_address: int = FREE_PER_ADDRESS
+    free_per_name: int = FREE_PER_NAME
+    first_wait: timedelta = FIRST_WAIT
+    max_wait: timedelta = MAX_WAIT
+    forget_after: timedelta = FORGET_AFTER
+    max_keys: int = MAX_KEYS
+    _failures: dict[str, _Failures] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def check(self, *, login: str, address: str, now: datetime) -> None:
-        """Raise TooManySignIns while the login name or the address is over its limit."""
+        """Raise TooManySignIns while this address must wait before trying this login name again."""
+        name, pair, place = _keys(login, address)
         with self._lock:
-            for key, limit, what in self._keys(login, address):
-                failures = self._recent(key, now)
-                if len(failures) >= limit:
-                    wait = max(1, math.ceil((failures[0] + self.window - now).total_seconds()))
-                    minutes = max(1, math.ceil(wait / 60))
-                    raise TooManySignIns(
-                        f"Too many failed sign-ins {what}; wait {minutes} minute{'s' if minutes != 1 else ''} "
-                        "and try again, or ask an admin to reset the password.", retry_after=wait)
+            waits = [(self._wait(pair, self.free_per_name_and_address, now), "for this user from this address"),
+                     (self._wait(place, self.free_per_address, now), "from this address")]
+            if self._recent(pair, now) is not None:  # only addresses that failed for this name share its wait
+                waits.append((self._wait(name, self.free_per_name, now), "for this user"))
+        wait, what = max(waits, key=lambda item: item[0])
+        if wait > 0:
+            raise TooManySignIns(f"Too many failed sign-ins {what}; wait {_spoken(wait)} and try again, "
+                                 "or ask an admin to reset the password.", retry_after=wait)
 
     def failed(self, *, login: str, address: str, now: datetime) -> None:
         with self._lock:
-            for key, _, _ in self._keys(login, address):
-                self._recent(key, now).append(now)
+            for key in _keys(login, address):
+                known = self._recent(key, now)
+                if known is None:
+                    self._failures[key] = _Failures(1, now)
+                else:
+                    known.count += 1
+                    known.last = now
+            if len(self._failures) > self.max_keys:
+                self._forget_oldest(now)
 
-    def succeeded(self, *, login: str) -> None:
+    def succeeded(self, *, login: str, address: str) -> None:
+        _, pair, _ = _keys(login, address)
         with self._lock:
-            self._failures.pop(_login_key(login), None)
+            self._failures.pop(pair, None)
 
-    def _keys(self, login: str, address: str) -> list[tuple[str, int, str]]:
-        keys = [(_login_key(login), self.per_login, "for this user")]
-        if address:
-            keys.append((f"address:{address}", self.per_address, "from this address"))
-        return keys
+    def _recent(self, key: str, now: datetime) -> _Failures | None:
+        known = self._failures.get(key)
+        if known is not None and now - known.last >= self.forget_after:
+            del self._failures[key]
+            return None
+        return known
 
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        failures = self._failures[key]
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
+    def _wait(self, key: str, free: int, now: datetime) -> int:
+        """Whole seconds until the next try under this count (0: go ahead)."""
+        known = self._recent(key, now)
+        if known is None or known.count < free:
+            return 0
+        doublings = min(known.count - free, 30)
+        backoff = min(self.max_wait, self.first_wait * (1 << doublings))
+        return max(0, math.ceil((known.last + backoff - now).total_seconds()))
+
+    def _forget_oldest(self, now: datetime) -> None:
+        for key in [key for key, known in self._failures.items() if now - known.last >= self.forget_after]:
+            del self._failures[key]
+        excess = len(self._failures) - self.max_keys
+        if excess > 0:
+            for key in sorted(self._failures, key=lambda k: self._failures[k].last)[:excess]:
+                del self._failures[key]
 
 
-def _login_key(login: str) -> str:
-    return "login:" + login.strip().lstrip("@").lower()
+def _keys(login: str, address: str) -> tuple[str, str, str]:
+    name = login.strip().lstrip("@").lower()
+    return f"name:{name}", f"pair:{name}\n{address}", f"address:{address}"
+
+
+def _spoken(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

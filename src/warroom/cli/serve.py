@@ -51,8 +51,9 @@ def serve(
         # flight get GRACEFUL_SHUTDOWN_SECONDS, then the app's lifespan stops the engine thread.
         with inbound_listener(runtime.database, runtime.clock, runtime.settings), matrix_listening(runtime), \
                 socket_mode(runtime):
+            # X-Forwarded-For is believed only from WARROOM_TRUSTED_PROXIES (warroom.core.proxies), not by uvicorn.
             run_server(uvicorn.Config(create_app(runtime), host=bind_host, port=bind_port, log_level="info",
-                                      access_log=False,
+                                      access_log=False, proxy_headers=False,
                                       timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS))
     say("Warroom stopped.")
 

@@ -79,14 +79,23 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print machine-read
 def set_password(
     user: str = typer.Argument(..., help="@handle or email."),
     password: str | None = typer.Option(None, "--password", help=PASSWORD_HELP),
+    revoke_tokens: bool = typer.Option(False, "--revoke-tokens",
+                                       help="Also revoke every API token of theirs (kept by default)."),
 ) -> None:
-    """Set someone's password (the web UI's sign-in)."""
+    """Set someone's password (the web UI's sign-in); it signs them out of every browser."""
     secret = _password(password, required=True)
     assert secret is not None  # required=True either returns a password or exits
     with local_runtime() as runtime, writing(runtime) as db:
         person = accounts.find_person(db=db, who=user)
-        accounts.set_password(db=db, actor=cli_actor(runtime), user=person, password=secret)
-    say(f"Password of @{person.handle} set.", "green")
+        changed = accounts.set_password(db=db, actor=cli_actor(runtime), user=person, password=secret,
+                                        revoke_tokens=revoke_tokens)
+    say(f"Password of @{person.handle} set; {_count(changed.sessions_ended, 'web session')} ended.", "green")
+    if revoke_tokens:
+        say(f"{_count(changed.tokens_revoked, 'API token')} revoked.", "green")
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' if n != 1 else ''}"
 
 
 @app.command("set-access")

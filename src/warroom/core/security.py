@@ -18,6 +18,17 @@ def hash_password(password: str) -> str:
     return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
 
+def unknown_user_hash() -> str:
+    """A stored-hash look-alike at today's cost that no password matches.
+
+    Checking a password for someone unknown (or without a password) against it does the same scrypt work as
+    checking a real user's, so the time of a refused sign-in does not tell whether the person exists. Its
+    digest is random bytes: building it costs no KDF, and no password can match it.
+    """
+    return (f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(secrets.token_bytes(16))}"
+            f"${_b64(secrets.token_bytes(32))}")
+
+
 def verify_password(password: str, stored: str) -> bool:
     try:
         scheme, n, r, p, salt, digest = stored.split("$")

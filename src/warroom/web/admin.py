@@ -73,6 +73,29 @@ async def create_user(request: Request, runtime: Runtime = Depends(get_runtime),
         on_error=lambda error: _users_page(runtime, request, values=shown, error=error))
 
 
+@router.post("/admin/users/password")
+async def reset_password(request: Request, runtime: Runtime = Depends(get_runtime),
+                         principal: Principal = Depends(web_principal)) -> Response:
+    """An admin sets someone's password: all their web sessions end; their API tokens only if ticked."""
+    values = await read_form(request)
+
+    def change(db: Session) -> str:
+        user = accounts.find_person(db=db, who=values.get("who", ""))
+        changed = accounts.set_password(db=db, actor=principal.actor, user=user,
+                                        password=values.get("password", ""),
+                                        revoke_tokens=values.get("revoke_tokens") == "1")
+        said = f"Password of @{user.handle} set; signed out of {changed.sessions_ended} session" + (
+            "s" if changed.sessions_ended != 1 else "")
+        if values.get("revoke_tokens") == "1":
+            said += f"; {changed.tokens_revoked} API token{'s' if changed.tokens_revoked != 1 else ''} revoked"
+        return said
+
+    shown = {k: v for k, v in values.items() if k != "password"}
+    return await run_in_threadpool(
+        submit, request, runtime, principal, "password", values, change, then="/admin/users",
+        on_error=lambda error: _users_page(runtime, request, values=shown, error=error))
+
+
 @router.post("/admin/users/{handle}/access")
 async def set_access(request: Request, handle: str, runtime: Runtime = Depends(get_runtime),
                      principal: Principal = Depends(web_principal)) -> Response:

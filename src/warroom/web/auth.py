@@ -20,6 +20,7 @@ from warroom.api.deps import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Principal,
 from warroom.audit import service as audit
 from warroom.core.actor import Actor
 from warroom.core.errors import NotAuthenticated
+from warroom.core.proxies import client_address as behind_proxies
 from warroom.runtime import Runtime
 from warroom.web.templating import is_secure, page, redirect
 
@@ -48,6 +49,13 @@ def principal_in(db: Session, runtime: Runtime, request: Request) -> Principal |
     session, user = found
     actor = Actor(user.id, user.handle, user.access_role, "web", runtime.clock)
     return Principal(user, actor, session.csrf_token)
+
+
+def client_address(request: Request, runtime: Runtime) -> str:
+    """The client's address: the connection's, or X-Forwarded-For's when the connection is a trusted proxy."""
+    peer = request.client.host if request.client else ""
+    return behind_proxies(peer, request.headers.getlist("x-forwarded-for"),
+                          runtime.settings.trusted_proxy_networks())
 
 
 def _here(request: Request) -> str:
@@ -131,7 +139,7 @@ def login(
         return _login_page(runtime, request, next_path=next_path, login=login, status=403,
                            error="Your browser must accept cookies from Warroom to sign in; reload and try again.")
     throttle = runtime.sign_in_throttle
-    address = request.client.host if request.client else ""
+    address = client_address(request, runtime)
     now = runtime.clock.now()
     try:
         throttle.check(login=login, address=address, now=now)
@@ -149,7 +157,7 @@ def login(
     except NotAuthenticated as error:
         throttle.failed(login=login, address=address, now=now)
         return _login_page(runtime, request, next_path=next_path, login=login, error=error.message, status=401)
-    throttle.succeeded(login=login)
+    throttle.succeeded(login=login, address=address)
     response = redirect(runtime, next_path)
     response.set_cookie(SESSION_COOKIE, started.cookie_value, max_age=runtime.settings.session_days * 86400,
                         httponly=True, samesite="lax", secure=is_secure(runtime))

@@ -11,14 +11,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from warroom.api.deps import Principal, get_runtime
+from warroom.accounts import service as accounts
+from warroom.api.deps import SESSION_COOKIE, Principal, get_runtime
 from warroom.core.bounds import RowId
 from warroom.core.errors import ValidationFailed
 from warroom.notifications import service as notifications
 from warroom.notifications.models import ContactKind
 from warroom.oncall.schedules import service as schedules
 from warroom.runtime import Runtime
-from warroom.web.auth import reading_as, web_principal
+from warroom.web.auth import client_address, reading_as, web_principal
 from warroom.web.forms import FormError, read_form, submit
 from warroom.web.templating import page
 
@@ -129,3 +130,35 @@ async def remove_rule(request: Request, rule_id: RowId, runtime: Runtime = Depen
     return await run_in_threadpool(
         submit, request, runtime, principal, f"remove-rule:{rule_id}", values, change, then="/profile",
         on_error=lambda error: _profile_page(runtime, request, error=error))
+
+
+@router.post("/profile/password")
+async def change_password(request: Request, runtime: Runtime = Depends(get_runtime),
+                          principal: Principal = Depends(web_principal)) -> Response:
+    """Change your own password: this browser stays signed in, every other one is signed out."""
+    values = await read_form(request)
+    throttle, address, now = runtime.sign_in_throttle, client_address(request, runtime), runtime.clock.now()
+
+    def change(db: Session) -> str:
+        if values.get("new_password", "") != values.get("confirm_password", ""):
+            raise ValidationFailed("The new password and its confirmation differ; type the same one twice.",
+                                   field="confirm_password")
+        user = accounts.get_user(db=db, user_id=principal.user.id)
+        current = accounts.find_session(db=db, cookie_value=request.cookies.get(SESSION_COOKIE, ""), now=now)
+        if user is None or current is None:
+            raise ValidationFailed("Your session has ended; sign in again.")
+        throttle.check(login=user.handle, address=address, now=now)  # the current password is a guess too
+        try:
+            changed = accounts.change_own_password(
+                db=db, actor=principal.actor, user=user, current=values.get("current_password", ""),
+                new=values.get("new_password", ""), keep_session_id=current[0].id)
+        except accounts.WrongPassword:
+            throttle.failed(login=user.handle, address=address, now=now)
+            raise
+        others = changed.sessions_ended
+        return ("Password changed" + (f"; signed out {others} other session{'s' if others != 1 else ''}"
+                                      if others else ""))
+
+    return await run_in_threadpool(
+        submit, request, runtime, principal, "password", {k: v for k, v in values.items() if "password" not in k},
+        change, then="/profile", on_error=lambda error: _profile_page(runtime, request, error=error))

@@ -25,7 +25,7 @@ from warroom.reports import guard
 from warroom.reports import service as reports
 from warroom.reports.models import ReportStatus
 from warroom.runtime import Runtime
-from warroom.web.auth import can_act, reading_as, require_csrf, web_principal
+from warroom.web.auth import can_act, client_address, reading_as, require_csrf, web_principal
 from warroom.web.forms import FormError, read_form, submit
 from warroom.web.templating import Flash, page, redirect
 
@@ -48,8 +48,8 @@ def form_guard(request: Request) -> guard.FormGuard:
         return found
 
 
-def client_of(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def client_of(request: Request, runtime: Runtime) -> str:
+    return client_address(request, runtime) or "unknown"
 
 
 # The public form ----------------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def _refused(runtime: Runtime, request: Request, values: dict[str, str], message
 
 @router.post("/report")
 async def send_report(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
-    client = client_of(request)
+    client = client_of(request, runtime)
     limited: guard.RateLimited | None = None
     try:
         form_guard(request).limiter.hit(client, runtime.clock.now())

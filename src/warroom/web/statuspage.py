@@ -37,6 +37,7 @@ from warroom.runtime import Runtime
 from warroom.statuspage import rendering, service, subscribers
 from warroom.statuspage.models import StatusPage
 from warroom.statuspage.rendering import PageView, UpdateView
+from warroom.web.auth import client_address
 from warroom.web.templating import SECURITY_HEADERS, STATIC, render
 
 router = APIRouter(include_in_schema=False)
@@ -432,7 +433,7 @@ def _subscribe_limiter(request: Request) -> RateLimiter:
 @router.post("/status/{slug}/subscribe")
 async def subscribe(request: Request, slug: str, runtime: Runtime = Depends(get_runtime)) -> Response:
     try:
-        _subscribe_limiter(request).hit(request.client.host if request.client else "unknown", runtime.clock.now())
+        _subscribe_limiter(request).hit(client_address(request, runtime) or "unknown", runtime.clock.now())
     except RateLimited as refusal:
         minutes = max(1, round(refusal.retry_after / 60))
         answer = message_page(None, "Not subscribed", f"Too many subscriptions from your address; try again in "
