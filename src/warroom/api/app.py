@@ -17,6 +17,8 @@ from warroom.api.limits import BodySizeLimit
 from warroom.api.routers import register_api
 from warroom.runtime import Runtime
 from warroom.web import register_web
+from warroom.web.api_docs import install_api_docs
+from warroom.web.security_headers import StrictTransportSecurity
 from warroom.web.statuspage import CachedStatusPages
 
 log = logging.getLogger("warroom")
@@ -42,7 +44,7 @@ def create_app(runtime: Runtime, *, run_engine: bool | None = None) -> FastAPI:
         version=__version__,
         description="Self-hosted incident response. Errors are problem+json (RFC 9457).",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs is served from installed files, under our CSP (warroom.web.api_docs)
         redoc_url=None,
     )
     app.state.runtime = runtime
@@ -52,6 +54,9 @@ def create_app(runtime: Runtime, *, run_engine: bool | None = None) -> FastAPI:
     register_compat(app)  # first: monitoring tools' ingest routes are matched before the rest
     register_api(app)
     register_web(app)
+    install_api_docs(app)
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(CachedStatusPages)
+    if runtime.settings.base_url.lower().startswith("https://"):
+        app.add_middleware(StrictTransportSecurity)
     return app
