@@ -115,5 +115,5 @@ def test_two_processes_hammering_five_dedup_keys_answer_no_5xx_and_count_every_e
     assert not refused, f"{len(refused)} of {EVENTS} events answered 5xx: {sorted(set(refused.values()))}"
     assert sorted(set(statuses.values())) == [202]
     with runtime.database.reading() as db:
-        counts = dict(db.execute(sa.select(Alert.alias, Alert.count)).tuples().all())
+        counts = dict(db.execute(sa.select(Alert.alias, Alert.count)).all())
     assert counts == {f"checkout-{k}": EVENTS // KEYS for k in range(KEYS)}  # every event counted, once
