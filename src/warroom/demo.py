@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.accounts import service as accounts
-from warroom.accounts.models import AccessRole, User
+from warroom.accounts.models import AccessRole, Team, User
 from warroom.announcement_days import service as announcement_days
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock, FakeClock
 from warroom.followups import service as followups
 from warroom.incidents import flows
+from warroom.oncall.escalation import policies
+from warroom.oncall.heartbeats import service as heartbeats
+from warroom.oncall.keys import service as keys
+from warroom.oncall.keys.models import KeyKind
+from warroom.oncall.schedules import service as schedules
 from warroom.playbooks import service as playbooks
 from warroom.playbooks.builtin import builtin_playbooks
 from warroom.postmortems import service as postmortems
@@ -53,6 +59,19 @@ PEOPLE = [
 
 DEMO_DOMAIN = "example.com"
 
+# Each team's on-call rotation keeps its own local time, so the demo shows hand-offs in several zones.
+ON_CALL_ZONES = {
+    "engineering": "Europe/Berlin",
+    "customer-support": "America/New_York",
+    "security": "Asia/Tokyo",
+    "marketing": "Europe/London",
+    "product": "America/Los_Angeles",
+}
+HANDOFF_CLOCK = "09:00"  # weekly turns hand off on Monday morning, local time
+ROTATION_SINCE = date(2026, 1, 5)  # a Monday
+ESCALATE_AFTER_MINUTES = 15
+ESCALATE_TO = "@alice"  # the admin: paged when the one on call has not acknowledged in time
+
 
 def is_empty(db: Session) -> bool:
     return db.scalar(sa.select(sa.func.count()).select_from(User)) == 0
@@ -77,9 +96,45 @@ def seed_demo(*, db: Session, clock: Clock) -> None:
         for slug in person.teams:
             accounts.add_member(db=db, actor=system, team=teams[slug], user=user)
     load_builtin_playbooks(db=db, actor=system)
+    _on_call(db, system, teams, users)
     _example_incident(db, clock, users)
     seed_demo_page(db=db, actor=system)
     _upcoming_announcement_day_and_a_report(db, clock)
+
+
+def _on_call(db: Session, system: Actor, teams: dict[str, Team], users: dict[str, User]) -> None:
+    """Every team: a weekly rotation of its members in its own time zone, an escalation policy (the rotation,
+    then the admin), one integration key per monitoring source and a heartbeat (off until someone pings it)."""
+    for slug, team in teams.items():
+        members = [p.handle for p in PEOPLE if slug in p.teams]
+        zone = ON_CALL_ZONES[slug]
+        schedule = schedules.create_schedule(db=db, actor=system, slug=f"{slug}-primary", name=f"{team.name} primary",
+                                             time_zone=zone, team=team,
+                                             description=f"{team.name}'s weekly rotation, handing off Mondays at "
+                                                         f"{HANDOFF_CLOCK} {zone}.")
+        schedules.add_layer(db=db, actor=system, schedule=schedule, rotation="weekly", name="Weekly",
+                            handoff_local=_first_handoff(system, zone), participants=[f"@{m}" for m in members])
+        policy = policies.create_policy(
+            db=db, actor=system, slug=f"{slug}-escalation", name=f"{team.name} escalation", team=team, repeat=1,
+            steps=[{"delay_minutes": ESCALATE_AFTER_MINUTES, "targets": [{"type": "schedule", "id": schedule.slug}]},
+                   {"delay_minutes": ESCALATE_AFTER_MINUTES, "targets": [{"type": "user", "id": ESCALATE_TO}]}],
+            description=f"Pages whoever is on call for {team.name}; @alice after {ESCALATE_AFTER_MINUTES} minutes "
+                        "without an acknowledgement.")
+        for kind in KeyKind:
+            keys.create_key(db=db, actor=system, name=f"{slug}-{kind.value}", kind=kind, team=team,
+                            escalation_policy=policy)
+        heartbeats.create_heartbeat(db=db, actor=system, name=f"{slug}-nightly-job", interval=24 * 3600,
+                                    enabled=False, team=team,
+                                    description=f"{team.name}'s nightly job pings this; turn it on to be paged "
+                                                "when a night passes without a ping.")
+
+
+def _first_handoff(actor: Actor, zone: str) -> str:
+    """A Monday before both last week and ROTATION_SINCE (local time): someone is on call from the first
+    minute, and for the README's `/genie whoisoncall … --at` example, whenever the demo is started."""
+    today = actor.clock.now().astimezone(zoneinfo.ZoneInfo(zone)).date()
+    monday = min(today - timedelta(days=today.weekday() + 7), ROTATION_SINCE)
+    return f"{monday.isoformat()}T{HANDOFF_CLOCK}"
 
 
 def _example_incident(db: Session, clock: Clock, users: dict[str, User]) -> None:
