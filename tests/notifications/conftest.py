@@ -26,7 +26,7 @@ from warroom.runtime import Runtime
 
 from .. import support
 from ..factories import Factory
-from .servers import FakeTwilio, Inbox, smtp_server, twilio_server
+from .servers import FakeTwilio, Inbox, twilio_server
 
 Rule = tuple[ContactKind, str, int]  # kind, address, delay in minutes
 
@@ -109,10 +109,7 @@ def pager(runtime: Runtime, factory: Factory, clock: FakeClock) -> Pager:
     return Pager(runtime, factory, clock)
 
 
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    with smtp_server() as server:
-        yield server
+inbox = support.inbox_fixture(point=None)  # tests point the settings themselves (Pager.use_smtp)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from warroom.reports.models import Report
 from warroom.runtime import Runtime
 
 from ..api.conftest import stored
-from ..notifications.servers import Inbox, smtp_server
+from ..support import inbox_fixture
 from ..web.conftest import People, WebUser, browser, people  # noqa: F401  (fixtures, registered by importing them)
 
 TOKEN_RE = re.compile(r'name="form_token" value="([^"]+)"')
@@ -57,14 +57,7 @@ def public(runtime: Runtime, clock: FakeClock) -> Iterator[PublicForm]:
         yield PublicForm(client, clock)
 
 
-@pytest.fixture
-def inbox(runtime: Runtime) -> Iterator[Inbox]:
-    """A real SMTP server the runtime's mail goes to."""
-    with smtp_server() as server:
-        runtime.settings.smtp_host = server.host
-        runtime.settings.smtp_port = server.port
-        runtime.settings.mail_from = "Warroom <warroom@warroom.test>"
-        yield server
+inbox = inbox_fixture()  # a real SMTP server the runtime's mail goes to
 
 
 def all_reports(runtime: Runtime) -> list[Report]:

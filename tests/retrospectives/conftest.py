@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from icalendar import Calendar, Event
 
-from warroom.runtime import Runtime
-
 from ..api.conftest import team  # noqa: F401  (the API test team: alice, bob, carol, vic)
-from ..notifications.servers import Inbox, ReceivedMail, smtp_server
+from ..support import Inbox, ReceivedMail, inbox_fixture
 
-MAIL_FROM = "Warroom <warroom@warroom.test>"
-
-
-@pytest.fixture
-def inbox(runtime: Runtime) -> Iterator[Inbox]:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1."""
-    with smtp_server() as server:
-        runtime.settings.smtp_host = server.host
-        runtime.settings.smtp_port = server.port
-        runtime.settings.mail_from = MAIL_FROM
-        yield server
+inbox = inbox_fixture()  # a real SMTP server (aiosmtpd) on 127.0.0.1, the runtime's mail sent to it
 
 
 def invite_of(mail: ReceivedMail) -> tuple[Calendar, Event, str]:
