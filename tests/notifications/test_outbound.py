@@ -8,7 +8,11 @@ failed connection said stays with admins, so delivery records cannot be used as 
 from __future__ import annotations
 
 import json
+import ssl
+import subprocess
+import threading
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
@@ -159,3 +163,46 @@ def test_a_failed_connection_is_not_echoed_to_responders_but_admins_see_it(pager
     alice = Caller(client, factory.token(factory.user("alice", AccessRole.admin), TokenScope.admin))
     [dead] = alice.ok("get", "/jobs/dead")["items"]
     assert "ConnectError" in dead["last_error"] and "Connection refused" in dead["last_error"]
+
+
+@pytest.fixture
+def tls_receiver(tmp_path, monkeypatch):
+    """An HTTPS receiver on 127.0.0.1 whose certificate names only hooks.rebind.test (trusted through SSL_CERT_FILE)."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=hooks.rebind.test", "-addext", "subjectAltName=DNS:hooks.rebind.test",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    seen: dict[str, str] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            seen["host"] = self.headers["host"]
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: seen.__setitem__("sni", name or "")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_to_the_checked_address_still_names_and_verifies_the_host(tls_receiver, clock):
+    port, seen = tls_receiver
+    dns = FakeDNS()
+    dns.answer("hooks.rebind.test", "127.0.0.1")
+    send(f"https://hooks.rebind.test:{port}/hook", OutboundPolicy.parse("127.0.0.1/32", dns), clock)
+    assert seen == {"sni": "hooks.rebind.test", "host": f"hooks.rebind.test:{port}"}
+    dns.answer("other.rebind.test", "127.0.0.1")  # same address, a name the certificate does not carry
+    with pytest.raises(DeliveryError) as refused:
+        send(f"https://other.rebind.test:{port}/hook", OutboundPolicy.parse("127.0.0.1/32", dns), clock)
+    assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value) and refused.value.public == NOT_DELIVERED
