@@ -23,8 +23,7 @@ def seeded(runtime):
     with runtime.database.writing() as db:
         seed_demo(db=db, clock=runtime.clock)
     with runtime.database.reading() as db:
-        bob = accounts.find_person(db=db, who="@bob")
-        return bob
+        return accounts.find_person(db=db, who="@bob")
 
 
 def whoisoncall(runtime, actor, text: str) -> tuple[str, list[dict]]:
