@@ -7,6 +7,7 @@ Retry-After; bad SQL stays a 500 (a bug to fix, not a reason to retry).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sqlite3
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from psycopg import errors as pg_errors
+from starlette.requests import Request
 
 from tests.faults.support import (
     PrivatePostgres,
@@ -41,6 +43,7 @@ from warroom.db import faults, migrate
 from warroom.db.engine import Database, normalise_url
 from warroom.integrations.pagerduty import events
 from warroom.runtime import Runtime
+from warroom.web.live import RETRY_MS, Event, stream
 
 # What PostgreSQL sends while it restarts, is killed, or runs out of room; and conflicts between transactions.
 OUTAGES = {
@@ -321,3 +324,22 @@ def test_the_engine_says_a_store_outage_once_not_a_traceback_every_tick(
     assert not [r.getMessage() for r in caplog.records if r.exc_info], "a traceback was logged for an outage"
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("store ")]
     assert len(said) == 1 and "SQLITE_CANTOPEN" in said[0], said
+
+
+def test_a_live_stream_ends_quietly_when_the_store_goes_down(caplog: pytest.LogCaptureFixture,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not an exception out of the stream (a traceback per open browser): it ends, and the browser reconnects."""
+    monkeypatch.setattr(faults, "outages", faults.OutageLog())
+
+    def read(after: int) -> tuple[list[Event], int]:
+        raise pg_error("57P01", OUTAGES["57P01"])
+
+    async def follow() -> list[str]:
+        request = Request({"type": "http", "method": "GET", "path": "/announcements/events", "headers": []})
+        return [chunk async for chunk in stream(request, "announcements", 0, read)]
+
+    with caplog.at_level(logging.WARNING):
+        sent = asyncio.run(follow())
+    assert sent == [f"retry: {RETRY_MS}\n\n"]
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("store ")]
+    assert len(said) == 1 and "57P01" in said[0], said

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.exc import DBAPIError
 
 from warroom.announcements import service as announcements
 from warroom.api.deps import Principal, get_runtime
 from warroom.core.errors import NotAuthenticated
+from warroom.db import faults
 from warroom.incidents import service as incidents
 from warroom.incidents import visibility
 from warroom.live.broker import ANNOUNCEMENTS, broker, incident_channel
@@ -76,6 +78,11 @@ async def stream(request: Request, channel: str, after: int, read: Reader) -> As
                 events, after = await anyio.to_thread.run_sync(read, after)
             except StreamEnded:
                 return
+            except DBAPIError as error:
+                if not faults.is_outage(error):
+                    raise
+                faults.outages.failed(error, "live stream")
+                return  # the browser reconnects in RETRY_MS, and is answered 503 until the store is back
             if events:
                 yield "".join(event.encode() for event in events)
                 last_write = time.monotonic()
