@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from warroom.core.bounds import is_count
 from warroom.core.errors import ValidationFailed
 
 
@@ -216,7 +217,7 @@ def _bind(spec: Spec, rest: list[str], flags: dict[str, Any], incident: str | No
         return Command(spec.name, word=rest[0].lower(), text=_unquote(" ".join(rest[1:])), flags=flags,
                        incident=incident)
     if kind == "id":
-        if len(rest) != 1 or not rest[0].lstrip("#").isdigit():
+        if len(rest) != 1 or not is_count(rest[0].lstrip("#")):
             raise CommandError("Give the entry number shown beside it, e.g. 17.", spec.usage)
         return Command(spec.name, word=rest[0].lstrip("#"), flags=flags, incident=incident)
     return Command(spec.name, text=text, flags=flags, incident=incident)

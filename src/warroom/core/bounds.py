@@ -17,3 +17,9 @@ RowId = Annotated[int, Field(ge=1, le=MAX_INT)]  # a row's id
 Count = Annotated[int, Field(ge=0, le=MAX_INT)]  # an offset, a cursor id, a number of minutes or hours
 Int = Annotated[int, Field(ge=-MAX_INT - 1, le=MAX_INT)]  # any other integer; its own rules say the rest
 StrictInt = Annotated[Int, Strict()]  # the same, where a string of digits is not taken for a number
+
+
+def is_count(text: str) -> bool:
+    """``text`` is a Count written out: ASCII digits only ("²" is a digit to ``str.isdigit``, not to ``int``),
+    at most ``MAX_INT``. Every place that reads a number from a path, a query, a form or a command asks this."""
+    return text.isascii() and text.isdigit() and len(text) <= len(str(MAX_INT)) and int(text) <= MAX_INT

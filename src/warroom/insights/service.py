@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from warroom.accounts import service as accounts
 from warroom.accounts.models import Membership, Team
 from warroom.core.actor import Actor
+from warroom.core.bounds import is_count
 from warroom.core.errors import NotFound, ValidationFailed
 from warroom.followups.models import FollowUp, FollowUpStatus
 from warroom.incidents import service as incidents
@@ -90,7 +91,7 @@ def parse_weeks(value: str | None) -> int:
     text = (value or "").strip()
     if not text:
         return DEFAULT_WEEKS
-    if not text.isdigit() or not 1 <= int(text) <= MAX_WEEKS:
+    if not is_count(text) or not 1 <= int(text) <= MAX_WEEKS:
         raise ValidationFailed(f"weeks must be a whole number from 1 to {MAX_WEEKS} (got '{text[:20]}').",
                                field="weeks")
     return int(text)

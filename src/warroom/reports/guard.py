@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from hmac import compare_digest
 
+from warroom.core.bounds import is_count
 from warroom.core.errors import ValidationFailed
 from warroom.core.security import sign
 
@@ -43,7 +44,7 @@ def read_form_token(secret: str, token: str, now: datetime) -> str:
     issued_text, _, rest = token.strip().partition(".")
     nonce, _, signature = rest.partition(".")
     expected = sign(secret, f"report-form:{issued_text}:{nonce}")
-    if not (issued_text.isdigit() and nonce and compare_digest(signature.encode(), expected.encode())):
+    if not (is_count(issued_text) and nonce and compare_digest(signature.encode(), expected.encode())):
         raise ValidationFailed("The form's token is missing or was altered; reload the page and send the report "
                                "again.", field="form_token")
     age = now - datetime.fromtimestamp(int(issued_text), UTC)

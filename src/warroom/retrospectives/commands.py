@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from warroom.core.actor import Actor
+from warroom.core.bounds import is_count
 from warroom.core.errors import ValidationFailed
 from warroom.incidents import service as incidents
 from warroom.incidents.flows import Outcome
@@ -17,7 +18,7 @@ USAGE = "/incident retrospective <YYYY-MM-DD HH:MM> [minutes] | --cancel"
 def split_when(text: str) -> tuple[str, str | None]:
     """``2026-12-01 15:00 45`` → (``2026-12-01 15:00``, ``45``); the minutes are the last word when it is a number."""
     words = text.split()
-    if len(words) >= 2 and words[-1].isdigit():
+    if len(words) >= 2 and is_count(words[-1]):
         return " ".join(words[:-1]), words[-1]
     return " ".join(words), None
 

@@ -26,6 +26,7 @@ from warroom.checklists import service as checklists
 from warroom.checklists.models import ChecklistItem, ItemState
 from warroom.checklists.service import RETROSPECTIVE_SCHEDULED
 from warroom.core.actor import Actor
+from warroom.core.bounds import is_count
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
 from warroom.engine import queue
 from warroom.followups.models import FollowUp, FollowUpStatus
@@ -92,7 +93,7 @@ def parse_starts_at(value: str, now: datetime) -> datetime:
 
 def parse_minutes(value: int | str) -> int:
     text = str(value).strip()
-    if not text.isdigit() or not 5 <= int(text) <= MAX_MINUTES:
+    if not is_count(text) or not 5 <= int(text) <= MAX_MINUTES:
         raise ValidationFailed(f"'{text}' is not a length for a meeting; give minutes from 5 to {MAX_MINUTES}.",
                                field="minutes")
     return int(text)

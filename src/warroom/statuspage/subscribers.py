@@ -22,6 +22,7 @@ from warroom.accounts.models import AccessRole
 from warroom.accounts.service import EMAIL_RE
 from warroom.audit import service as audit
 from warroom.core.actor import Actor
+from warroom.core.bounds import is_count
 from warroom.core.clock import Clock
 from warroom.core.errors import Conflict, NotFound, ValidationFailed, WarroomError
 from warroom.core.outbound import STRICT, OutboundPolicy
@@ -69,7 +70,7 @@ def verify_link(*, db: Session, page: StatusPage, subscriber_id: str, signature:
                 secret_key: str) -> Subscriber:
     refused = BadLink("This link is not valid: it was changed or cut short. Open the whole link from the "
                       "mail again, or subscribe anew on the status page.", field="sig")
-    if not subscriber_id.isdigit() or len(subscriber_id) > 12 or not signature or len(signature) > 128:
+    if not is_count(subscriber_id) or len(subscriber_id) > 12 or not signature or len(signature) > 128:
         raise refused
     subscriber = db.get(Subscriber, int(subscriber_id))
     if subscriber is None or subscriber.page_id != page.id:

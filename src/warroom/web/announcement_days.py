@@ -11,7 +11,7 @@ from warroom.accounts import service as accounts
 from warroom.announcement_days import service as days
 from warroom.announcement_days.models import DayKind
 from warroom.api.deps import Principal, get_runtime
-from warroom.core.bounds import RowId
+from warroom.core.bounds import RowId, is_count
 from warroom.core.errors import PermissionDenied, ValidationFailed
 from warroom.runtime import Runtime
 from warroom.web.auth import reading_as, web_principal
@@ -76,7 +76,7 @@ def edit_day(request: Request, day_id: RowId, runtime: Runtime = Depends(get_run
 
 def spec_of(values: dict[str, str]) -> days.DaySpec:
     text = values.get("reminder_minutes", "").strip()
-    if text and not text.isdigit():
+    if text and not is_count(text):
         raise ValidationFailed(f"'{text}' is not a number of minutes; leave it empty to keep the usual cadence.",
                                field="reminder_minutes")
     return days.DaySpec(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from warroom.api.deps import get_runtime
+from warroom.core.bounds import is_count
 from warroom.core.errors import ValidationFailed, WarroomError
 from warroom.dashboard import service as dashboard
 from warroom.dashboard.service import IncidentFilters
@@ -73,7 +74,7 @@ class Pages:
 def dashboard_page(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
     params = {name: request.query_params.get(name, "").strip() for name in FILTER_NAMES}
     raw_page = request.query_params.get("page", "1")
-    number = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    number = int(raw_page) if is_count(raw_page) and int(raw_page) > 0 else 1
     error = ""
     rows: list[dashboard.IncidentRow] = []
     total = 0

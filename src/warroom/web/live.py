@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from warroom.announcements import service as announcements
 from warroom.api.deps import Principal, get_runtime
+from warroom.core.bounds import is_count
 from warroom.core.errors import NotAuthenticated
 from warroom.db import faults
 from warroom.incidents import service as incidents
@@ -62,7 +63,7 @@ class StreamEnded(Exception):
 def start_id(request: Request) -> int | None:
     """Where a (re)connecting client left off: Last-Event-ID, else ?after=."""
     for value in (request.headers.get("last-event-id", ""), request.query_params.get("after", "")):
-        if value.strip().isdigit():
+        if is_count(value.strip()):
             return int(value.strip())
     return None
 

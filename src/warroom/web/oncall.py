@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole, Team, User
 from warroom.api.deps import Principal, get_runtime
-from warroom.core.bounds import RowId
+from warroom.core.bounds import RowId, is_count
 from warroom.core.clock import as_utc
 from warroom.core.errors import NotAuthenticated, NotFound, ValidationFailed, WarroomError
 from warroom.oncall import paging
@@ -191,7 +191,7 @@ def _first_day(text: str) -> date | None:
 
 
 def _days(text: str) -> int:
-    return int(text) if text.strip().isdigit() else 0
+    return int(text) if is_count(text.strip()) else 0
 
 
 def _schedule_page(runtime: Runtime, request: Request, slug: str, *, error: FormError | None = None) -> Response:
@@ -239,7 +239,7 @@ def _hours(values: dict[str, str]) -> int | None:
     text = values.get("length_hours", "").strip()
     if values.get("rotation", "") != RotationKind.custom.value or not text:
         return None
-    if not text.isdigit():
+    if not is_count(text):
         raise ValidationFailed("A custom rotation's length is a whole number of hours.", field="length_hours")
     return int(text)
 

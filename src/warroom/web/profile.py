@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from warroom.accounts import service as accounts
 from warroom.api.deps import SESSION_COOKIE, Principal, get_runtime
-from warroom.core.bounds import RowId
+from warroom.core.bounds import RowId, is_count
 from warroom.core.errors import ValidationFailed
 from warroom.notifications import service as notifications
 from warroom.notifications.models import ContactKind
@@ -58,14 +58,14 @@ def profile(request: Request, runtime: Runtime = Depends(get_runtime)) -> Respon
 
 def _delay(text: str) -> int:
     value = text.strip() or "0"
-    if not value.isdigit():
+    if not is_count(value):
         raise ValidationFailed(f"The delay is a whole number of minutes from 0 to {notifications.MAX_DELAY_MINUTES}.",
                                field="delay_minutes")
     return int(value)
 
 
 def _method_id(text: str) -> int:
-    if not text.strip().isdigit():
+    if not is_count(text.strip()):
         raise ValidationFailed("Choose one of your contact methods; add one first if you have none.",
                                field="contact_method")
     return int(text)

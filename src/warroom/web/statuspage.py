@@ -29,6 +29,7 @@ from fastapi.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from warroom.api.deps import get_runtime
+from warroom.core.bounds import is_count
 from warroom.core.clock import as_utc
 from warroom.core.errors import ValidationFailed, WarroomError
 from warroom.db.engine import Database
@@ -410,7 +411,7 @@ def message_page(page: PageRef | None, title: str, message: str, *, status: int 
 def _component_ids(values: list[str]) -> list[int]:
     ids = []
     for value in values:
-        if not value.strip().isdigit() or len(value.strip()) > 12:
+        if not is_count(value.strip()) or len(value.strip()) > 12:
             raise ValidationFailed(f"'{value[:20]}' is not a component of this page.", field="components")
         ids.append(int(value.strip()))
     return ids

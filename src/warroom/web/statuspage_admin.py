@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole
 from warroom.api.deps import Principal, get_runtime
-from warroom.core.bounds import RowId
+from warroom.core.bounds import RowId, is_count
 from warroom.core.errors import ValidationFailed
 from warroom.incidents import service as incidents
 from warroom.roles import service as roles
@@ -53,7 +53,7 @@ async def read_fields(request: Request) -> tuple[dict[str, str], dict[str, list[
 def ids_of(values: list[str], field: str) -> list[int]:
     ids = []
     for value in values:
-        if not value.strip().isdigit() or len(value.strip()) > 12:
+        if not is_count(value.strip()) or len(value.strip()) > 12:
             raise ValidationFailed(f"'{value[:20]}' is not a component number.", field=field)
         ids.append(int(value.strip()))
     return ids

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from warroom.api.compat.common import RETRY_AFTER, is_store_outage, raw_body
 from warroom.api.deps import get_runtime, runtime_of
 from warroom.api.json_body import JsonBodyRoute
+from warroom.core.bounds import is_count
 from warroom.core.errors import WarroomError
 from warroom.integrations.opsgenie import alerts as og_alerts
 from warroom.integrations.opsgenie import heartbeats as og_heartbeats
@@ -104,7 +105,7 @@ def opsgenie_list_alerts(authorization: str | None = GenieKey, query: str = "", 
     call = Call()
 
     def work() -> dict[str, Any]:
-        if not (limit.isdigit() and offset.isdigit()):
+        if not (is_count(limit) and is_count(offset)):
             raise OpsgenieError(422, "limit and offset are whole numbers.")
         with runtime.database.reading() as db:
             found = og_alerts.list_alerts(db=db, header=authorization, query=query, limit=int(limit),

@@ -12,7 +12,7 @@ from warroom.api.deps import Principal, get_runtime, reader, writer
 from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, problems
 from warroom.core import json_input
-from warroom.core.bounds import RowId
+from warroom.core.bounds import RowId, is_count
 from warroom.core.errors import ValidationFailed, WarroomError
 from warroom.followups import github_sync
 from warroom.followups import service as followups
@@ -30,7 +30,7 @@ def parse_github(value: str) -> tuple[bool, str, int | None]:
     if text.lower() == "new":
         return True, "", None
     repo, sep, number = text.rpartition("#")
-    if not sep or not number.isdigit() or not repo:
+    if not sep or not is_count(number) or not repo:
         raise ValidationFailed(f"'{text}' is not a GitHub issue; write 'new' or owner/name#123.", field="github")
     return True, repo, int(number)
 

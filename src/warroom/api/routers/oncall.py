@@ -11,6 +11,7 @@ from warroom.api.deps import Principal, get_runtime, reader, writer
 from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.alerts import check_incident_ref
 from warroom.api.routers.common import WRITES, problems
+from warroom.core.bounds import is_count
 from warroom.core.clock import as_utc
 from warroom.core.errors import NotFound
 from warroom.oncall import paging
@@ -30,7 +31,7 @@ def who_is_on_call(
     runtime: Runtime = Depends(get_runtime),
     _principal: Principal = Depends(reader),
 ) -> WhoIsOnCallOut:
-    if target.strip().isdigit() and int(target.strip()) > MAX_ID:  # past 32-bit ids: names nothing
+    if is_count(target.strip()) and int(target.strip()) > MAX_ID:  # past 32-bit ids: names nothing
         raise NotFound(f"No team or schedule '{target.strip()}'.", field="target")
     now = runtime.clock.now()
     moment = as_utc(at) if at else now

@@ -18,7 +18,7 @@ from warroom.accounts.models import Team
 from warroom.api.deps import Principal, admin, get_runtime, reader, writer
 from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, Offset, problems, window
-from warroom.core.bounds import Int
+from warroom.core.bounds import Int, is_count
 from warroom.core.clock import as_utc
 from warroom.core.errors import NotFound, ValidationFailed
 from warroom.oncall.escalation import policies
@@ -75,7 +75,7 @@ def _team_slug(db: Session, schedule: Schedule) -> str | None:
 def _schedule(db: Session, ref: str) -> Schedule:
     # Guard until schedules.get_schedule bounds ids: past 32 bits PostgreSQL would answer with a 500.
     text = ref.strip()
-    if text.isdigit() and int(text) > MAX_ID:
+    if is_count(text) and int(text) > MAX_ID:
         raise NotFound(f"No schedule '{ref}'. See the On-call page for schedule names.", field="schedule")
     return schedules.get_schedule(db=db, ref=text)
 

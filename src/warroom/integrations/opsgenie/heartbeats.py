@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from warroom.accounts import service as accounts
 from warroom.accounts.models import Team
+from warroom.core.bounds import is_count
 from warroom.core.clock import Clock
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
 from warroom.oncall.alerts import service as alerts
@@ -88,7 +89,7 @@ def _team(db: Session, fields: Fields) -> Team | None:
     ident = value.get("id") if isinstance(value, dict) else None
     name = value.get("name") if isinstance(value, dict) else None
     team = None
-    if isinstance(ident, str) and ident.isdigit():
+    if isinstance(ident, str) and is_count(ident):
         team = db.get(Team, int(ident))
     elif isinstance(name, str) and name.strip():
         team = accounts.find_team(db=db, name=name)

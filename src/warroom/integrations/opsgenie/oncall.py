@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from warroom.core.bounds import is_count
 from warroom.core.clock import as_utc
 from warroom.oncall.keys.models import KeyKind
 from warroom.oncall.schedules import service as schedules
@@ -36,7 +37,7 @@ def find_schedule(db: Session, identifier: str, kind: str) -> Schedule:
         raise unprocessable({"scheduleIdentifierType": "scheduleIdentifierType should be one of [id, name]."})
     text = identifier.strip()
     if kind == "id":
-        schedule = db.get(Schedule, int(text)) if text.isdigit() else None
+        schedule = db.get(Schedule, int(text)) if is_count(text) else None
     else:
         lowered = text.lower()
         schedule = db.scalar(sa.select(Schedule).where(sa.or_(

@@ -24,6 +24,7 @@ from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole, Team, User
 from warroom.audit import service as audit
 from warroom.core.actor import Actor
+from warroom.core.bounds import is_count
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
 from warroom.oncall.alerts.models import Alert, AlertStatus
 from warroom.oncall.escalation.models import EscalationPolicy, EscalationStep
@@ -100,7 +101,7 @@ def _kind(value: object, allowed: Collection[TargetKind], field: str, where: str
 
 
 def _by_id_or_name(db: Session, kind: TargetKind, ref: int | str) -> Target | None:
-    if (isinstance(ref, int) and not 0 < ref <= MAX_ID) or (isinstance(ref, str) and ref.isdigit()
+    if (isinstance(ref, int) and not 0 < ref <= MAX_ID) or (isinstance(ref, str) and is_count(ref)
                                                              and not 0 < int(ref) <= MAX_ID):
         return None
     if kind is TargetKind.user:
@@ -242,7 +243,7 @@ def _one_per_team(db: Session, team: Team | None, policy_id: int | None) -> None
 
 def _policy_or_none(db: Session, ref: int | str) -> EscalationPolicy | None:
     text = str(ref).strip().lower()
-    if text.isdigit():
+    if is_count(text):
         return db.get(EscalationPolicy, int(text)) if 0 < int(text) <= MAX_ID else None
     return db.scalar(sa.select(EscalationPolicy).where(EscalationPolicy.slug == text))
 

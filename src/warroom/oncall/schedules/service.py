@@ -24,6 +24,7 @@ from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole, Team, User
 from warroom.audit import service as audit
 from warroom.core.actor import Actor
+from warroom.core.bounds import is_count
 from warroom.core.clock import as_utc
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
 from warroom.oncall.schedules import rotation
@@ -195,7 +196,7 @@ def participant_ids(*, db: Session, participants: Sequence[int | str]) -> list[i
 def get_schedule(*, db: Session, ref: str | int) -> Schedule:
     """A schedule by id or slug."""
     text = str(ref).strip().lower()
-    schedule = (db.get(Schedule, int(text)) if text.isdigit()
+    schedule = (db.get(Schedule, int(text)) if is_count(text)
                 else db.scalar(sa.select(Schedule).where(Schedule.slug == text)))
     if schedule is None:
         raise NotFound(f"No schedule '{ref}'. See the On-call page for schedule names.", field="schedule")
