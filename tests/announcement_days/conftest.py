@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,29 +17,17 @@ from warroom.runtime import Runtime
 from warroom.timeline.models import TimelineEntry
 
 from ..api.conftest import stored
-from ..notifications.servers import Inbox, smtp_server
+from ..support import inbox_fixture, people
 from ..web.conftest import WebUser, browser  # noqa: F401  (fixtures, registered by importing them)
 
 
 @pytest.fixture
 def team(factory: Any) -> dict[str, User]:
-    return {
-        "alice": factory.user("alice", AccessRole.admin),
-        "bob": factory.user("bob", teams=("engineering",)),
-        "carol": factory.user("carol", teams=("customer-support",)),
-        "cody": factory.user("cody", teams=("customer-support",)),
-        "erin": factory.user("erin", teams=("marketing",)),
-        "vic": factory.user("vic", AccessRole.viewer, teams=("marketing",)),
-    }
+    return people(factory, {"alice": AccessRole.admin, "bob": "engineering", "carol": "customer-support",
+                            "cody": "customer-support", "erin": "marketing", "vic": (AccessRole.viewer, "marketing")})
 
 
-@pytest.fixture
-def inbox(runtime: Runtime) -> Iterator[Inbox]:
-    with smtp_server() as server:
-        runtime.settings.smtp_host = server.host
-        runtime.settings.smtp_port = server.port
-        runtime.settings.mail_from = "Warroom <warroom@warroom.test>"
-        yield server
+inbox = inbox_fixture()
 
 
 def add_day(runtime: Runtime, starts: datetime, ends: datetime, *, owner: str = "@erin", title: str = "Series B",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,27 +19,21 @@ from warroom.notifications import service as contact
 from warroom.notifications.models import Notification
 from warroom.runtime import Runtime
 
+from .. import support
 from ..factories import Factory
-from ..notifications.servers import Inbox, smtp_server
+from ..support import Inbox, inbox_fixture
 from ..web.conftest import WebUser, browser  # noqa: F401  (fixtures, registered by importing them)
 
 DAY_ONE = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def inbox(runtime: Runtime) -> Iterator[Inbox]:
-    with smtp_server() as server:
-        runtime.settings.smtp_host = server.host
-        runtime.settings.smtp_port = server.port
-        runtime.settings.mail_from = "Warroom <warroom@warroom.test>"
-        yield server
+inbox = inbox_fixture()
 
 
 @pytest.fixture
 def people(factory: Factory, clock: FakeClock) -> dict[str, User]:
     clock.set(DAY_ONE - timedelta(days=5))
-    return {"bob": factory.user("bob"), "carol": factory.user("carol"),
-            "ada": factory.user("ada", AccessRole.admin)}
+    return support.people(factory, {"bob": (), "carol": (), "ada": AccessRole.admin})
 
 
 def add(runtime: Runtime, factory: Factory, who: User, ref: str, text: str, owner: str, due: str) -> FollowUp:
