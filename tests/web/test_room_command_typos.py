@@ -23,10 +23,14 @@ def test_a_mistyped_command_is_refused_with_the_closest_match(browser, people, f
     assert "Did you mean '/incident lead'?" in fetched.json()["error"]
     assert counts(runtime) == before
 
-    # Lines that only start with a slash, but resemble no command, are still chat.
+    assert "start the line with a space" in fetched.json()["error"]
+
+    # A leading space says such a line as written; lines that resemble no command are chat anyway.
+    assert bob.post("/incidents/INC-1/messages", {"text": " /lead is the metal, not the role"}).status_code == 303
     assert bob.post("/incidents/INC-1/messages", {"text": "/var/log is full on db-2"}).status_code == 303
     assert bob.post("/incidents/INC-1/messages", {"text": "/shrug"}).status_code == 303
     with runtime.database.reading() as db:
         bodies = [e.body for e in timeline.list_entries(db=db, incident_id=1, limit=100)]
     assert "/var/log is full on db-2" in bodies and "/shrug" in bodies
-    assert not any("incdent" in b or b.startswith("/lead") for b in bodies)
+    assert "/lead is the metal, not the role" in bodies
+    assert not any("incdent" in b or b.startswith("/lead @") for b in bodies)

@@ -119,9 +119,10 @@ def is_command(text: str) -> bool:
     return first in PREFIXES
 
 
-def misspelt_command(text: str) -> CommandError | None:
+def misspelt_command(text: str, *, escape: str = "") -> CommandError | None:
     """A line that starts like a command we do not know but one we do resembles (``/incdent lead @dan``,
-    ``/lead @dan``): the error naming the closest command, so a typo is never said to the room as chat."""
+    ``/lead @dan``): the error naming the closest command, so a typo is never said to the room as chat.
+    ``escape`` tells how to say such a line after all, where there is a way."""
     first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
     if not SLASH_WORD.fullmatch(first) or first[1:].lower() in ("incident", "genie"):
         return None
@@ -131,7 +132,7 @@ def misspelt_command(text: str) -> CommandError | None:
     if not close:
         return None
     meant, usage = choices[close[0]]
-    return CommandError(f"Unknown command '{first}'. Did you mean '{meant}'?", usage)
+    return CommandError(f"Unknown command '{first}'. Did you mean '{meant}'?{escape}", usage)
 
 
 def parse(text: str) -> Command:

@@ -210,11 +210,21 @@ def act(request: Request, runtime: Runtime, principal: Principal, ref: str, form
     return redirect(runtime, f"/incidents/{room_ref}#{where}", flash)
 
 
+SAY_AS_WRITTEN = " To say it to the room as written, start the line with a space."
+
+
 def is_command(text: str) -> bool:
-    """Text that starts with /incident or /genie is a command, and so is a typo of one (it is answered
-    with the closest command rather than said to the room); anything else is said to the room."""
+    """Text that starts with /incident or /genie is a command; anything else is said to the room."""
     words = text.split(maxsplit=1)
-    return bool(words) and (words[0].lower() in COMMAND_WORDS or misspelt_command(text) is not None)
+    return bool(words) and words[0].lower() in COMMAND_WORDS
+
+
+def refuse_typo(text: str) -> None:
+    """A line starting with a typo of a command (``/incdent lead @dan``) is answered with the closest command,
+    not said to the room; a leading space says it as written."""
+    typo = misspelt_command(text, escape=SAY_AS_WRITTEN) if text[:1] in ("/", "!") else None
+    if typo is not None:
+        raise typo
 
 
 @router.post("/incidents/{ref}/messages")
@@ -226,6 +236,7 @@ async def compose(request: Request, ref: str, runtime: Runtime = Depends(get_run
             result = run_command(db=db, actor=actor, text=text, incident_ref=canonical(ref))
             other = result.incident_ref if result.incident_ref and result.incident_ref != canonical(ref) else ""
             return Done(result.message, result.warnings, f"/incidents/{other}" if other else "")
+        refuse_typo(text)
         flows.post_message(db=db, actor=actor, ref=ref, text=text)
         return Done()
 
