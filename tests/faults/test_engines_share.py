@@ -68,6 +68,7 @@ def test_three_engines_run_1000_steps_due_at_once_each_exactly_once(runtime, fac
                 f"{sent_pages(runtime)} of {ALERTS} pages sent"
             raise_seconds, seconds = committed - started, time.monotonic() - committed
             time.sleep(1.0)  # a doubled step or send would show up by now
+            running = [engine.poll() is None for engine in engines]
         finally:
             for engine in engines:
                 stop(engine)
@@ -83,6 +84,7 @@ def test_three_engines_run_1000_steps_due_at_once_each_exactly_once(runtime, fac
                 delivered=len(receiver.distinct()), duplicates=len(receiver.ids) - len(receiver.distinct()),
                 send_retries=send_retries, s503=0, raise_seconds=f"{raise_seconds:.1f}",
                 seconds=f"{seconds:.1f}")
+    assert running == [True] * ENGINES  # the engines that waited for the lock (SQLite) or a row kept going
     assert sorted(e.alert_id for e in step_two) == sorted(alert_ids)  # every step ran, none twice
     assert sorted(p.alert_id for p in pages) == sorted(alert_ids) and {p.user_id for p in pages} == {bob.id}
     assert {p.status for p in pages} == {DeliveryStatus.sent}
