@@ -4,28 +4,27 @@ an incident with a messenger, and helpers to draft and publish through the real 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from warroom.accounts.models import AccessRole, TokenScope, User
 from warroom.api.app import create_app
 from warroom.core.actor import Actor
-from warroom.engine.models import Job
 from warroom.incidents import flows as incident_flows
 from warroom.runtime import Runtime
 from warroom.statuspage import flows, service
 from warroom.statuspage.models import Component, StatusPage
 
+from .. import support
 from ..api.conftest import Caller, stored
 from ..dns import public_dns
 from ..factories import Factory
-from ..notifications.servers import Inbox, smtp_server
-from ..web.conftest import CSRF_META, WebUser, sign_in
+from ..support import Who, inbox_fixture, people
+from ..web.conftest import browser  # noqa: F401  (the fixture ``browser(user)``: a signed-in browser)
 
 __all__ = ["Caller", "stored"]
 
@@ -54,15 +53,10 @@ def public_names(runtime: Runtime) -> None:
 
 @pytest.fixture
 def org(factory: Factory) -> Org:
-    return Org(
-        alice=factory.user("alice", AccessRole.admin, teams=("engineering",)),
-        bob=factory.user("bob", AccessRole.responder, teams=("engineering",)),
-        carol=factory.user("carol", AccessRole.responder, teams=("customer-support",)),
-        sam=factory.user("sam", AccessRole.responder, teams=("customer-support",)),
-        eve=factory.user("eve", AccessRole.responder, teams=("marketing",)),
-        vic=factory.user("vic", AccessRole.viewer),
-        factory=factory,
-    )
+    spec: dict[str, Who] = {"alice": (AccessRole.admin, "engineering"), "bob": "engineering",
+                            "carol": "customer-support", "sam": "customer-support", "eve": "marketing",
+                            "vic": AccessRole.viewer}
+    return Org(**people(factory, spec), factory=factory)
 
 
 @dataclass
@@ -125,9 +119,7 @@ def publish(runtime: Runtime, actor: Actor, ref: str, *, status: str = "investig
                                     components=components or {})
 
 
-def jobs(runtime: Runtime, kind: str = "status_page") -> list[Job]:
-    with runtime.database.reading() as db:
-        return list(db.scalars(sa.select(Job).where(Job.kind == kind).order_by(Job.id)))
+jobs = partial(support.jobs, kind="status_page")  # jobs(runtime): the status-page sends, oldest first
 
 
 @pytest.fixture
@@ -139,31 +131,10 @@ def callers(client: TestClient, org: Org) -> dict[str, Caller]:
 
 
 @pytest.fixture
-def browser(runtime: Runtime) -> Iterator[Any]:
-    """``browser(user)``: a fresh signed-in browser (TestClient with cookies) for that person."""
-    with ExitStack() as stack:
-
-        def open_for(user: User) -> WebUser:
-            client = stack.enter_context(TestClient(create_app(runtime, run_engine=False), follow_redirects=False))
-            assert sign_in(client, user.handle).status_code == 303
-            match = CSRF_META.search(client.get("/", headers={"accept": "text/html"}).text)
-            assert match
-            return WebUser(client, match.group(1), user)
-
-        yield open_for
-
-
-@pytest.fixture
 def anonymous(runtime: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(runtime, run_engine=False), follow_redirects=False) as client:
         yield client
 
 
-@pytest.fixture
-def inbox(runtime: Runtime) -> Iterator[Inbox]:
-    """A real SMTP server, and the runtime's mail settings pointing at it (set before runtime.engine())."""
-    with smtp_server() as server:
-        runtime.settings.smtp_host = server.host
-        runtime.settings.smtp_port = server.port
-        runtime.settings.mail_from = "Acme status <status@acme.example>"
-        yield server
+# A real SMTP server, and the runtime's mail settings pointing at it (set before runtime.engine()).
+inbox = inbox_fixture(mail_from="Acme status <status@acme.example>")

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,7 +18,7 @@ from warroom.accounts import service as accounts
 from warroom.core.actor import Actor
 from warroom.incidents import flows as incident_flows
 
-from ..notifications.servers import Inbox, smtp_server
+from ..support import Inbox, inbox_fixture
 from ..web.conftest import PHONE, LiveServer, chromium, live_server, no_sideways_scroll, signed_in
 
 __all__ = ["chromium", "live_server"]
@@ -32,13 +30,8 @@ SECRET = "INTERNAL-ROOM-ONLY-7731"
 LINK_RE = re.compile(r"http://127\.0\.0\.1:\d+/status/demo/subscription/confirm\?\S+")
 
 
-@pytest.fixture
-def mailbox(settings: Any) -> Iterator[Inbox]:
-    """The SMTP server the live server's engine sends to (set before the server copies the settings)."""
-    with smtp_server() as inbox:
-        settings.smtp_host, settings.smtp_port = inbox.host, inbox.port
-        settings.mail_from = "Warroom demo status <status@demo.example>"
-        yield inbox
+# The SMTP server the live server's engine sends to (set before the server copies the settings).
+mailbox = inbox_fixture(mail_from="Warroom demo status <status@demo.example>", point="settings", name="mailbox")
 
 
 @pytest.fixture
