@@ -1,6 +1,7 @@
 """Shared test helpers, one implementation each; test folders import them from here.
 
-- ``stored``, ``count`` (store): every row of every table; how many rows a table holds.
+- ``stored``, ``count``, ``jobs``, ``checklist_step`` (store): every row of every table; how many rows a table
+  holds; the engine's jobs of a kind; where an incident's checklist step stands.
 - ``free_port``, ``free_socket``, ``wait_until`` (waiting): loopback ports, bounded waits.
 - ``live_server`` (live): the real app under uvicorn in a thread.
 - ``smtp_server``, ``Inbox``, ``inbox_fixture`` (mail): a real SMTP server, and the ``inbox`` fixture.
@@ -14,11 +15,11 @@ from .http import RecordingServer, Reply, Request, http_server
 from .live import LiveServer, live_server
 from .mail import MAIL_FROM, Inbox, ReceivedMail, inbox_fixture, smtp_server
 from .people import HANDBOOK, Who, people
-from .store import TOKEN_USE, Rows, count, stored
+from .store import TOKEN_USE, Rows, checklist_step, count, jobs, stored
 from .waiting import free_port, free_socket, wait_until
 
 __all__ = [
     "HANDBOOK", "MAIL_FROM", "TOKEN_USE", "Inbox", "LiveServer", "ReceivedMail", "RecordingServer", "Reply",
-    "Request", "Rows", "Who", "count", "drain", "free_port", "free_socket", "http_server", "inbox_fixture",
-    "live_server", "people", "smtp_server", "stored", "wait_until",
+    "Request", "Rows", "Who", "checklist_step", "count", "drain", "free_port", "free_socket", "http_server",
+    "inbox_fixture", "jobs", "live_server", "people", "smtp_server", "stored", "wait_until",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from warroom.core.clock import FakeClock
@@ -9,10 +11,10 @@ from warroom.engine.models import Job, JobState
 from warroom.runtime import Runtime
 
 
-def drain(runtime: Runtime, clock: FakeClock | None = None, limit: int = 60) -> None:
+def drain(runtime: Runtime, clock: FakeClock | None = None, limit: int = 60, *, kind: str | None = None) -> None:
     """Tick a new engine until its work is done; fail if ``limit`` ticks do not do it.
 
-    With a ``clock``: until no job is pending at all, moving the clock to each retry's due time.
+    With a ``clock``: until no job is pending (of ``kind``, when given), moving the clock to each retry's due time.
     Without one: until a tick finds nothing due now (time stands still, later work stays pending).
     """
     engine = runtime.engine()
@@ -23,8 +25,7 @@ def drain(runtime: Runtime, clock: FakeClock | None = None, limit: int = 60) -> 
                 if not ran:
                     return
                 continue
-            with runtime.database.reading() as db:
-                due = db.scalar(sa.select(sa.func.min(Job.due_at)).where(Job.state == JobState.pending))
+            due = _next_due(runtime, kind)
             if due is None:
                 return
             if due > clock.now():
@@ -32,3 +33,11 @@ def drain(runtime: Runtime, clock: FakeClock | None = None, limit: int = 60) -> 
     finally:
         engine.close()
     raise AssertionError(f"the engine still has work after {limit} ticks")
+
+
+def _next_due(runtime: Runtime, kind: str | None) -> datetime | None:
+    query = sa.select(sa.func.min(Job.due_at)).where(Job.state == JobState.pending)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    with runtime.database.reading() as db:
+        return db.scalar(query)

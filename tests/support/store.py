@@ -1,4 +1,4 @@
-"""What is stored: every row of every table, so a test can prove refused input wrote nothing at all."""
+"""What is stored: every row of every table (so a test can prove refused input wrote nothing), jobs, checklist steps."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 
 import warroom.db.models  # noqa: F401  (registers every table on the metadata)
+from warroom.checklists.models import ChecklistItem, ItemState
 from warroom.db.base import Base
+from warroom.engine.models import Job
 from warroom.runtime import Runtime
 
 Rows = dict[str, list[tuple[Any, ...]]]
@@ -36,3 +38,20 @@ def count(runtime: Runtime, table: str) -> int:
     """How many rows ``table`` holds."""
     with runtime.database.reading() as db:
         return int(db.scalar(sa.select(sa.func.count()).select_from(sa.table(table))) or 0)
+
+
+def jobs(runtime: Runtime, kind: str) -> list[Job]:
+    """The engine's jobs of one kind, oldest first, readable after the session is gone."""
+    with runtime.database.reading() as db:
+        found = list(db.scalars(sa.select(Job).where(Job.kind == kind).order_by(Job.id)))
+        db.expunge_all()
+        return found
+
+
+def checklist_step(runtime: Runtime, incident_id: int, key: str) -> ItemState:
+    """Where one step of an incident's checklist stands (open, done…)."""
+    with runtime.database.reading() as db:
+        item = db.scalar(sa.select(ChecklistItem).where(ChecklistItem.incident_id == incident_id,
+                                                        ChecklistItem.key == key))
+        assert item is not None, f"no checklist step {key!r} on incident {incident_id}"
+        return item.state
