@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.faults.support import start_serve, store_name
+from tests.faults.support import Served, free_port, process_env, start_serve, store_name, wait_ready
 from warroom.accounts import service as accounts
 from warroom.api.deps import SESSION_COOKIE
 from warroom.core.clock import SystemClock
@@ -95,3 +96,41 @@ def test_sigterm_with_open_streams_exits_within_ten_seconds(runtime: Runtime, fa
         assert stream.ended.wait(5), stream.url
         assert stream.error is None, (stream.url, stream.error)
     print(f"exited {took:.2f} s after SIGTERM with 2 streams open")
+
+
+def test_sigterm_to_uvicorn_workers_with_open_streams_exits_within_ten_seconds(
+        runtime: Runtime, factory: Factory, tmp_path: Path) -> None:
+    """The scale-out way to run (docs/operations.md), without uvicorn's --timeout-graceful-shutdown."""
+    alice = factory.user("alice")
+    incident = factory.incident(alice, title="Checkout is failing")
+    cookie = signed_in_cookie(runtime, alice.id)
+    port = free_port()
+    env = process_env(runtime.settings.resolved_database_url(), tmp_path / "data", run_engine="false",
+                      base_url=f"http://127.0.0.1:{port}")
+    log = tmp_path / "uvicorn.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory",
+                                    "warroom.asgi:create_from_environment", "--host", "127.0.0.1", "--port",
+                                    str(port), "--workers", "2"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    served = Served(process, port, log)
+    try:
+        assert wait_ready(served, 60), served.output()
+        streams = [OpenStream(served.base, "/announcements/events", cookie) for _ in range(2)]
+        streams += [OpenStream(served.base, f"/incidents/{incident.ref}/events", cookie) for _ in range(2)]
+        for stream in streams:
+            assert stream.opened.wait(OPEN_LIMIT_SECONDS), f"{stream.url} sent nothing\n{served.output()}"
+            assert stream.status == 200, (stream.url, stream.status, stream.body[:500])
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=EXIT_LIMIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"uvicorn --workers 2 still running {EXIT_LIMIT_SECONDS} s after SIGTERM with "
+                                 f"{len(streams)} streams open:\n{served.output()}") from None
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=20)
+    for stream in streams:
+        assert stream.ended.wait(5), stream.url
+        assert stream.error is None, (stream.url, stream.error)
+    assert "Traceback" not in served.output(20000), served.output(20000)
