@@ -41,10 +41,10 @@ def test_wait_until_says_what_never_happened() -> None:
         wait_until(lambda: False, 0.2, what="the moon", every=0.05)
 
 
-def _job_due_in_an_hour(runtime: Runtime, clock: FakeClock) -> None:
+def _job_due_in_an_hour(runtime: Runtime, clock: FakeClock, kind: str = "nobody-runs-this", hours: int = 1) -> None:
     with runtime.database.writing() as db:
-        queue.enqueue(db=db, kind="nobody-runs-this", payload={}, idempotency_key="later",
-                      due_at=clock.now() + timedelta(hours=1))
+        queue.enqueue(db=db, kind=kind, payload={}, idempotency_key=f"{kind}-later",
+                      due_at=clock.now() + timedelta(hours=hours))
 
 
 def _pending(runtime: Runtime) -> int:
@@ -111,3 +111,11 @@ def test_the_live_server_answers_over_loopback_and_stops(runtime: Runtime) -> No
     assert live.server.should_exit
     with pytest.raises(httpx.ConnectError):
         httpx.get(live.url + "/login")
+
+
+def test_drain_of_one_kind_leaves_the_others_pending(runtime: Runtime, clock: FakeClock) -> None:
+    _job_due_in_an_hour(runtime, clock, "first-kind")
+    _job_due_in_an_hour(runtime, clock, "second-kind", hours=2)
+    start = clock.now()
+    drain(runtime, clock, kind="first-kind")
+    assert _pending(runtime) == 1 and clock.now() == start + timedelta(hours=1)
