@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import sqlalchemy as sa
 
 from warroom.audit.models import AuditEntry
-from warroom.checklists.models import ChecklistItem, ItemState
+from warroom.checklists.models import ItemState
 from warroom.checklists.service import FOLLOWUPS_CREATED
 from warroom.runtime import Runtime
 from warroom.timeline.models import TimelineEntry
 
 from ..api.conftest import Team, assert_problem, declare, stored
+from ..support import checklist_step
 
 
 def _room(runtime: Runtime, incident_id: int) -> list[str]:
@@ -25,12 +28,7 @@ def _actions(runtime: Runtime) -> list[str]:
                                .order_by(AuditEntry.id)))
 
 
-def _step(runtime: Runtime, incident_id: int) -> ItemState:
-    with runtime.database.reading() as db:
-        item = db.scalar(sa.select(ChecklistItem).where(ChecklistItem.incident_id == incident_id,
-                                                        ChecklistItem.key == FOLLOWUPS_CREATED))
-        assert item is not None
-        return item.state
+_step = partial(checklist_step, key=FOLLOWUPS_CREATED)  # where the step stands on an incident
 
 
 def test_create_list_and_change_a_followup(team: Team, runtime: Runtime) -> None:

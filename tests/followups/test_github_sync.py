@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
 
-from warroom.checklists.models import ChecklistItem, ItemState
+from warroom.checklists.models import ItemState
 from warroom.checklists.service import FOLLOWUPS_CREATED
 from warroom.core.clock import FakeClock
 from warroom.engine.models import Job, JobState
@@ -15,6 +16,7 @@ from warroom.integrations.github import GithubClient, GithubError
 from warroom.runtime import Runtime
 
 from ..api.conftest import Team, assert_problem, declare, stored
+from ..support import checklist_step
 from .conftest import REPO, TOKEN, Answer, FakeGithub
 
 SERVER_ERROR = Answer(502, {"message": "Server Error"})
@@ -28,12 +30,7 @@ def _job(runtime: Runtime) -> Job:
         return job
 
 
-def _step(runtime: Runtime, incident_id: int) -> ItemState:
-    with runtime.database.reading() as db:
-        item = db.scalar(sa.select(ChecklistItem).where(ChecklistItem.incident_id == incident_id,
-                                                        ChecklistItem.key == FOLLOWUPS_CREATED))
-        assert item is not None
-        return item.state
+_step = partial(checklist_step, key=FOLLOWUPS_CREATED)  # where the step stands on an incident
 
 
 def _run_due(runtime: Runtime, clock: FakeClock) -> None:
