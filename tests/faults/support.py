@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -382,4 +383,6 @@ class PrivatePostgres:
         self.start()
 
     def destroy(self) -> None:
+        """Stop it (a crash: nothing to keep) and remove its files."""
         self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
