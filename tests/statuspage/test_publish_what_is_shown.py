@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from warroom.checklists import service as checklists
 from warroom.checklists.models import ItemState
@@ -118,3 +119,25 @@ def test_resolving_says_what_is_still_public_and_closing_waits_for_the_resolved_
         assert comms.state is ItemState.done
     after = anonymous.get("/status/acme.json").json()
     assert after["incidents"] == [] and after["status"]["description"] == "All systems operational"
+
+
+def test_a_resolved_room_with_nothing_stale_keeps_the_rooms_query_budget(runtime, org, room, site, browser):
+    carol = org.actor(org.carol)
+    publish(runtime, carol, room.ref, title="Search outage", body="Searches fail.")
+    publish(runtime, carol, room.ref, status="resolved", title="Search outage", body="Fixed.")
+    with runtime.database.writing() as db:
+        incident_flows.resolve_incident(db=db, actor=org.actor(org.bob), ref=room.ref)
+    bob = browser(org.bob)
+    bob.get(f"/incidents/{room.ref}")  # warm SQLAlchemy's caches
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    sa.event.listen(runtime.database.engine, "before_cursor_execute", record)
+    try:
+        page = bob.get(f"/incidents/{room.ref}")
+    finally:
+        sa.event.remove(runtime.database.engine, "before_cursor_execute", record)
+    assert page.status_code == 200 and "Customers still read" not in page.text
+    assert len(statements) <= 5, "\n\n".join(statements)  # the room's budget (tests/web/test_room_timeline.py)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -239,6 +240,13 @@ class Shown:
     title: str
     status: str
     body: str
+
+
+def unresolved_public_of(incident_id: Any) -> sa.ScalarSelect[int]:
+    """A status page incident still in progress for this incident, as a subquery (the room pays no query)."""
+    return (sa.select(PublicIncident.id).where(PublicIncident.incident_id == incident_id,
+                                               PublicIncident.status != PublicStatus.resolved)
+            .order_by(PublicIncident.id).limit(1).scalar_subquery())
 
 
 def still_public(*, db: Session, incident_id: int) -> list[tuple[PublicIncident, StatusPage]]:

@@ -64,6 +64,7 @@ class AttachedPlaybook:
 class RoomLinks:
     report_id: int | None = None
     announcement_day_id: int | None = None
+    still_public_id: int | None = None  # a status page incident still in progress for it, if any
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Panel:
     participants: list[visibility.Participant] = field(default_factory=list)
     # The report it was declared from and the announcement day it fell on (read with the incident).
     links: RoomLinks = field(default_factory=RoomLinks)
-    # Once resolved: where customers still read it as in progress (read only then: open rooms pay nothing).
+    # Once resolved: where customers still read it as in progress (read only when a page still does).
     still_public: str | None = None
 
     def holder(self, role: str) -> RoleHolder | None:
@@ -110,7 +111,7 @@ def incident_with_roles(db: Session, ref: str | int) -> tuple[Incident, list[Rol
     incident_id = incidents.parse_ref(ref)
     rows = db.execute(
         sa.select(Incident, RoleAssignment, User, reports.report_id_of(Incident.id),
-                  announcement_days.day_id_of(Incident.id))
+                  announcement_days.day_id_of(Incident.id), public_updates.unresolved_public_of(Incident.id))
         .outerjoin(RoleAssignment, RoleAssignment.incident_id == Incident.id)
         .outerjoin(User, User.id == RoleAssignment.user_id)
         .where(Incident.id == incident_id)
@@ -120,11 +121,11 @@ def incident_with_roles(db: Session, ref: str | int) -> tuple[Incident, list[Rol
         raise NotFound(f"No incident {ref}.", field="incident")
     holders = [
         RoleHolder(a.role, role_label(a.role), u.id, u.handle, u.name, a.assigned_at, a.acknowledged_at)
-        for _, a, u, _, _ in rows
+        for _, a, u, _, _, _ in rows
         if a is not None and u is not None
     ]
     holders.sort(key=lambda h: (h.role != LEAD, h.role != MESSENGER, h.role))
-    return rows[0][0], holders, RoomLinks(rows[0][3], rows[0][4])
+    return rows[0][0], holders, RoomLinks(rows[0][3], rows[0][4], rows[0][5])
 
 
 _PHASE_TITLES = {Phase.first_response: "First response", Phase.post_resolution: "After resolution"}
@@ -159,7 +160,7 @@ def load_panel(db: Session, ref: str | int, actor: Actor) -> Panel:
     items = [item for group in groups for item in group.items]
     people = visibility.list_participants(db=db, incident=incident) if visibility.is_private(incident) else []
     still_public = (public_updates.what_customers_read(db=db, incident=incident)
-                    if incident.status is Status.resolved else None)
+                    if incident.status is Status.resolved and links.still_public_id is not None else None)
     return Panel(incident, holders, groups, attached, checklists.missing_for_close(items), people, links,
                  still_public)
 
