@@ -65,7 +65,7 @@ def team_policy_id(*, db: Session, team_id: int) -> int | None:
 
 
 def plan_for(db: Session, alert: Any) -> tuple[list[StepPlan], int]:
-    """The steps this alert escalates through: its policy, else its responders, else its team's policy."""
+    """The steps this alert escalates through: its policy and every responder's, merged; else its team's."""
     key = ("plan", alert.escalation_policy_id, repr(alert.responders), alert.team_id)
     memo = transaction_memo(db, "escalation")  # the engine runs a batch of steps in one transaction
     if key not in memo:
@@ -75,22 +75,48 @@ def plan_for(db: Session, alert: Any) -> tuple[list[StepPlan], int]:
 
 
 def _plan_for(db: Session, alert: Any) -> tuple[list[StepPlan], int]:
+    """Every responder's own plan, merged: a policy's steps, a team's policy (a team without one: the team, at
+    once), a person or a schedule at once; the alert's own policy too. Nothing at all: its team's."""
+    plans: list[tuple[list[StepPlan], int]] = []
     if alert.escalation_policy_id:
-        return policy_steps(db=db, policy_id=alert.escalation_policy_id)
-    direct = [r for r in alert.responders if r.get("type") in ("user", "team", "schedule")]
-    policies = [int(r["id"]) for r in alert.responders if r.get("type") == "escalation"]
-    # Paging a team runs the team's escalation policy, as the team has set it up.
-    policies += [p for r in direct if r.get("type") == "team" and (p := team_policy_id(db=db, team_id=int(r["id"])))]
-    if policies:
-        return policy_steps(db=db, policy_id=policies[0])
+        plans.append(policy_steps(db=db, policy_id=alert.escalation_policy_id))
+    direct: list[dict[str, Any]] = []
+    for responder in alert.responders:
+        kind, ref = responder.get("type"), int(responder.get("id", 0))
+        # Paging a team runs the team's escalation policy, as the team has set it up.
+        policy_id = ref if kind == "escalation" else team_policy_id(db=db, team_id=ref) if kind == "team" else None
+        if policy_id:
+            plans.append(policy_steps(db=db, policy_id=policy_id))
+        elif kind in ("user", "team", "schedule") and {"type": kind, "id": ref} not in direct:
+            direct.append({"type": kind, "id": ref})
     if direct:
-        return [StepPlan(0, direct)], 0
-    if alert.team_id:
+        plans.append(([StepPlan(0, direct)], 0))
+    plans = [(steps, repeat) for steps, repeat in plans if steps]
+    if not plans and alert.team_id:
         policy_id = team_policy_id(db=db, team_id=alert.team_id)
         if policy_id:
             return policy_steps(db=db, policy_id=policy_id)
         return [StepPlan(0, [{"type": "team", "id": alert.team_id}])], 0
-    return [], 0
+    return merge_plans(plans)
+
+
+def merge_plans(plans: list[tuple[list[StepPlan], int]]) -> tuple[list[StepPlan], int]:
+    """Several plans as one, step by step: step n pages every plan's step n (each person once).
+
+    A step waits the shortest delay of the plans that go on after it (a plan that ends there does not hurry the
+    others); the whole runs as many rounds as the plan that repeats most.
+    """
+    if len(plans) <= 1:
+        return plans[0] if plans else ([], 0)
+    merged = []
+    for n in range(max(len(steps) for steps, _ in plans)):
+        here = [(steps[n], n + 1 < len(steps) or repeat > 0) for steps, repeat in plans if n < len(steps)]
+        targets: list[dict[str, Any]] = []
+        for step, _ in here:
+            targets.extend(t for t in step.targets if t not in targets)
+        delay = min((step.delay_minutes for step, goes_on in here if goes_on), default=0)
+        merged.append(StepPlan(delay, targets))
+    return merged, max(repeat for _, repeat in plans)
 
 
 def resolve_targets(db: Session, targets: list[dict[str, Any]], at: datetime) -> list[User]:
