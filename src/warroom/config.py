@@ -92,6 +92,17 @@ class Settings(BaseSettings):
     # Slack in Socket Mode (no public URL needed): the app-level token (xapp-…, scope connections:write);
     # set, `warroom serve` connects to Slack instead of waiting for its requests.
     slack_app_token: str = ""
+    # Whom an alert pages when nothing routes it (no responder Warroom knows, and its key has no team or
+    # escalation policy): "admins" (every active admin), "team:<slug>" or "policy:<slug or id>".
+    unrouted_page: str = "admins"
+
+    @field_validator("unrouted_page")
+    @classmethod
+    def _unrouted_page_names_a_route(cls, value: str) -> str:
+        kind, _, name = value.strip().partition(":")
+        if value.strip().lower() != "admins" and not (kind.strip().lower() in ("team", "policy") and name.strip()):
+            raise ValueError(f"WARROOM_UNROUTED_PAGE is '{value}'; use admins, team:<slug> or policy:<slug or id>.")
+        return value.strip()
 
     @field_validator("trusted_proxies")
     @classmethod

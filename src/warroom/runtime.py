@@ -21,6 +21,7 @@ from warroom.demo import is_empty, load_builtin_playbooks, seed_demo
 from warroom.engine.runner import Engine
 from warroom.incidents import reminders
 from warroom.integrations.webhooks import WebhookSender
+from warroom.oncall.alerts import routing
 from warroom.oncall.escalation import service as escalation
 from warroom.oncall.escalation.service import ESCALATE_JOB
 
@@ -44,6 +45,9 @@ class Runtime:
     _chat_strangers: Strangers | None = field(default=None, init=False, repr=False)
     # How webhook hosts are resolved when checked (tests answer for names with no DNS behind them).
     resolver: Resolver = field(default_factory=lambda: system_resolver, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.database.session_info[routing.CATCH_ALL] = self.settings.unrouted_page
 
     @property
     def committer(self) -> GroupCommitter:

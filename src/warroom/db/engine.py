@@ -107,9 +107,13 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, **kwargs)
         self.dialect = self.engine.dialect.name
-        self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # What every session of this database starts with in ``Session.info`` (settings the domains read, such
+        # as where unrouted alerts page), filled in by the composition that owns the database.
+        self.session_info: dict[str, Any] = {}
+        self._read = sessionmaker(bind=self.engine, expire_on_commit=False, info=self.session_info)
         self._write = sessionmaker(
-            bind=self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+            bind=self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False,
+            info=self.session_info,
         )
         self._writer_lock: AbstractContextManager[Any] = (
             threading.RLock() if self.dialect == "sqlite" else nullcontext()

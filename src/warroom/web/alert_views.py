@@ -20,7 +20,7 @@ from warroom.core.errors import NotFound
 from warroom.incidents.models import Incident
 from warroom.notifications import service as notifications
 from warroom.notifications.service import DeliveryView
-from warroom.oncall.alerts import privacy
+from warroom.oncall.alerts import privacy, routing
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertEvent, AlertStatus
 from warroom.oncall.alerts.service import EventView
@@ -78,13 +78,23 @@ class ListPage:
     total: int
     counts: dict[str, int]
     names: Names
+    unrouted: bool = False  # the "Unrouted" filter: only alerts Warroom could not route as asked
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // PER_PAGE))
 
     def url(self, number: int) -> str:
-        return "/alerts?" + urlencode({"status": self.tab.value, "page": str(number)})
+        return "/alerts?" + urlencode({"status": self.tab.value, "page": str(number),
+                                       **({"unrouted": "1"} if self.unrouted else {})})
+
+    def tab_url(self, tab: str) -> str:
+        return "/alerts?" + urlencode({"status": tab, **({"unrouted": "1"} if self.unrouted else {})})
+
+    @property
+    def filter_url(self) -> str:
+        """The same tab with the "Unrouted" filter turned the other way."""
+        return "/alerts?" + urlencode({"status": self.tab.value, **({} if self.unrouted else {"unrouted": "1"})})
 
     def labels(self, alert: Alert) -> list[str]:
         return responder_labels(alert, self.names)
@@ -93,17 +103,25 @@ class ListPage:
         return user_name(self.names, user_id)
 
 
-def tab_counts(db: Session) -> dict[str, int]:
-    found = {status: int(n) for status, n in db.execute(sa.select(Alert.status, sa.func.count())
-                                                          .group_by(Alert.status))}
+def tab_counts(db: Session, unrouted: bool = False) -> dict[str, int]:
+    query = sa.select(Alert.status, sa.func.count()).group_by(Alert.status)
+    if unrouted:
+        query = query.where(Alert.unrouted.is_(True))
+    found = {status: int(n) for status, n in db.execute(query)}
     return {tab.value: int(found.get(tab, 0)) for tab in TABS}
 
 
-def list_page(db: Session, tab: AlertStatus, number: int, actor: Actor) -> ListPage:
+def parse_unrouted(value: str) -> bool:
+    """The "Unrouted" filter in the address: on for 1, true, yes or on."""
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def list_page(db: Session, tab: AlertStatus, number: int, actor: Actor, unrouted: bool = False) -> ListPage:
     """One tab's page as this person may read it: alerts of private incidents they cannot see are redacted."""
-    found, total = alerts.list_alerts(db=db, status=[tab], limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
+    found, total = alerts.list_alerts(db=db, status=[tab], unrouted=unrouted, limit=PER_PAGE,
+                                      offset=(number - 1) * PER_PAGE)
     rows = privacy.shown(found, privacy.hidden_from(db, actor, found))
-    return ListPage(tab, number, rows, total, tab_counts(db), names_for(db, rows))
+    return ListPage(tab, number, rows, total, tab_counts(db, unrouted), names_for(db, rows), unrouted)
 
 
 def list_signature(db: Session) -> tuple[Any, ...]:
@@ -130,6 +148,11 @@ class AlertDetail:
 
     def who(self, user_id: int | None) -> str:
         return user_name(self.names, user_id)
+
+    @property
+    def unresolved(self) -> list[str]:
+        """The responders the sender named that Warroom does not know, as a person reads them."""
+        return [routing.responder_label(named) for named in self.alert.unresolved_responders]
 
     @property
     def duplicates(self) -> int:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from warroom.api.deps import Principal, get_runtime
 from warroom.core.actor import Actor
-from warroom.core.bounds import RowId, is_count
+from warroom.core.bounds import RowId
 from warroom.core.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed, WarroomError
 from warroom.incidents import flows
 from warroom.incidents import service as incidents
@@ -58,15 +58,16 @@ SCRIPT = script_url()
 
 
 def _number(text: str) -> int:
-    return int(text) if is_count(text) and int(text) > 0 else 1
+    return int(text) if text.isdigit() and int(text) > 0 else 1
 
 
 @router.get("/alerts")
 def alert_list(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
     tab = alert_views.parse_tab(request.query_params.get("status", ""))
     number = _number(request.query_params.get("page", ""))
+    unrouted = alert_views.parse_unrouted(request.query_params.get("unrouted", ""))
     with reading_as(request) as (db, principal):
-        shown = alert_views.list_page(db, tab, number, principal.actor)
+        shown = alert_views.list_page(db, tab, number, principal.actor, unrouted)
     return page(runtime, request, "alerts.html", {
         "principal": principal, "shown": shown, "script": SCRIPT, "nav": "alerts"})
 
@@ -79,7 +80,8 @@ def _signed_in(runtime: Runtime, request: Request) -> Principal:
     return principal
 
 
-def list_reader(runtime: Runtime, principal: Principal, tab: AlertStatus, number: int) -> Reader:
+def list_reader(runtime: Runtime, principal: Principal, tab: AlertStatus, number: int,
+                unrouted: bool = False) -> Reader:
     """Re-render the list whenever any alert changed; the first read always sends (the page may be stale)."""
     seen: list[tuple[Any, ...]] = []
 
@@ -88,7 +90,7 @@ def list_reader(runtime: Runtime, principal: Principal, tab: AlertStatus, number
             signature = alert_views.list_signature(db)
             if seen and seen[-1] == signature:
                 return [], after
-            shown = alert_views.list_page(db, tab, number, principal.actor)
+            shown = alert_views.list_page(db, tab, number, principal.actor, unrouted)
             html = render("alerts_list.html", shown=shown, principal=principal)
         seen[:] = [signature]
         return [Event(signature[0], "alerts", html)], signature[0]
@@ -100,7 +102,8 @@ def list_reader(runtime: Runtime, principal: Principal, tab: AlertStatus, number
 async def alert_list_events(request: Request, runtime: Runtime = Depends(get_runtime)) -> StreamingResponse:
     principal = await anyio.to_thread.run_sync(_signed_in, runtime, request)
     tab = alert_views.parse_tab(request.query_params.get("status", ""))
-    read = list_reader(runtime, principal, tab, _number(request.query_params.get("page", "")))
+    read = list_reader(runtime, principal, tab, _number(request.query_params.get("page", "")),
+                       alert_views.parse_unrouted(request.query_params.get("unrouted", "")))
     return event_stream(stream(request, ALERTS, start_id(request) or 0, read))
 
 
@@ -252,7 +255,7 @@ async def snooze(request: Request, alert_id: RowId, runtime: Runtime = Depends(g
         choice = values.get("for", "").strip()
         if choice in ("other", "until"):  # "other": the page's "Until a time…" choice
             until = parse_moment(values.get("until", ""), "UTC", "until")
-        elif is_count(choice):
+        elif choice.isdigit():
             until = actor.clock.now() + timedelta(minutes=int(choice))
         else:
             raise ValidationFailed("Choose how long to snooze, or a time until which to snooze.", field="for")

@@ -35,11 +35,13 @@ def _integrations_page(runtime: Runtime, request: Request, status: int = 200, **
         found = keys.list_keys(db=db)
         teams = accounts.list_teams(db=db)
         found_policies = policies.list_policies(db=db)
+        warnings = {k.id: w for k in found if k.revoked_at is None and (w := keys.route_warning(db, k))}
     context: dict[str, Any] = {
         "principal": principal, "keys": found, "teams": teams, "policies": found_policies,
         "team_slugs": {t.id: t.slug for t in teams}, "policy_slugs": {p.id: p.slug for p in found_policies},
         "kinds": list(KeyKind), "how": {k.value: v for k, v in HOW_TO_SEND.items()},
         "urls": {k.value: ingest_url(runtime.settings.base_url, k) for k in KeyKind},
+        "warnings": warnings,
         "created": None, "values": {"kind": KeyKind.alertmanager.value}, "form_error": None,
         "nav": "admin", "section": "integrations",
     }
@@ -76,7 +78,8 @@ def _create(request: Request, runtime: Runtime, principal: Principal, values: di
                                    escalation_policy=_policy(db, values.get("escalation_policy", "")),
                                    dedup_per_alert=bool(values.get("dedup_per_alert")))
             shown = {"secret": made.secret, "name": made.key.name, "kind": kind.value,
-                     "url": ingest_url(runtime.settings.base_url, kind), "how": HOW_TO_SEND[kind]}
+                     "url": ingest_url(runtime.settings.base_url, kind), "how": HOW_TO_SEND[kind],
+                     "warning": keys.route_warning(db, made.key)}
     except WarroomError as error:
         return _integrations_page(runtime, request, error.status, values=values,
                                   form_error=FormError("key", error.message, values, error.status))

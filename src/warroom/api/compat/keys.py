@@ -33,7 +33,7 @@ def _names(db: Session, key: IntegrationKey) -> tuple[str | None, str | None]:
 
 def _out(db: Session, key: IntegrationKey) -> KeyOut:
     team, policy = _names(db, key)
-    return KeyOut.of(key, team=team, policy=policy)
+    return KeyOut.of(key, team=team, policy=policy, warning=keys.route_warning(db, key))
 
 
 @router.get("/integration-keys", summary="List integration keys (admins)", response_model=KeyPage,

@@ -108,6 +108,8 @@ def list_alerts(
                                                           "or repeated.")] = None,
     team: Annotated[str | None, Query(description="Team slug.")] = None,
     incident: Annotated[str | None, Query(description="Incident, e.g. INC-42.")] = None,
+    unrouted: Annotated[bool, Query(description="Only alerts Warroom could not route as asked: a responder it "
+                                                "does not know, or nothing to page but the catch-all.")] = False,
     limit: Limit = 50,
     offset: Offset = 0,
     runtime: Runtime = Depends(get_runtime),
@@ -117,7 +119,8 @@ def list_alerts(
         team_id = _team_id(db, team) if team else None
         incident_id = _find_incident(db, incident, principal.actor).id if incident else None
         found, total = alerts.list_alerts(db=db, status=_statuses(status or []), team_id=team_id,
-                                          incident_id=incident_id, limit=limit, offset=offset)
+                                          incident_id=incident_id, unrouted=unrouted, limit=limit,
+                                          offset=offset)
         rows = privacy.shown(found, privacy.hidden_from(db, principal.actor, found))
         names = _names(db, rows)
         items = [AlertOut.of(a, names, runtime.settings.base_url) for a in rows]

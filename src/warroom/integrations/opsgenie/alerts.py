@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.accounts.models import Team, User
-from warroom.core.bounds import is_count
 from warroom.core.clock import Clock
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
-from warroom.oncall.alerts import privacy
+from warroom.db.memo import memo
+from warroom.oncall.alerts import privacy, routing
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertRequest, AlertStatus, Priority
 from warroom.oncall.escalation.models import EscalationPolicy
@@ -117,18 +117,34 @@ def _details(fields: Fields) -> dict[str, Any]:
     return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in value.items()}
 
 
-def resolve_responders(db: Session, named: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Opsgenie responders (by id, name or username) as Warroom targets; an unknown one is a 422."""
-    targets = []
+@dataclass(frozen=True)
+class Responders:
+    """The request's responders as Warroom targets, and those Warroom does not know (kept, never refused)."""
+
+    targets: list[dict[str, Any]]
+    unresolved: list[dict[str, str]]
+
+
+def resolve_responders(db: Session, named: list[dict[str, Any]]) -> Responders:
+    """Opsgenie responders (by id, name or username) as Warroom targets; an unknown one is kept as named, to be
+    warned about on the alert, which then pages the others (or its key's team or policy, or the catch-all)."""
+    targets: list[dict[str, Any]] = []
+    unresolved: list[dict[str, str]] = []
+    seen = memo(db, "opsgenie_responders")  # a group commit of one tool's alerts names the same ones again
     for responder in named:
-        target_id = _responder_id(db, responder)
+        asked = tuple(sorted(responder.items()))
+        if asked not in seen:
+            seen[asked] = _responder_id(db, responder)
+        target_id = seen[asked]
         if target_id is None:
-            label = responder.get("id") or responder.get("name") or responder.get("username")
-            raise unprocessable({"responders": f"No {responder['type']} '{label}' in Warroom."})
+            kept = routing.unresolved(responder)
+            if kept not in unresolved and len(unresolved) < routing.MAX_UNRESOLVED:
+                unresolved.append(kept)
+            continue
         target = {"type": responder["type"], "id": target_id}
         if target not in targets:
             targets.append(target)
-    return targets
+    return Responders(targets, unresolved)
 
 
 def _responder_id(db: Session, responder: dict[str, Any]) -> int | None:
@@ -137,7 +153,7 @@ def _responder_id(db: Session, responder: dict[str, Any]) -> int | None:
     name = (responder.get("name") or responder.get("username") or "").lower()
     model: Any = {"team": Team, "user": User, "escalation": EscalationPolicy, "schedule": Schedule}[kind]
     if ident:
-        found = db.get(model, int(ident)) if is_count(ident) else None
+        found = db.get(model, int(ident)) if ident.isdigit() else None
         return found.id if found is not None else None
     columns = {"team": (Team.slug, Team.name), "user": (User.email, User.handle),
                "escalation": (EscalationPolicy.slug, EscalationPolicy.name),
@@ -150,9 +166,11 @@ def _responder_id(db: Session, responder: dict[str, Any]) -> int | None:
 def create(*, db: Session, call: Call, header: str | None, request: CreateRequest, clock: Clock) -> None:
     key = authenticate(db, header, ALERT_KEYS)
     spec = request.spec
-    spec.responders = resolve_responders(db, request.responders)
+    responders = resolve_responders(db, request.responders)
+    spec.responders, spec.unresolved_responders = responders.targets, responders.unresolved
     spec.team_id = key.team_id
-    # Responders named in the request are whom to page; otherwise the key's escalation policy.
+    # Responders named in the request (those Warroom knows) are whom to page; otherwise the key's escalation
+    # policy, or its team; with none of these, the catch-all (see warroom.oncall.alerts.routing).
     spec.escalation_policy_id = None if spec.responders else key.escalation_policy_id
     spec.integration_key_id = key.id
     spec.dedup_scope = keys.dedup_scope(key)
@@ -222,7 +240,7 @@ def act(*, db: Session, call: Call, header: str | None, identifier: str, kind: s
         clock: Clock) -> None:
     key = authenticate(db, header, ALERT_KEYS)
     alert = find(db, key, identifier, kind)
-    actor = keys.key_actor(key, clock, display=action.user)
+    actor = keys.key_actor(key, clock, display=action.user, user=named_user(db, action.user))
     name, status = ACTION_NAMES[action.name]
     alias = "" if privacy.hidden_from_key(db, key.id, [alert]) else alert.alias  # its request status tells it
     try:
@@ -241,6 +259,20 @@ def act(*, db: Session, call: Call, header: str | None, identifier: str, kind: s
         _record(db, call, key, name, alert.id, alias, False, refused.message, clock.now())
         return
     _record(db, call, key, name, alert.id, alias, True, status, clock.now())
+
+
+def named_user(db: Session, text: str) -> User | None:
+    """The active Warroom user the request's ``user`` names, by email or handle (``@`` optional, any case)."""
+    wanted = text.strip().lstrip("@").lower()
+    if not wanted:
+        return None
+    known = memo(db, "opsgenie_users")
+    if wanted not in known:
+        known[wanted] = db.scalar(sa.select(User).where(
+            sa.or_(sa.func.lower(User.email) == wanted, sa.func.lower(User.handle) == wanted),
+            User.is_active.is_(True)).order_by(User.id).limit(1))
+    found: User | None = known[wanted]
+    return found
 
 
 # Read ---------------------------------------------------------------------------------------------
@@ -288,11 +320,10 @@ def _status_query(query: str) -> list[AlertStatus]:
     return known[text]
 
 
-def _handle(db: Session, user_id: int | None) -> str:
-    if user_id is None:
-        return ""
-    user = db.get(User, user_id)
-    return user.email if user is not None else ""
+def _handle(db: Session, user_id: int | None, label: str) -> str:
+    """Who did it as Opsgenie names people: a Warroom user's email, else the name the request gave."""
+    user = db.get(User, user_id) if user_id is not None else None
+    return user.email if user is not None else label
 
 
 def _millis(start: datetime, end: datetime | None) -> int | None:
@@ -303,10 +334,12 @@ def render(db: Session, alert: Alert, now: datetime) -> dict[str, Any]:
     """An alert in Opsgenie's shape (status is open or closed; acknowledgement is a flag)."""
     key = db.get(IntegrationKey, alert.integration_key_id) if alert.integration_key_id else None
     snoozed = alert.snoozed_until is not None and alert.snoozed_until > now
+    acknowledged_by = _handle(db, alert.acknowledged_by_id, alert.acknowledged_by_label) \
+        if alert.acknowledged_at is not None else ""
     report = {k: v for k, v in {
         "ackTime": _millis(alert.created_at, alert.acknowledged_at),
-        "closeTime": _millis(alert.created_at, alert.closed_at),
-        "acknowledgedBy": _handle(db, alert.acknowledged_by_id), "closedBy": _handle(db, alert.closed_by_id),
+        "closeTime": _millis(alert.created_at, alert.closed_at), "acknowledgedBy": acknowledged_by,
+        "closedBy": _handle(db, alert.closed_by_id, alert.closed_by_label) if alert.closed_at is not None else "",
     }.items() if v not in (None, "")}
     body: dict[str, Any] = {
         "id": str(alert.id), "tinyId": alert.tiny_id, "alias": alert.alias, "message": alert.message,
@@ -314,7 +347,7 @@ def render(db: Session, alert: Alert, now: datetime) -> dict[str, Any]:
         "acknowledged": alert.acknowledged_at is not None, "isSeen": alert.acknowledged_at is not None,
         "tags": list(alert.tags), "snoozed": snoozed, "count": alert.count,
         "lastOccurredAt": timestamp(alert.last_occurred_at), "createdAt": timestamp(alert.created_at),
-        "updatedAt": timestamp(alert.updated_at), "source": alert.source, "owner": "",
+        "updatedAt": timestamp(alert.updated_at), "source": alert.source, "owner": acknowledged_by,
         "priority": alert.priority.value,
         "responders": [{"type": r.get("type"), "id": str(r.get("id"))} for r in alert.responders],
         "report": report, "entity": alert.entity, "description": alert.description,

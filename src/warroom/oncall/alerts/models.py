@@ -35,6 +35,9 @@ class Alert(Base):
         sa.Index("uq_alerts_open_alias", "dedup_scope", "alias", unique=True,
                  sqlite_where=sa.text("status != 'closed'"), postgresql_where=sa.text("status != 'closed'")),
         sa.Index("ix_alerts_status_created_at", "status", "created_at"),
+        # The "unrouted" filter: few alerts, found without reading the others.
+        sa.Index("ix_alerts_unrouted_id", "id", sqlite_where=sa.text("unrouted"),
+                 postgresql_where=sa.text("unrouted")),
     )
 
     id: Mapped[int] = int_pk()
@@ -51,6 +54,12 @@ class Alert(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Whom to page: [{"type": "team"|"user"|"schedule"|"escalation", "id": n}]
     responders: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    # Responders the sender named that Warroom does not know: [{"type": "team", "name": "sre"}]. The alert was
+    # stored and routed elsewhere (the other responders, its key's team or policy, or the catch-all).
+    unresolved_responders: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    # True when something the sender asked for could not be routed: an unresolved responder, or nothing to page
+    # but the catch-all (WARROOM_UNROUTED_PAGE).
+    unrouted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("teams.id", ondelete="SET NULL"), index=True)
     escalation_policy_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("escalation_policies.id", ondelete="SET NULL"))
@@ -64,8 +73,11 @@ class Alert(Base):
     last_occurred_at: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Who acknowledged or closed it as they were named (a tool's ``user`` that is no Warroom user, or the key).
+    acknowledged_by_label: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     closed_at: Mapped[datetime | None]
     closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    closed_by_label: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     snoozed_until: Mapped[datetime | None]
     # Where escalation stands: step index within the policy, and which repetition.
     escalation_step: Mapped[int] = mapped_column(default=0)

@@ -4,7 +4,8 @@ An alert tied to a private security incident (ADR 0004) shows its words only to 
 incident: its participants (everyone the page was addressed to among them: they were notified), the
 security team and admins. Everyone else sees it redacted: its number, status, priority, whom it pages,
 its times and its counts stay, so lists and counts stay honest and a responder can still act on it; its
-message, description, details, tags, entity, alias and incident ref do not. Acting on an alert is not
+message, description, details, tags, entity, alias, incident ref and the names of responders it asked for that
+Warroom does not know (sender's words) do not: it still shows as unrouted. Acting on an alert is not
 joining its incident, and only those who may see the incident may page someone new for it (reassign),
 or move the alert to another incident.
 
@@ -39,7 +40,8 @@ _EVENT_WORDS = {
     "closed": "Closed", "snoozed": "Snoozed", "note": "Note added", "escalate_now": "Escalated now",
     "escalated": "Paged the next step", "reassigned": "Reassigned", "updated": "Text updated",
     "attached": "Attached to a private security incident", "notified": "Notified",
-    "notify_failed": "Not delivered",
+    "notify_failed": "Not delivered", "unresolved_responder": "A responder it named is not in Warroom",
+    "catch_all": "Nothing routed it: paged the catch-all",
 }
 
 
@@ -99,7 +101,8 @@ def redacted(alert: Alert) -> Alert:
     """
     copy = _ALERTS.new_instance()
     copy.__dict__.update({name: getattr(alert, name) for name in _COPIED}, message=REDACTED_MESSAGE,
-                         description="", alias="", entity="", tags=[], details={}, incident_id=None)
+                         description="", alias="", entity="", tags=[], details={}, incident_id=None,
+                         unresolved_responders=[])
     return copy
 
 

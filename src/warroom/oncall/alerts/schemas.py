@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from warroom.core.bounds import Int
+from warroom.core.bounds import Int, Ref
 from warroom.notifications.service import DeliveryView
 from warroom.oncall.alerts.models import Alert
 from warroom.oncall.alerts.service import EventView
@@ -30,7 +30,7 @@ class Input(BaseModel):
 class ResponderIn(Input):
     type: str = Field(description="user, team, schedule or escalation (a policy, paged alone).",
                       examples=["team"])
-    id: Int | str = Field(description="An id, or @handle / email (people) or slug.", examples=["engineering"])
+    id: Ref | str = Field(description="An id, or @handle / email (people) or slug.", examples=["engineering"])
 
 
 class AlertIn(Input):
@@ -112,6 +112,11 @@ class AlertOut(BaseModel):
     tags: list[str]
     details: dict[str, Any]
     responders: list[ResponderOut]
+    unresolved_responders: list[dict[str, str]] = Field(
+        description="Responders the sender named that Warroom does not know ({type, name} or {type, id}); the "
+                    "alert paged the others, its key's team or policy, or the catch-all instead.")
+    unrouted: bool = Field(description="Something it asked for could not be routed (see unresolved_responders), "
+                                       "or nothing routed it and it paged the catch-all.")
     team: str | None = Field(description="Team slug.")
     escalation_policy: str | None = Field(description="Policy slug, when the alert runs one directly.")
     incident: str | None = Field(description="The incident it belongs to, e.g. INC-42.")
@@ -135,6 +140,8 @@ class AlertOut(BaseModel):
             id=alert.id, tiny_id=alert.tiny_id, alias=alert.alias, status=alert.status.value, message=alert.message,
             description=alert.description, priority=alert.priority.value, source=alert.source,
             entity=alert.entity, tags=list(alert.tags), details=dict(alert.details), responders=responders,
+            unresolved_responders=[{str(k): str(v) for k, v in r.items()} for r in alert.unresolved_responders],
+            unrouted=alert.unrouted,
             team=_name(names, "team", alert.team_id),
             escalation_policy=_name(names, "escalation", alert.escalation_policy_id),
             incident=f"INC-{alert.incident_id}" if alert.incident_id else None, count=alert.count,

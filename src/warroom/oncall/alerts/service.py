@@ -22,7 +22,7 @@ from warroom.audit import service as audit
 from warroom.core.actor import Actor
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
 from warroom.live.broker import mark
-from warroom.oncall.alerts import privacy
+from warroom.oncall.alerts import privacy, routing
 from warroom.oncall.alerts.models import Alert, AlertEvent, AlertStatus, Priority
 from warroom.oncall.escalation import service as escalation
 
@@ -55,6 +55,8 @@ class AlertSpec:
     tags: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     responders: list[dict[str, Any]] = field(default_factory=list)
+    # Responders the sender named that Warroom does not know (routing.unresolved shapes): kept and warned about.
+    unresolved_responders: list[dict[str, Any]] = field(default_factory=list)
     team_id: int | None = None
     escalation_policy_id: int | None = None
     integration_key_id: int | None = None
@@ -103,11 +105,13 @@ def raise_alert(*, db: Session, actor: Actor, spec: AlertSpec) -> Raised:
     """
     spec = clean(spec)
     now = actor.clock.now()
+    caught = _catch_all(db, spec)
     values = {
         "alias": spec.alias, "dedup_scope": spec.dedup_scope, "status": AlertStatus.open.value,
         "message": spec.message, "description": spec.description, "priority": spec.priority.value,
         "source": spec.source[:512], "entity": spec.entity[:512], "tags": spec.tags, "details": spec.details,
-        "responders": spec.responders, "team_id": spec.team_id,
+        "responders": spec.responders, "unresolved_responders": spec.unresolved_responders,
+        "unrouted": bool(spec.unresolved_responders) or caught is not None, "team_id": spec.team_id,
         "escalation_policy_id": spec.escalation_policy_id, "integration_key_id": spec.integration_key_id,
         "incident_id": spec.incident_id, "count": 1, "created_at": now, "updated_at": now,
         "last_occurred_at": now, "escalation_step": 0, "escalation_round": 0, "escalation_generation": 0,
@@ -119,10 +123,36 @@ def raise_alert(*, db: Session, actor: Actor, spec: AlertSpec) -> Raised:
     if created:
         _event(db, actor, alert_id, "created", f"Alert opened: {spec.message}", source=spec.source,
                priority=spec.priority.value)
+        _warn_unrouted(db, actor, alert_id, spec, caught)
         _first_step(db, actor, now, OpenedAlert(alert_id, spec.message, spec.priority, spec.responders,
                                                 spec.team_id, spec.escalation_policy_id, spec.incident_id))
         mark(db, ALERTS)
     return Raised(alert_id, created, count)
+
+
+def _catch_all(db: Session, spec: AlertSpec) -> routing.Route | None:
+    """Nothing routes the alert (no responder Warroom knows, no policy, no team): it pages the catch-all."""
+    if spec.responders or spec.escalation_policy_id or spec.team_id:
+        return None
+    caught = routing.catch_all(db)
+    spec.responders, spec.escalation_policy_id = list(caught.responders), caught.escalation_policy_id
+    return caught
+
+
+def _warn_unrouted(db: Session, actor: Actor, alert_id: int, spec: AlertSpec, caught: routing.Route | None) -> None:
+    """A warning in the new alert's timeline for each responder Warroom does not know, or for nothing to page."""
+    if not spec.unresolved_responders and caught is None:
+        return
+    route = caught.label if caught is not None else routing.label(
+        db, responders=spec.responders, escalation_policy_id=spec.escalation_policy_id, team_id=spec.team_id)
+    system = Actor.system(actor.clock)
+    for named in spec.unresolved_responders:
+        _event(db, system, alert_id, "unresolved_responder",
+               f"Responder {routing.responder_label(named)} is not in Warroom; paged {route} instead",
+               responder=named)
+    if not spec.unresolved_responders:
+        _event(db, system, alert_id, "catch_all", f"Nothing routes this alert (no responders, and no team or "
+                                                  f"escalation policy on its key); paged {route} instead")
 
 
 @dataclass
@@ -216,6 +246,7 @@ def acknowledge(*, db: Session, actor: Actor, alert_id: int, note: str = "") -> 
     alert.status = AlertStatus.acknowledged
     alert.acknowledged_at = now
     alert.acknowledged_by_id = actor.user_id
+    alert.acknowledged_by_label = actor.handle[:100]
     alert.updated_at = now
     escalation.stop(db=db, alert=alert, now=now)
     _event(db, actor, alert.id, "acknowledged", f"Acknowledged by @{actor.handle}" + _note(note))
@@ -233,6 +264,7 @@ def unacknowledge(*, db: Session, actor: Actor, alert_id: int, note: str = "") -
     alert.status = AlertStatus.open
     alert.acknowledged_at = None
     alert.acknowledged_by_id = None
+    alert.acknowledged_by_label = ""
     alert.snoozed_until = None
     alert.updated_at = now
     alert.escalation_step = 0
@@ -253,6 +285,7 @@ def close(*, db: Session, actor: Actor, alert_id: int, note: str = "") -> Alert:
     alert.status = AlertStatus.closed
     alert.closed_at = now
     alert.closed_by_id = actor.user_id
+    alert.closed_by_label = actor.handle[:100]
     alert.updated_at = now
     escalation.stop(db=db, alert=alert, now=now)
     _event(db, actor, alert.id, "closed", f"Closed by @{actor.handle}" + _note(note))
@@ -322,6 +355,7 @@ def reassign(*, db: Session, actor: Actor, alert_id: int, responders: list[dict[
     alert.status = AlertStatus.open
     alert.acknowledged_at = None
     alert.acknowledged_by_id = None
+    alert.acknowledged_by_label = ""
     alert.escalation_step = 0
     alert.escalation_generation += 1
     escalation.schedule(db=db, alert=alert, due_at=actor.clock.now())
@@ -370,8 +404,12 @@ def attach_to_incident(*, db: Session, actor: Actor, alert_id: int, incident_id:
 
 
 def list_alerts(*, db: Session, status: Sequence[AlertStatus] = (), team_id: int | None = None,
-                incident_id: int | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Alert], int]:
+                incident_id: int | None = None, unrouted: bool = False, limit: int = 50,
+                offset: int = 0) -> tuple[list[Alert], int]:
+    """Newest first, with their total; ``unrouted``: only those Warroom could not route as asked."""
     query = sa.select(Alert)
+    if unrouted:
+        query = query.where(Alert.unrouted.is_(True))
     if status:
         query = query.where(Alert.status.in_(list(status)))
     if team_id is not None:

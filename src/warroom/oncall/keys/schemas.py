@@ -48,12 +48,15 @@ class KeyOut(BaseModel):
     dedup_per_alert: bool
     created_at: datetime
     revoked_at: datetime | None
+    warning: str | None = Field(None, description="Set when the key's alerts page nobody it names (no team or "
+                                                  "escalation policy): they page the catch-all instead.")
 
     @classmethod
-    def of(cls, key: IntegrationKey, *, team: str | None, policy: str | None) -> KeyOut:
+    def of(cls, key: IntegrationKey, *, team: str | None, policy: str | None,
+           warning: str | None = None) -> KeyOut:
         return cls(id=key.id, name=key.name, kind=key.kind, prefix=key.prefix, team=team,
                    escalation_policy=policy, dedup_per_alert=key.dedup_per_alert, created_at=key.created_at,
-                   revoked_at=key.revoked_at)
+                   revoked_at=key.revoked_at, warning=warning)
 
 
 class KeyCreatedOut(KeyOut):

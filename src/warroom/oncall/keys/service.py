@@ -15,13 +15,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from warroom.accounts.models import AccessRole, Team
+from warroom.accounts.models import AccessRole, Team, User
 from warroom.audit import service as audit
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
 from warroom.core.errors import NotFound, ValidationFailed
 from warroom.core.security import hash_secret, new_secret
 from warroom.db.memo import forget, memo
+from warroom.oncall.alerts import routing
 from warroom.oncall.escalation import policies
 from warroom.oncall.escalation.models import EscalationPolicy
 from warroom.oncall.keys.models import IntegrationKey, KeyKind
@@ -93,6 +94,19 @@ def create_key(*, db: Session, actor: Actor, name: str, kind: KeyKind, team: Tea
     return NewKey(secret, key)
 
 
+ALERT_KINDS = frozenset({KeyKind.pagerduty, KeyKind.opsgenie, KeyKind.alertmanager})
+
+
+def route_warning(db: Session, key: IntegrationKey) -> str | None:
+    """What to tell an admin about a key whose alerts page nobody it names (no team, no escalation policy)."""
+    if key.kind not in ALERT_KINDS or key.team_id is not None or key.escalation_policy_id is not None:
+        return None
+    catch_all = str(db.info.get(routing.CATCH_ALL) or routing.DEFAULT_CATCH_ALL)
+    return (f"Key '{key.name}' has no team or escalation policy: its alerts that name no responder Warroom knows "
+            f"page the catch-all (WARROOM_UNROUTED_PAGE={catch_all}) and show under Unrouted on the alerts page. "
+            "Give the key a team or an escalation policy to page the people who own what it watches.")
+
+
 def list_keys(*, db: Session, include_revoked: bool = True) -> list[IntegrationKey]:
     query = sa.select(IntegrationKey).order_by(IntegrationKey.id.desc())
     if not include_revoked:
@@ -135,13 +149,18 @@ def authenticate_key(*, db: Session, secret: str) -> IntegrationKey | None:
     return found
 
 
-def key_actor(key: IntegrationKey, clock: Clock, *, display: str = "") -> Actor:
+def key_actor(key: IntegrationKey, clock: Clock, *, display: str = "", user: User | None = None) -> Actor:
     """Who acts when a tool sends with this key: nobody in particular, with a responder's reach.
 
-    ``display`` is the name the tool gives (Opsgenie's ``user``); it only labels the timeline.
+    ``display`` is the name the tool gives (Opsgenie's ``user``); it labels the timeline. When it names a
+    Warroom user (``user``), the action is theirs (acknowledged by, closed by), still with a responder's reach
+    and recorded as coming through the key.
     """
+    via = f"integration-key:{key.prefix}"
+    if user is not None:
+        return Actor(user.id, user.handle, AccessRole.responder, via, clock)
     label = " ".join(display.split())[:64] or key.name[:64]
-    return Actor(None, label, AccessRole.responder, f"integration-key:{key.prefix}", clock)
+    return Actor(None, label, AccessRole.responder, via, clock)
 
 
 def dedup_scope(key: IntegrationKey) -> str:

@@ -55,7 +55,8 @@
   function followList(section) {
     var url = function () {
       return "/alerts/events?status=" + encodeURIComponent(section.dataset.status)
-        + "&page=" + encodeURIComponent(section.dataset.page);
+        + "&page=" + encodeURIComponent(section.dataset.page)
+        + (section.dataset.unrouted ? "&unrouted=1" : "");
     };
     follow(url, {
       alerts: function (event) {
