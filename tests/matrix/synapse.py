@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import os
 import secrets
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -21,16 +20,12 @@ from typing import Any
 
 import httpx
 
+from ..support import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 SYNAPSE_PYTHON = ROOT / ".venv-synapse" / "bin" / "python"
 SERVER_NAME = "localhost"
 START_TIMEOUT = 90.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _config(directory: Path, port: int, shared_secret: str) -> str:

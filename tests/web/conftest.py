@@ -13,13 +13,15 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from warroom.accounts.models import AccessRole, User
+from warroom.accounts.models import User
 from warroom.api.app import create_app
 from warroom.audit.models import AuditEntry
 from warroom.runtime import Runtime
 from warroom.timeline.models import TimelineEntry
 
+from .. import support
 from ..factories import PASSWORD, Factory
+from ..support import LiveServer
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
@@ -79,12 +81,7 @@ class People:
 
 @pytest.fixture
 def people(factory: Factory) -> People:
-    return People(
-        alice=factory.user("alice", AccessRole.admin, teams=("engineering",)),
-        bob=factory.user("bob", AccessRole.responder, teams=("engineering",)),
-        carol=factory.user("carol", AccessRole.responder, teams=("customer-support",)),
-        vic=factory.user("vic", AccessRole.viewer),
-    )
+    return People(**support.people(factory, support.HANDBOOK))
 
 
 @dataclass(frozen=True)
@@ -105,21 +102,9 @@ def counts(runtime: Runtime) -> Counts:
 # A real server, for the browser test -------------------------------------------------------------------
 
 
-@dataclass
-class LiveServer:
-    url: str
-    runtime: Runtime
-
-
 @pytest.fixture
 def live_server(settings: Any) -> Iterator[LiveServer]:
     """Uvicorn on 127.0.0.1 (a free port) in a thread: the demo org, the real clock, the engine running."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
     from warroom.core.clock import SystemClock
     from warroom.db.engine import Database
     from warroom.runtime import seed_if_empty
@@ -127,25 +112,10 @@ def live_server(settings: Any) -> Iterator[LiveServer]:
     demo = settings.model_copy(update={"seed_demo": True, "run_engine": True, "engine_tick_seconds": 0.5})
     runtime = Runtime(demo, Database(demo.resolved_database_url()), SystemClock())
     assert seed_if_empty(runtime)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), log_level="warning", timeout_graceful_shutdown=2,
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="warroom-test-server",
-                              daemon=True)
-    thread.start()
-    for _ in range(400):  # wait for start-up, a bounded number of short naps
-        if server.started or not thread.is_alive():
-            break
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", runtime)
+        with support.live_server(runtime, engine=True, lifespan="on", timeout_graceful_shutdown=2) as live:
+            yield live
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         runtime.database.dispose()
 
 
