@@ -11,17 +11,17 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from warroom.config import Settings
 from warroom.core.clock import FakeClock
-from warroom.engine.models import Job, JobState
 from warroom.integrations.chat import service as chat
 from warroom.integrations.matrix.client import MatrixPlatform
 from warroom.integrations.matrix.listener import MatrixListener
 from warroom.runtime import Runtime
 
+from .. import support
 from ..factories import Factory
+from ..support import drain  # noqa: F401  (re-exported: tests import it from here)
 from .synapse import SYNAPSE_PYTHON, Account, Synapse
 
 ANNOUNCE_ALIAS = "announce-incidents"
@@ -159,8 +159,7 @@ class People:
 def people(factory: Factory, runtime: Runtime, clock: FakeClock, homeserver: Homeserver) -> People:
     from warroom.accounts.models import AccessRole
 
-    alice = factory.user("alice", AccessRole.admin)
-    bob = factory.user("bob")
+    alice, bob = support.people(factory, {"alice": AccessRole.admin, "bob": ()}).values()
     with runtime.database.writing() as db:
         for user, account in ((alice, homeserver.alice), (bob, homeserver.bob)):
             chat.link_person(db=db, platform="matrix", person_id=account.user_id, user=user, linked_by="manual",
@@ -189,17 +188,3 @@ def heard(listener: MatrixListener) -> int:
     return listener.sync_once(timeout_ms=5000)
 
 
-def drain(runtime: Runtime, clock: FakeClock, limit: int = 60) -> None:
-    """Run the engine until no job is pending, moving the clock to each retry's due time."""
-    engine = runtime.engine()
-    for _ in range(limit):
-        engine.tick()
-        with runtime.database.reading() as db:
-            due = db.scalar(sa.select(sa.func.min(Job.due_at)).where(Job.state == JobState.pending))
-        if due is None:
-            engine.close()
-            return
-        if due > clock.now():
-            clock.set(due)
-    engine.close()
-    raise AssertionError("jobs still pending after the drain")
