@@ -1,11 +1,15 @@
 # Warroom's commands. `make help` lists them; `make run` and `make test` are the two that matter.
 
 PYTHON ?= python3
+# bash with pipefail: a failing command on the left of a pipe fails the recipe.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 VENV := .venv
 BIN := $(VENV)/bin
 # A stamp per install, redone only when pyproject.toml changes: a second `make` installs nothing.
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
+LOCK := requirements.lock
 CHROMIUM := /usr/bin/chromium
 # The Matrix tests start a real Synapse from its own venv, kept out of Warroom's dependencies.
 SYNAPSE_VERSION := 1.163.2
@@ -20,7 +24,7 @@ PYTEST_WORKERS ?= -n 2 --dist worksteal
 FAST_MARKERS := not browser and not matrix and not alertmanager and not fault and not fuzz
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast test-faults lint typecheck test-sqlite test-postgres browser synapse bench clean
+.PHONY: help run lock test test-fast test-faults lint typecheck test-sqlite test-postgres browser synapse bench clean
 
 help: ## List the targets
 	@echo "Warroom — make targets:"
@@ -106,10 +110,22 @@ $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Warroom needs Python 3.11 or newer; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 
-$(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -qq -e .
+# Installs take the exact versions in $(LOCK) (pip constraints), so every machine runs what CI ran.
+$(RUN_STAMP): pyproject.toml $(LOCK) | $(BIN)/python
+	@echo "== installing Warroom and its dependencies into $(VENV) (pinned by $(LOCK); about a minute the first time)"
+	$(BIN)/python -m pip install --disable-pip-version-check -c $(LOCK) -e . | { grep -E '^(Collecting|Successfully)' || true; }
 	@touch $@
 
-$(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -qq -e '.[dev]'
+$(DEV_STAMP): pyproject.toml $(LOCK) | $(BIN)/python
+	@echo "== installing Warroom with its development tools into $(VENV) (pinned by $(LOCK))"
+	$(BIN)/python -m pip install --disable-pip-version-check -c $(LOCK) -e '.[dev]' | { grep -E '^(Collecting|Successfully)' || true; }
 	@touch $@ $(RUN_STAMP)
+
+lock: | $(BIN)/python ## Refresh requirements.lock: the newest versions pyproject.toml allows, resolved in a throwaway venv
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	{ echo "# Exact versions every install takes (pip constraints). Refresh with 'make lock'; never edit by hand."; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable; } > $(LOCK)
+	rm -rf .venv-lock
+	@echo "$(LOCK) refreshed: review 'git diff $(LOCK)', run make test, commit both"
