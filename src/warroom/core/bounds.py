@@ -16,6 +16,11 @@ MAX_INT = 2**31 - 1  # the largest id either store holds in an INTEGER column; n
 RowId = Annotated[int, Field(ge=1, le=MAX_INT)]  # a row's id
 Count = Annotated[int, Field(ge=0, le=MAX_INT)]  # an offset, a cursor id, a number of minutes or hours
 Int = Annotated[int, Field(ge=-MAX_INT - 1, le=MAX_INT)]  # any other integer; its own rules say the rest
+# What SQLite (and a PostgreSQL BIGINT) can bind at all. A reference that may be an id or a name takes this
+# wider bound: a number past MAX_INT is no id, and the domain answers that it names nothing (a 404 or 422 saying
+# "no schedule '99999999999'"), while a number past this one could not even be looked up.
+MAX_STORED = 2**63 - 1
+Ref = Annotated[int, Field(ge=-MAX_STORED - 1, le=MAX_STORED)]
 StrictInt = Annotated[Int, Strict()]  # the same, where a string of digits is not taken for a number
 
 

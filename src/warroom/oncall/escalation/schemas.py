@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from warroom.core.bounds import Int
+from warroom.core.bounds import Int, Ref
 from warroom.oncall.escalation.models import EscalationPolicy, EscalationStep
 
 
@@ -22,7 +22,7 @@ class Input(BaseModel):
 
 class TargetIn(Input):
     type: str = Field(description="user, schedule or team.", examples=["schedule"])
-    id: Int | str = Field(description="An id, or @handle / email (people) or slug (schedules, teams).",
+    id: Ref | str = Field(description="An id, or @handle / email (people) or slug (schedules, teams).",
                           examples=["platform-primary"])
 
 

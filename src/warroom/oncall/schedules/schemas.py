@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from warroom.accounts.models import User
-from warroom.core.bounds import Int
+from warroom.core.bounds import Int, Ref
 from warroom.oncall.schedules.models import RotationKind, Schedule, ScheduleLayer, ScheduleOverride
 from warroom.oncall.schedules.service import TimelineShift
 
@@ -67,7 +67,7 @@ class LayerIn(Input):
                                                "length_hours of elapsed time.")
     handoff_local: str = Field(description="The first hand-off, wall-clock time in the schedule's zone.",
                                examples=["2026-01-05T09:00"])
-    participants: list[Int | str] = Field(description="People taking turns, in order: @handle, email or user id.",
+    participants: list[Ref | str] = Field(description="People taking turns, in order: @handle, email or user id.",
                                           examples=[["@alice", "@bob"]])
     length_hours: Int | None = Field(None, description="Custom rotations only: 1-8760.")
     restrictions: list[RestrictionIn] = Field(default_factory=list,
@@ -83,7 +83,7 @@ class LayerChangeIn(Input):
     name: str | None = None
     rotation: RotationKind | None = None
     handoff_local: str | None = None
-    participants: list[Int | str] | None = None
+    participants: list[Ref | str] | None = None
     length_hours: Int | None = None
     restrictions: list[RestrictionIn] | None = None
     position: Int | None = None
@@ -92,10 +92,10 @@ class LayerChangeIn(Input):
 
 
 class OverrideIn(Input):
-    user: Int | str = Field(description="Who covers: @handle, email or user id.", examples=["@carol"])
+    user: Ref | str = Field(description="Who covers: @handle, email or user id.", examples=["@carol"])
     start_at: datetime
     end_at: datetime = Field(description="After start_at, at most 90 days later.")
-    replaces: Int | str | None = Field(None, description="Whom they cover for; leave out to cover whoever is on "
+    replaces: Ref | str | None = Field(None, description="Whom they cover for; leave out to cover whoever is on "
                                                          "call (gaps included).")
 
 
