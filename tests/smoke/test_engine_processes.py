@@ -11,10 +11,8 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,8 @@ from warroom.core.actor import Actor
 from warroom.notifications import service as notifications
 from warroom.notifications.models import DeliveryStatus, Notification
 from warroom.oncall.alerts import service as alerts
+
+from ..support import Reply, Request, http_server, wait_until  # tests/faults import wait_until from here too
 
 
 class Receiver:
@@ -39,41 +39,26 @@ class Receiver:
         with self.lock:
             return set(self.ids)
 
+    def respond(self, request: Request) -> Reply:
+        """Keep the page's webhook-id; hold the first answer until ``hold_first`` is set."""
+        with self.lock:
+            self.ids.append(request.headers["webhook-id"])
+            first = len(self.ids) == 1
+        if first:
+            self.first_arrived.set()
+            self.hold_first.wait(timeout=60)
+        return Reply(200)  # not heard when the engine that sent it was killed meanwhile
+
 
 @contextmanager
 def webhook_receiver() -> Iterator[Receiver]:
     receiver = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("content-length", 0)))
-            with receiver.lock:
-                receiver.ids.append(self.headers["webhook-id"])
-                first = len(receiver.ids) == 1
-            if first:
-                receiver.first_arrived.set()
-                receiver.hold_first.wait(timeout=60)
-            try:
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-            except OSError:
-                pass  # the engine that sent this was killed
-
-        def log_message(self, *args: object) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/pages"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield receiver
-    finally:
-        receiver.hold_first.set()
-        server.shutdown()
-        server.server_close()
+    with http_server(receiver.respond, path="/pages") as server:
+        receiver.url = server.url
+        try:
+            yield receiver
+        finally:
+            receiver.hold_first.set()
 
 
 def start_engine(database_url: str, data_dir: Path, lease: float = 2) -> subprocess.Popen[bytes]:
@@ -91,15 +76,6 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-def wait_until(check, seconds: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return check()
 
 
 def page_user_by_webhook(runtime, factory, receiver: Receiver, alerts_to_raise: int) -> None:
