@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pypdf
 import sqlalchemy as sa
 
-from warroom.checklists.models import ChecklistItem, ItemState
+from warroom.checklists.models import ItemState
 from warroom.checklists.service import POSTMORTEM_GENERATED
 from warroom.core.clock import FakeClock
 from warroom.runtime import Runtime
@@ -17,6 +18,7 @@ from warroom.timeline.models import TimelineEntry
 
 from ..api.conftest import Team, assert_problem, stored
 from ..factories import Factory
+from ..support import checklist_step
 from .conftest import Story, room_key_events, tell_story, timeline_section
 
 
@@ -24,12 +26,7 @@ def _story(team: Team, factory: Factory, runtime: Runtime, clock: FakeClock) -> 
     return tell_story(factory, runtime, clock, team.bob, team.carol)
 
 
-def _step(runtime: Runtime, incident_id: int) -> ItemState:
-    with runtime.database.reading() as db:
-        item = db.scalar(sa.select(ChecklistItem).where(ChecklistItem.incident_id == incident_id,
-                                                        ChecklistItem.key == POSTMORTEM_GENERATED))
-        assert item is not None
-        return item.state
+_step = partial(checklist_step, key=POSTMORTEM_GENERATED)  # where the step stands on an incident
 
 
 def _room(runtime: Runtime, incident_id: int) -> list[str]:

@@ -2,43 +2,28 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from functools import partial
 
-from warroom.checklists.models import ChecklistItem, ItemState
+from warroom.checklists.models import ItemState
 from warroom.checklists.service import GITHUB_ISSUES_UPDATED
 from warroom.core.clock import FakeClock
-from warroom.engine.models import Job, JobState
+from warroom.engine.models import JobState
 from warroom.related_issues.service import RELATED_ISSUE_JOB
 from warroom.runtime import Runtime
 
 from ..api.conftest import Team, assert_problem, declare, stored
 from ..followups.conftest import REPO, TOKEN, Answer, FakeGithub
+from ..support import checklist_step, drain, jobs
+
+_jobs = partial(jobs, kind=RELATED_ISSUE_JOB)
 
 
-def _jobs(runtime: Runtime) -> list[Job]:
-    with runtime.database.reading() as db:
-        jobs = list(db.scalars(sa.select(Job).where(Job.kind == RELATED_ISSUE_JOB).order_by(Job.id)))
-        db.expunge_all()
-        return jobs
-
-
-def _step(runtime: Runtime, incident_id: int) -> ItemState:
-    with runtime.database.reading() as db:
-        item = db.scalar(sa.select(ChecklistItem).where(ChecklistItem.incident_id == incident_id,
-                                                        ChecklistItem.key == GITHUB_ISSUES_UPDATED))
-        assert item is not None
-        return item.state
+_step = partial(checklist_step, key=GITHUB_ISSUES_UPDATED)  # where the step stands on an incident
 
 
 def _run_until_idle(runtime: Runtime, clock: FakeClock) -> None:
-    """Tick the engine, moving the clock to each retry's due time, until no job is pending."""
-    for _ in range(10):
-        pending = [j for j in _jobs(runtime) if j.state is JobState.pending]
-        if not pending:
-            return
-        clock.set(max(clock.now(), min(j.due_at for j in pending)))
-        runtime.engine().tick()
-    raise AssertionError("jobs still pending")
+    """Tick the engine, moving the clock to each retry's due time, until no related-issue job is pending."""
+    drain(runtime, clock, limit=10, kind=RELATED_ISSUE_JOB)
 
 
 def test_resolve_comments_and_closes_then_ticks(team: Team, runtime: Runtime, clock: FakeClock,

@@ -3,36 +3,26 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
-import sqlalchemy as sa
-
-from warroom.checklists.models import ChecklistItem, ItemState
+from warroom.checklists.models import ItemState
 from warroom.checklists.service import RETROSPECTIVE_SCHEDULED
 from warroom.core.clock import FakeClock
-from warroom.engine.models import Job, JobState
+from warroom.engine.models import JobState
 from warroom.retrospectives.service import INVITE_JOB
 from warroom.runtime import Runtime
 
 from ..api.conftest import Team, assert_problem, declare, stored
-from ..notifications.servers import Inbox
+from ..support import Inbox, checklist_step, jobs
 from .conftest import by_recipient, invite_of
 
 START = datetime(2026, 1, 12, 15, 0, tzinfo=UTC)
 
 
-def _jobs(runtime: Runtime) -> list[Job]:
-    with runtime.database.reading() as db:
-        jobs = list(db.scalars(sa.select(Job).where(Job.kind == INVITE_JOB).order_by(Job.id)))
-        db.expunge_all()
-        return jobs
+_jobs = partial(jobs, kind=INVITE_JOB)
 
 
-def _step(runtime: Runtime, incident_id: int) -> ItemState:
-    with runtime.database.reading() as db:
-        item = db.scalar(sa.select(ChecklistItem).where(ChecklistItem.incident_id == incident_id,
-                                                        ChecklistItem.key == RETROSPECTIVE_SCHEDULED))
-        assert item is not None
-        return item.state
+_step = partial(checklist_step, key=RETROSPECTIVE_SCHEDULED)  # where the step stands on an incident
 
 
 def _incident_with_carol(team: Team) -> dict[str, object]:
