@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from warroom.accounts.models import AccessRole, TokenScope
 from warroom.api.app import create_app
+from warroom.audit.models import AuditEntry
 from warroom.config import Settings
 from warroom.db.engine import Database
 from warroom.oncall.alerts import service as alerts
@@ -219,6 +220,8 @@ def test_a_user_naming_a_warroom_user_acknowledges_closes_and_owns_the_alert(cli
         stored = db.scalar(sa.select(Alert).where(Alert.alias == "by-email"))
         assert stored is not None
         assert (stored.acknowledged_by_id, stored.closed_by_id) == (org["bob"].id, org["dan"].id)
+        [audited] = db.scalars(sa.select(AuditEntry).where(AuditEntry.action == "alert.acknowledge"))
+        assert (audited.actor_id, audited.via.startswith("integration-key:")) == (org["bob"].id, True)
     # Someone Warroom does not know is named as given.
     client.post("/v2/alerts/by-name/acknowledge?identifierType=alias", json={"user": "nagios-bot"},
                 headers=genie(key))
