@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from warroom.api.deps import Principal, get_runtime
 from warroom.core.actor import Actor
-from warroom.core.bounds import RowId
+from warroom.core.bounds import RowId, is_count
 from warroom.core.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed, WarroomError
 from warroom.incidents import flows
 from warroom.incidents import service as incidents
@@ -58,7 +58,7 @@ SCRIPT = script_url()
 
 
 def _number(text: str) -> int:
-    return int(text) if text.isdigit() and int(text) > 0 else 1
+    return int(text) if is_count(text) and int(text) > 0 else 1
 
 
 @router.get("/alerts")
@@ -255,7 +255,7 @@ async def snooze(request: Request, alert_id: RowId, runtime: Runtime = Depends(g
         choice = values.get("for", "").strip()
         if choice in ("other", "until"):  # "other": the page's "Until a time…" choice
             until = parse_moment(values.get("until", ""), "UTC", "until")
-        elif choice.isdigit():
+        elif is_count(choice):
             until = actor.clock.now() + timedelta(minutes=int(choice))
         else:
             raise ValidationFailed("Choose how long to snooze, or a time until which to snooze.", field="for")

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.accounts.models import Team, User
+from warroom.core.bounds import is_count
 from warroom.core.clock import Clock
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
 from warroom.db.memo import memo
@@ -153,7 +154,7 @@ def _responder_id(db: Session, responder: dict[str, Any]) -> int | None:
     name = (responder.get("name") or responder.get("username") or "").lower()
     model: Any = {"team": Team, "user": User, "escalation": EscalationPolicy, "schedule": Schedule}[kind]
     if ident:
-        found = db.get(model, int(ident)) if ident.isdigit() else None
+        found = db.get(model, int(ident)) if is_count(ident) else None
         return found.id if found is not None else None
     columns = {"team": (Team.slug, Team.name), "user": (User.email, User.handle),
                "escalation": (EscalationPolicy.slug, EscalationPolicy.name),
