@@ -85,7 +85,8 @@ class _PostgresCleaner:
     """
 
     def __init__(self, url: str) -> None:
-        self.engine = sa.create_engine(url, poolclass=sa.pool.StaticPool)
+        # Pre-ping: fault tests terminate the database's connections, this one included.
+        self.engine = sa.create_engine(url, pool_size=1, pool_pre_ping=True)
         with self.engine.connect() as conn:
             self.tables = [r[0] for r in conn.exec_driver_sql(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")]

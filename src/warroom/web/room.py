@@ -2,7 +2,7 @@
 
 The room renders with the sign-in lookup plus three queries — incident with its role holders,
 the latest page of the timeline, the checklist with its playbooks' titles — however long the
-timeline is (issue 2: at most 5 SQL statements for 10,000 entries, BEGIN included on SQLite).
+timeline is (at most 5 SQL statements for 10,000 entries, BEGIN included on SQLite; ADR 0003).
 """
 
 from __future__ import annotations
