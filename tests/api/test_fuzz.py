@@ -32,7 +32,7 @@ from ..compat.conftest import Keys
 from ..conftest import _is_postgres
 
 pytestmark = [pytest.mark.fuzz,
-              pytest.mark.skipif(_is_postgres(), reason="the fuzz run is on SQLite; the API is the same on both stores")]
+              pytest.mark.skipif(_is_postgres(), reason="the fuzz run is SQLite's; the API is the same on both")]
 
 CHECKS = ("not_a_server_error", "status_code_conformance", "response_schema_conformance", "content_type_conformance")
 EXAMPLES = 3  # per operation, phase and generation mode
