@@ -5,8 +5,6 @@ Warroom alert each, and change nothing else."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,9 +15,9 @@ import pytest
 from warroom.oncall.alerts.models import AlertStatus
 from warroom.oncall.keys.models import KeyKind
 
-from .conftest import alerts_of, free_port, stored, wait_until
+from ..support.alertmanager import alertmanager_process
+from .conftest import alerts_of, stored, wait_until
 
-BINARY = Path(os.environ.get("WARROOM_ALERTMANAGER", "/usr/bin/prometheus-alertmanager"))
 RECEIVERS = ("opsgenie", "pagerduty", "webhook")
 # Tables an alert opening and closing may touch: the alert, its timeline and request log, its escalation
 # job, and the audit entry of the close.
@@ -48,39 +46,10 @@ def config(base_url: str, keys: dict[str, str]) -> str:
 
 @pytest.fixture
 def alertmanager(tmp_path: Path, live_warroom, integration_keys) -> Iterator[tuple[str, dict[str, str], Path]]:
-    if not BINARY.exists():
-        pytest.fail(f"{BINARY} is missing: run `make test`, which installs Debian's prometheus-alertmanager "
-                    "package (apt-get install -y prometheus-alertmanager).")
     keys = {kind: integration_keys.make(kind, name=f"alertmanager {kind}", team="engineering")
             for kind in ("opsgenie", "pagerduty", "alertmanager")}
-    config_file = tmp_path / "alertmanager.yml"
-    config_file.write_text(config(live_warroom.base_url, keys))
-    port = free_port()
-    log = tmp_path / "alertmanager.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(BINARY), f"--config.file={config_file}", f"--storage.path={tmp_path / 'data'}",
-             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=debug"],
-            stdout=output, stderr=subprocess.STDOUT)
-    api = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: _ready(api) or process.poll() is not None, seconds=30, what="alertmanager to be ready")
-        assert process.poll() is None, f"alertmanager exited: {log.read_text()[-3000:]}"
+    with alertmanager_process(config(live_warroom.base_url, keys), tmp_path) as (api, log):
         yield api, keys, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def _ready(api: str) -> bool:
-    try:
-        return httpx.get(f"{api}/-/ready", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def post_alerts(api: str, *, resolved: bool) -> None:

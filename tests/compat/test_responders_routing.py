@@ -8,7 +8,6 @@ Such alerts show under "unrouted". Opsgenie's ``user`` naming a Warroom user is 
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +27,8 @@ from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertEvent
 from warroom.runtime import Runtime
 
-from .conftest import alerts_of, first_steps, free_port, wait_until
+from ..support.alertmanager import alertmanager_process
+from .conftest import alerts_of, first_steps, wait_until
 
 OPSGENIE_ID = "4513b7ea-3b91-438f-b7e4-e3e54af9147c"  # how Opsgenie names a team by id
 
@@ -235,38 +235,16 @@ def test_a_user_naming_a_warroom_user_acknowledges_closes_and_owns_the_alert(cli
 @pytest.fixture
 def alertmanager_for_sre(tmp_path, live_warroom, org, integration_keys) -> Iterator[tuple[str, Path]]:
     """A real Alertmanager whose opsgenie receiver pages team 'sre' (no such team) with a key routed nowhere."""
-    from .test_real_alertmanager import BINARY, _ready
-
-    if not BINARY.exists():
-        pytest.fail(f"{BINARY} is missing: apt-get install -y prometheus-alertmanager (make test installs it).")
     key = integration_keys.make("opsgenie", name="alertmanager sre")
-    config = tmp_path / "alertmanager.yml"
-    config.write_text(json.dumps({  # JSON is YAML
+    config = json.dumps({  # JSON is YAML
         "route": {"receiver": "opsgenie", "group_by": ["alertname"], "group_wait": "1s", "group_interval": "1s",
                   "repeat_interval": "4h"},
         "receivers": [{"name": "opsgenie", "opsgenie_configs": [{
             "api_url": live_warroom.base_url + "/", "api_key": key, "send_resolved": True,
             "responders": [{"name": "sre", "type": "team"}]}]}],
-    }))
-    port = free_port()
-    log = tmp_path / "alertmanager.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(BINARY), f"--config.file={config}", f"--storage.path={tmp_path / 'data'}",
-             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=debug"],
-            stdout=output, stderr=subprocess.STDOUT)
-    api = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: _ready(api) or process.poll() is not None, seconds=30, what="alertmanager to be ready")
-        assert process.poll() is None, f"alertmanager exited: {log.read_text()[-3000:]}"
-        yield api, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    })
+    with alertmanager_process(config, tmp_path) as running:
+        yield running
 
 
 @pytest.mark.alertmanager

@@ -8,6 +8,7 @@
 - ``drain`` (engine): run the engine's work off.
 - ``http_server``, ``Request``, ``Reply`` (http): a recording HTTP server for fakes of outside services.
 - ``people``, ``HANDBOOK`` (people): named users with access and teams.
+- ``alertmanager_process`` (alertmanager, imported from its module): a real Prometheus Alertmanager.
 """
 
 from .engine import drain
