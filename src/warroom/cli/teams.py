@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from warroom.accounts import service as accounts
-from warroom.cli.local import cli_actor, local_runtime, writing
+from warroom.cli.local import cli_actor, local_runtime, reading, writing
 from warroom.cli.output import fail, say, show_json, show_table, table
 
 app = typer.Typer(help="Teams: create, list, add a member.", no_args_is_help=True)
@@ -25,7 +25,7 @@ def create(
 @app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON.")) -> None:
     """List teams and their members."""
-    with local_runtime() as runtime, runtime.database.reading() as db:
+    with local_runtime(existing=True) as runtime, reading(runtime) as db:
         rows = [(t, [u.handle for u in accounts.team_members(db=db, team=t)]) for t in accounts.list_teams(db=db)]
     if as_json:
         show_json([{"id": t.id, "slug": t.slug, "name": t.name, "members": members} for t, members in rows])

@@ -8,7 +8,7 @@ import typer
 
 from warroom.accounts import service as accounts
 from warroom.accounts.models import ApiToken, TokenScope, User
-from warroom.cli.local import cli_actor, local_runtime, writing
+from warroom.cli.local import cli_actor, local_runtime, reading, writing
 from warroom.cli.output import say, show_json, show_table, table, warn
 
 app = typer.Typer(help="API tokens: create (shown once), list, revoke.", no_args_is_help=True)
@@ -27,7 +27,7 @@ def create(
     as_json: bool = JSON,
 ) -> None:
     """Create an API token. The secret is printed once and stored only as a hash."""
-    with local_runtime() as runtime, writing(runtime) as db:
+    with local_runtime(existing=True) as runtime, writing(runtime) as db:
         person = accounts.find_person(db=db, who=user)
         new = accounts.create_token(db=db, actor=cli_actor(runtime), user=person, name=name, scope=scope)
         token = new.token
@@ -46,7 +46,7 @@ def list_(
     as_json: bool = JSON,
 ) -> None:
     """List API tokens (prefixes only; the secrets are not kept)."""
-    with local_runtime() as runtime, runtime.database.reading() as db:
+    with local_runtime(existing=True) as runtime, reading(runtime) as db:
         user_id = accounts.find_person(db=db, who=user).id if user else None
         handles = {u.id: u.handle for u in accounts.list_users(db=db)}
         tokens = accounts.list_tokens(db=db, user_id=user_id)
@@ -72,7 +72,7 @@ def _token_json(token: ApiToken, handles: dict[int, str]) -> dict[str, object]:
 @app.command("revoke")
 def revoke(token_id: int = typer.Argument(..., help="The token's id, from `warroom tokens list`.")) -> None:
     """Revoke an API token: it stops working at once."""
-    with local_runtime() as runtime, writing(runtime) as db:
+    with local_runtime(existing=True) as runtime, writing(runtime) as db:
         token = accounts.revoke_token(db=db, actor=cli_actor(runtime), token_id=token_id)
         owner: User | None = accounts.get_user(db=db, user_id=token.user_id)
     say(f"Revoked token #{token.id} '{token.name}' of @{owner.handle if owner else '?'}.", "green")

@@ -8,7 +8,7 @@ import typer
 
 from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole
-from warroom.cli.local import cli_actor, local_runtime, writing
+from warroom.cli.local import cli_actor, local_runtime, reading, writing
 from warroom.cli.output import fail, say, show_json, show_table, table, warn
 
 app = typer.Typer(help="People: create, list, set a password, set access (viewer|responder|admin).",
@@ -57,7 +57,7 @@ def create(
 @app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON.")) -> None:
     """List everyone, with their access and teams."""
-    with local_runtime() as runtime, runtime.database.reading() as db:
+    with local_runtime(existing=True) as runtime, reading(runtime) as db:
         rows = [(u, [t.slug for t in accounts.teams_of(db=db, user_id=u.id)]) for u in accounts.list_users(db=db)]
     if as_json:
         show_json([{"id": u.id, "handle": u.handle, "name": u.name, "email": u.email,
@@ -85,7 +85,7 @@ def set_password(
     """Set someone's password (the web UI's sign-in); it signs them out of every browser."""
     secret = _password(password, required=True)
     assert secret is not None  # required=True either returns a password or exits
-    with local_runtime() as runtime, writing(runtime) as db:
+    with local_runtime(existing=True) as runtime, writing(runtime) as db:
         person = accounts.find_person(db=db, who=user)
         changed = accounts.set_password(db=db, actor=cli_actor(runtime), user=person, password=secret,
                                         revoke_tokens=revoke_tokens)
@@ -104,7 +104,7 @@ def set_access(
     access: AccessRole = typer.Argument(..., help="viewer, responder or admin."),
 ) -> None:
     """Change what someone may do: viewer (read), responder (run incidents) or admin."""
-    with local_runtime() as runtime, writing(runtime) as db:
+    with local_runtime(existing=True) as runtime, writing(runtime) as db:
         person = accounts.find_person(db=db, who=user)
         before = person.access_role
         accounts.set_access_role(db=db, actor=cli_actor(runtime), user=person, access_role=access)
