@@ -28,8 +28,9 @@ def _context(db: Session, principal: Principal) -> dict[str, Any]:
     owners = {u.id: u.handle for u in accounts.list_users(db=db)} if admin else {principal.user.id:
                                                                                 principal.user.handle}
     scopes = [s for s in TokenScope if s.as_access_role().rank <= principal.actor.access_role.rank]
+    own = max(scopes, key=lambda s: s.as_access_role().rank)  # a token that can do what its owner can
     return {"principal": principal, "tokens": tokens, "owners": owners, "scopes": scopes, "admin": admin,
-            "nav": "tokens", "created": None, "values": {"name": "", "scope": "read", "user": ""}}
+            "nav": "tokens", "created": None, "values": {"name": "", "scope": own.value, "user": ""}}
 
 
 def _tokens_page(runtime: Runtime, request: Request, status: int = 200, **extra: Any) -> Response:
