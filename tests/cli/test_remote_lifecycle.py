@@ -96,7 +96,7 @@ def test_the_whole_lifecycle_through_the_remote_cli(remote, cli, factory, clock,
         cli_bob.ok("incident", "tick", "INC-1", key, "done", "by", "hand")
     cli_bob.ok("incident", "untick", "INC-1", open_required[0])
     label = next(i["label"] for i in checklist if i["key"] == open_required[0])
-    cli_bob.fails("incident", "close", "INC-1", says=f"required steps are open: {label}.")
+    cli_bob.fails("incident", "close", "INC-1", says=f"required steps are open: {label} [{open_required[0]}].")
     cli_bob.ok("incident", "tick", "INC-1", open_required[0])
     cli_bob.ok("incident", "skip", "INC-1", "retrospective_scheduled", "small", "incident")
     assert "INC-1 closed and its room archived" in cli_bob.ok("incident", "close", "INC-1")

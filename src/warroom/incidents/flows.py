@@ -430,8 +430,8 @@ def close_incident(*, db: Session, actor: Actor, ref: str | int, reason: str | N
 def _why_not_closed(incident: Incident, missing: list[ChecklistItem], stale: str | None) -> str:
     reasons = []
     if missing:
-        reasons.append("these required steps are open: " + "; ".join(i.label for i in missing)
-                       + ". Tick or skip them")
+        reasons.append("these required steps are open: " + "; ".join(f"{i.label} [{i.key}]" for i in missing)
+                       + f". Tick or skip each by its key, e.g. /incident tick {incident.ref} {missing[0].key}")
     if stale:
         reasons.append(f"the status pages still tell customers it is in progress. {stale}")
     return (f"{incident.ref} cannot close yet; " + ". Also, ".join(reasons)
