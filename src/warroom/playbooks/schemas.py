@@ -17,7 +17,8 @@ class Input(BaseModel):
 class PlaybookChangeIn(Input):
     title: str = Field(examples=["Roll back a bad deploy"])
     body_md: str = Field(description="Markdown; '- [ ] step' lines become the incident's checklist.")
-    services: list[str] = Field(default_factory=list, description="Suggested when these services are affected.")
+    services: list[str] = Field(default_factory=list,
+                                description="Suggested when these services are affected; '*' fits any.")
     keywords: list[str] = Field(default_factory=list, description="Suggested when these words are in the title.")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from warroom.timeline.models import EntryKind
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 TASK_RE = re.compile(r"^\s*[-*]\s+\[[ xX]\]\s+(.+?)\s*$")
 WORD_RE = re.compile(r"[a-z0-9][a-z0-9-]+")
+ANY_SERVICE = "*"  # in a playbook's services: it fits whichever service is affected
 
 
 def steps_of(body_md: str) -> list[str]:
@@ -35,8 +37,20 @@ def _clean_list(values: list[str]) -> list[str]:
 def get_playbook(*, db: Session, slug: str) -> Playbook:
     playbook = db.scalar(sa.select(Playbook).where(Playbook.slug == slug.strip().lower()))
     if playbook is None:
-        raise NotFound(f"No playbook '{slug}'. See the Playbooks page for their names.", field="playbook")
+        meant = _meant(db, slug.strip().lower())
+        guess = f" Did you mean '{meant}'?" if meant else ""
+        raise NotFound(f"No playbook '{slug}'.{guess} See the Playbooks page for their names.", field="playbook")
     return playbook
+
+
+def _meant(db: Session, word: str) -> str | None:
+    """The playbook a mistyped name most likely meant: closest to a slug, a title or one of its keywords."""
+    names: dict[str, str] = {}
+    for playbook in db.scalars(sa.select(Playbook).options(defer(Playbook.body_md)).order_by(Playbook.slug)):
+        for name in (*playbook.keywords, playbook.title.lower(), playbook.slug.replace("-", ""), playbook.slug):
+            names[name] = playbook.slug
+    close = difflib.get_close_matches(word, names, n=1)
+    return names[close[0]] if close else None
 
 
 def list_playbooks(*, db: Session) -> list[Playbook]:
@@ -90,7 +104,12 @@ class Suggestion:
 
 
 def suggest(*, db: Session, services: list[str], text: str, limit: int = 5) -> list[Suggestion]:
-    """Rank playbooks by affected services (strong) and keywords found in the text (weak)."""
+    """Rank playbooks by affected services (strong) and keywords found in the text (weak).
+
+    A playbook whose services include ``*`` fits any affected service, as weakly as one keyword (and only when
+    nothing else of it matched): the handbook's "roll back first" is offered for every outage, below the
+    playbooks made for that service.
+    """
     wanted = {s.strip().lower() for s in services if s.strip()}
     words = set(WORD_RE.findall(text.lower()))
     found: list[Suggestion] = []
@@ -98,9 +117,11 @@ def suggest(*, db: Session, services: list[str], text: str, limit: int = 5) -> l
     for playbook in candidates:
         service_hits = sorted(wanted & set(playbook.services))
         keyword_hits = sorted(k for k in playbook.keywords if k in words or (" " in k and k in text.lower()))
-        score = 3 * len(service_hits) + len(keyword_hits)
+        any_service = bool(wanted) and not (service_hits or keyword_hits) and ANY_SERVICE in playbook.services
+        score = 3 * len(service_hits) + any_service + len(keyword_hits)
         if score:
-            reasons = [f"service {s}" for s in service_hits] + [f"“{k}”" for k in keyword_hits]
+            reasons = ([f"service {s}" for s in service_hits] + ["any service"] * any_service
+                       + [f"“{k}”" for k in keyword_hits])
             found.append(Suggestion(playbook, score, ", ".join(reasons)))
     found.sort(key=lambda s: (-s.score, s.playbook.title))
     return found[:limit]
