@@ -61,6 +61,13 @@ def add_from_form(db: Session, runtime: Runtime, principal: Principal, ref: str,
     return followup, f"Added follow-up #{followup.id}; attaching {what} (issue pending)"
 
 
+def _github_missing(runtime: Runtime) -> list[str]:
+    """The settings GitHub issues wait for: the page says why it offers no GitHub choice."""
+    wanted = {"WARROOM_GITHUB_TOKEN": runtime.settings.github_token,
+              "WARROOM_GITHUB_REPOSITORY": runtime.settings.github_repository}
+    return [name for name, value in wanted.items() if not value]
+
+
 def _page(runtime: Runtime, request: Request, ref: str, values: dict[str, str] | None = None,
           error: FormError | None = None) -> Response:
     with reading_as(request) as (db, principal):
@@ -68,7 +75,7 @@ def _page(runtime: Runtime, request: Request, ref: str, values: dict[str, str] |
         incident = incidents.get_incident(db=db, ref=ref)
         context = {"principal": principal, "incident": incident, "rows": rows, "values": values or BLANK,
                    "form_error": error, "can_act": can_act(principal),
-                   "github_ready": bool(runtime.settings.github_token and runtime.settings.github_repository)}
+                   "github_missing": _github_missing(runtime)}
     return page(runtime, request, "followups.html", context, error.status if error else 200)
 
 
