@@ -361,7 +361,7 @@ def _post_on_page(db: Session, actor: Actor, page: StatusPage, incident: Inciden
                                                        PublicIncident.incident_id == incident.id))
     if public is None:
         public = PublicIncident(page_id=page.id, incident_id=incident.id, title=title, status=update.status,
-                                started_at=now, updated_at=now)
+                                started_at=incident.declared_at, updated_at=now)
         db.add(public)
         db.flush()
     public.title = title
