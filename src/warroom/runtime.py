@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 from warroom.accounts.throttle import SignInThrottle
 from warroom.announcements import delivery
 from warroom.announcements.service import ANNOUNCE_JOB, REFRESH_JOB
@@ -176,9 +179,24 @@ def seed_if_empty(runtime: Runtime) -> bool:
     from warroom.playbooks import service as playbooks
 
     with runtime.database.writing() as db:
+        _one_seeder_at_a_time(db)
         if is_empty(db) and runtime.settings.seed_demo:
             seed_demo(db=db, clock=runtime.clock)
             return True
         if not playbooks.list_playbooks(db=db):
             load_builtin_playbooks(db=db, actor=Actor.system(runtime.clock))
         return False
+
+
+# Any constant shared by every Warroom process: the key of the PostgreSQL advisory lock held while seeding.
+_SEED_LOCK = 0x5741_5252_4F4F_4D01
+
+
+def _one_seeder_at_a_time(db: Session) -> None:
+    """Processes that start together (uvicorn --workers, serve beside an engine) seed one after another.
+
+    On PostgreSQL a transaction-scoped advisory lock makes the second wait until the first has committed, so it
+    then finds the seed done; on SQLite a writer already holds the database for its whole transaction.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEED_LOCK})
