@@ -111,3 +111,44 @@ def test_bad_requests_are_problems_and_write_nothing(client, runtime, am_key, in
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["detail"]
     assert stored(runtime) == before
+
+
+def alert_events(runtime, alert_id: int) -> list[str]:
+    from warroom.oncall.alerts import service as alert_service
+
+    with runtime.database.reading() as db:
+        return [e.body for e in alert_service.events(db=db, alert_id=alert_id)]
+
+
+def test_later_notifications_of_a_group_update_its_alert(client, runtime, am_key):
+    """Alerts joining the group and partial resolves rewrite the message, description and firing list."""
+    client.post(URL, json=notification("firing", alert("api-1")), headers=bearer(am_key))
+    joined = client.post(URL, json=notification("firing", alert("api-1"), alert("api-2"), alert("api-3")),
+                         headers=bearer(am_key))
+    assert joined.json()["alerts"][0]["action"] == "deduplicated"
+    [grown] = alerts_of(runtime)
+    assert grown.message == "[FIRING:3] HighLatency"
+    assert grown.details["firing"] == "api-1, api-2, api-3"
+    partial = notification("firing", alert("api-1", "resolved"), alert("api-2"), alert("api-3"), alert("api-3"))
+    client.post(URL, json=partial, headers=bearer(am_key))
+    client.post(URL, json=partial, headers=bearer(am_key))  # the same state again: counted, no new line
+    [alert_now] = alerts_of(runtime)
+    assert alert_now.count == 4
+    assert alert_now.message == "[FIRING:2] HighLatency"
+    assert (alert_now.details["firing"], alert_now.details["resolved"]) == ("api-2, api-3", "api-1")
+    lines = alert_now.description.splitlines()
+    assert len(lines) == len(set(lines)) == 3, lines
+    assert lines[0].startswith("- [firing] HighLatency: p99 over 1s on api-2 [instance=api-2]")
+    assert lines[2].startswith("- [resolved] HighLatency: p99 over 1s on api-1 [instance=api-1]")
+    updates = [body for body in alert_events(runtime, alert_now.id) if body.startswith("Alertmanager update")]
+    assert updates == ["Alertmanager update: 3 firing (joined: api-2, api-3)",
+                       "Alertmanager update: 2 firing, 1 resolved (api-1)"]
+
+
+def test_a_group_of_one_keeps_its_instance_label(client, runtime, am_key):
+    one = notification("firing", alert("db-7"))
+    one["commonLabels"] = {"alertname": "HighLatency", "severity": "critical", "instance": "db-7"}
+    client.post(URL, json=one, headers=bearer(am_key))
+    [opened] = alerts_of(runtime)
+    assert "[instance=db-7]" in opened.description
+    assert opened.details["firing"] == "db-7"

@@ -3,6 +3,10 @@
 One Warroom alert per Alertmanager group (``groupKey``) by default; per alert ``fingerprint`` when the key
 says ``dedup_per_alert``. Firing raises (or counts another occurrence of) the alert; resolved closes it.
 Dedup keys are unique per integration key, so two Alertmanager clusters never share an alert.
+
+Every notification carries the group's whole current state, so a later one (an alert joining the group, or
+resolving while others still fire) rewrites the alert's message, description and details to match, with a
+line in the alert's timeline saying what joined and what resolved. A repeat of the same state only counts.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ SEVERITY_PRIORITY = {"critical": Priority.p1, "page": Priority.p1, "high": Prior
                      "info": Priority.p4, "none": Priority.p5}
 MAX_TAGS = 20
 NOTE = "resolved in Alertmanager"
+# Details of a group alert that name its alerts (by instance, else by their own labels, else fingerprint).
+FIRING, RESOLVED = "firing", "resolved"
+LIST_SEPARATOR = ", "
+NAMING_LABELS = ("instance", "pod", "host", "node", "job")
 
 
 class AlertIn(BaseModel):
@@ -113,7 +121,38 @@ def _apply(db: Session, actor: Actor, key: IntegrationKey, scope: str, status: s
     spec.team_id, spec.escalation_policy_id, spec.integration_key_id = (key.team_id, key.escalation_policy_id,
                                                                          key.id)
     raised = alerts.raise_alert(db=db, actor=actor, spec=spec)
+    if not raised.created:
+        _follow(db, actor, raised.alert_id, spec)
     return Outcome(alias, "created" if raised.created else "deduplicated", raised.alert_id, raised.count)
+
+
+def _follow(db: Session, actor: Actor, alert_id: int, spec: alerts.AlertSpec) -> None:
+    """The open alert takes the notification's text; what changed goes in its timeline. Same text: nothing."""
+    row = db.execute(sa.select(Alert.message, Alert.description, Alert.details).where(Alert.id == alert_id)).one()
+    if (row.message, row.description, row.details) == (spec.message, spec.description, spec.details):
+        return
+    db.execute(sa.update(Alert).where(Alert.id == alert_id)
+               .values(message=spec.message, description=spec.description, details=spec.details)
+               .execution_options(synchronize_session=False))
+    alerts.record_event(db=db, actor=actor, alert_id=alert_id, kind="updated",
+                        body=_change_line(row.details or {}, spec), message=spec.message)
+
+
+def _change_line(before: dict[str, Any], spec: alerts.AlertSpec) -> str:
+    """'Alertmanager: 2 firing (joined: api-3), 1 resolved (api-1)', or the new message when no list changed."""
+    was, now = _names(before.get(FIRING)), _names(spec.details.get(FIRING))
+    resolved = _names(spec.details.get(RESOLVED))
+    if was == now and not resolved:
+        return f"Alertmanager update: {spec.message}"
+    joined = [name for name in now if name not in was]
+    parts = [f"{len(now)} firing" + (f" (joined: {', '.join(joined)})" if joined else "")]
+    if resolved:
+        parts.append(f"{len(resolved)} resolved ({', '.join(resolved)})")
+    return "Alertmanager update: " + ", ".join(parts)
+
+
+def _names(value: Any) -> list[str]:
+    return [name for name in str(value or "").split(LIST_SEPARATOR) if name]
 
 
 def _hash(text: str) -> str:
@@ -147,16 +186,42 @@ def _title(labels: dict[str, str], annotations: dict[str, str]) -> str:
 
 def _group_spec(payload: WebhookIn) -> alerts.AlertSpec:
     labels = payload.commonLabels or payload.groupLabels
-    firing = [a for a in payload.alerts if a.status == "firing"]
+    distinct = list({_fingerprint(a): a for a in payload.alerts}.values())
+    firing = [a for a in distinct if a.status == "firing"]
+    resolved = [a for a in distinct if a.status == "resolved"]
     title = _title(labels, payload.commonAnnotations)
-    lines = [f"- [{a.status}] {_title(a.labels, a.annotations)} ({a.generatorURL or 'no source URL'})"
-             for a in payload.alerts]
+    lines = list(dict.fromkeys(_line(payload, a) for a in firing + resolved))
     if payload.truncatedAlerts:
         lines.append(f"- … and {payload.truncatedAlerts} more alerts (truncated by Alertmanager)")
+    details: dict[str, Any] = {"groupKey": payload.groupKey, "receiver": payload.receiver, **payload.commonLabels,
+                               FIRING: _listed(payload, firing), RESOLVED: _listed(payload, resolved)}
     return alerts.AlertSpec(
         message=f"[FIRING:{len(firing)}] {title}", description="\n".join(lines), priority=_priority(labels),
         source=payload.externalURL or "alertmanager", entity=payload.receiver, tags=_tags(payload.groupLabels),
-        details={"groupKey": payload.groupKey, "receiver": payload.receiver, **payload.commonLabels})
+        details=details)
+
+
+def _name(payload: WebhookIn, alert: AlertIn) -> str:
+    """What tells this alert from the rest of its group: its instance (or host, pod…), else the labels it does
+    not share with the group, else its fingerprint."""
+    for label in NAMING_LABELS:
+        if alert.labels.get(label):
+            return alert.labels[label]
+    own = [f"{k}={v}" for k, v in sorted(alert.labels.items()) if payload.commonLabels.get(k) != v]
+    return " ".join(own) or alert.fingerprint or _title(alert.labels, alert.annotations)
+
+
+def _listed(payload: WebhookIn, group: list[AlertIn]) -> str:
+    return LIST_SEPARATOR.join(dict.fromkeys(_name(payload, a) for a in group))
+
+
+def _line(payload: WebhookIn, alert: AlertIn) -> str:
+    """One alert of the group, with the labels that tell it apart (its instance always)."""
+    own = [f"{k}={v}" for k, v in sorted(alert.labels.items())
+           if k in NAMING_LABELS or payload.commonLabels.get(k) != v]
+    where = f" [{' '.join(own)}]" if own else ""
+    return (f"- [{alert.status}] {_title(alert.labels, alert.annotations)}{where} "
+            f"({alert.generatorURL or 'no source URL'})")
 
 
 def _alert_spec(payload: WebhookIn, alert: AlertIn) -> alerts.AlertSpec:
