@@ -197,7 +197,7 @@ def test_importing_again_reuses_people_and_leaves_existing_things_alone(runtime,
     ("heartbeats", lambda e: e["heartbeats"]["data"]["heartbeats"][0].update(intervalUnit="weeks"),
      "heartbeats[0]"),
     ("users", lambda e: e.update(users={"data": "nope"}), "users"),
-    ("extra", lambda e: e.update(integrations=[]), "Unknown export sections"),
+    ("extra", lambda e: e.update(alerts=[]), "Unknown export sections"),
 ])
 def test_a_problem_anywhere_names_its_place_and_imports_nothing(runtime, factory, section, change, where):
     broken = copy.deepcopy(EXPORT)

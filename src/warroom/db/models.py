@@ -7,6 +7,7 @@ from warroom.audit.models import AuditEntry
 from warroom.checklists.models import ChecklistItem
 from warroom.engine.models import Job
 from warroom.followups.models import FollowUp, GithubDelivery
+from warroom.importers.source_ids import SourceId
 from warroom.incidents.models import Incident, IncidentParticipant
 from warroom.insights.models import StatusPeriod
 from warroom.integrations.chat.models import ChatEvent, ChatMessageLink, ChatPerson, ChatRoom
@@ -67,6 +68,7 @@ __all__ = [
     "Schedule",
     "ScheduleLayer",
     "ScheduleOverride",
+    "SourceId",
     "StatusPeriod",
     "Team",
     "TimelineEntry",

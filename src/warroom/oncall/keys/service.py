@@ -68,8 +68,13 @@ def find_policy(*, db: Session, ref: str | int) -> EscalationPolicy:
 
 
 def create_key(*, db: Session, actor: Actor, name: str, kind: KeyKind, team: Team | None = None,
-               escalation_policy: EscalationPolicy | None = None, dedup_per_alert: bool = False) -> NewKey:
-    """Make a key for one monitoring tool. Admins only."""
+               escalation_policy: EscalationPolicy | None = None, dedup_per_alert: bool = False,
+               secret: str | None = None) -> NewKey:
+    """Make a key for one monitoring tool. Admins only.
+
+    ``secret``: the value the tool already sends (a key imported from Opsgenie, PagerDuty or Grafana OnCall),
+    so only the base URL changes in the tool; by default a new random one.
+    """
     actor.require(AccessRole.admin)
     clean_name = " ".join(name.split())
     if not clean_name:
@@ -80,7 +85,7 @@ def create_key(*, db: Session, actor: Actor, name: str, kind: KeyKind, team: Tea
     if dedup_per_alert and kind is not KeyKind.alertmanager:
         raise ValidationFailed("dedup_per_alert applies to alertmanager keys only (dedup per alert fingerprint "
                                "instead of per group).", field="dedup_per_alert")
-    secret = new_key_secret(kind)
+    secret = kept_secret(db, secret) if secret is not None else new_key_secret(kind)
     key = IntegrationKey(kind=kind, name=clean_name, key_hash=hash_secret(secret), prefix=secret[:PREFIX_LENGTH],
                          team_id=team.id if team else None,
                          escalation_policy_id=escalation_policy.id if escalation_policy else None,
@@ -92,6 +97,25 @@ def create_key(*, db: Session, actor: Actor, name: str, kind: KeyKind, team: Tea
                  escalation_policy=escalation_policy.slug if escalation_policy else None,
                  dedup_per_alert=dedup_per_alert)
     return NewKey(secret, key)
+
+
+MIN_KEPT_SECRET = 16
+
+
+def kept_secret(db: Session, secret: str) -> str:
+    """A secret brought from another tool: long enough to be a credential, and no other key's."""
+    value = secret.strip()
+    if len(value) < MIN_KEPT_SECRET or any(c.isspace() for c in value):
+        raise ValidationFailed(f"A key value kept from another tool needs at least {MIN_KEPT_SECRET} characters "
+                               "and no spaces.", field="secret")
+    if db.scalar(sa.select(IntegrationKey.id).where(IntegrationKey.key_hash == hash_secret(value))) is not None:
+        raise ValidationFailed("Another integration key has this value already.", field="secret")
+    return value
+
+
+def key_with_secret(*, db: Session, secret: str) -> IntegrationKey | None:
+    """The key (live or revoked) whose value is ``secret``."""
+    return db.scalar(sa.select(IntegrationKey).where(IntegrationKey.key_hash == hash_secret(secret.strip())))
 
 
 ALERT_KINDS = frozenset({KeyKind.pagerduty, KeyKind.opsgenie, KeyKind.alertmanager})
