@@ -19,6 +19,8 @@ from warroom.api.deps import get_runtime, runtime_of
 from warroom.api.json_body import JsonBodyRoute
 from warroom.core.bounds import is_count
 from warroom.core.errors import WarroomError
+from warroom.integrations.opsgenie import alert_changes as og_changes
+from warroom.integrations.opsgenie import alert_reads as og_reads
 from warroom.integrations.opsgenie import alerts as og_alerts
 from warroom.integrations.opsgenie import heartbeats as og_heartbeats
 from warroom.integrations.opsgenie import oncall
@@ -99,18 +101,44 @@ async def opsgenie_create_alert(request: Request) -> JSONResponse:
     return await answer_after(call, 202, work())
 
 
-@router.get("/v2/alerts", summary="List alerts (Opsgenie; status queries only)", responses=ANSWERS)
+SEARCH = ("query: status, tag/tags, priority, acknowledged, alias, owner, teams, createdAt (<, <=, >, >=), "
+          "AND, OR, NOT, parentheses; anything else is a 422 naming it")
+
+
+def _search(query: str, search_identifier: str | None, sort: str = "createdAt",
+            order: str = "desc") -> og_reads.Search:
+    return og_reads.Search(query=query, search_identifier=search_identifier, sort=sort, order=order)
+
+
+@router.get("/v2/alerts", summary="List alerts (Opsgenie)", description=SEARCH, responses=ANSWERS)
 def opsgenie_list_alerts(authorization: str | None = GenieKey, query: str = "", limit: str = "20",
-                         offset: str = "0", runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+                         offset: str = "0", sort: str = "createdAt", order: str = "desc",
+                         search_identifier: str | None = Query(None, alias="searchIdentifier"),
+                         runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
     call = Call()
 
     def work() -> dict[str, Any]:
         if not (is_count(limit) and is_count(offset)):
             raise OpsgenieError(422, "limit and offset are whole numbers.")
         with runtime.database.reading() as db:
-            found = og_alerts.list_alerts(db=db, header=authorization, query=query, limit=int(limit),
-                                          offset=int(offset), now=runtime.clock.now())
+            found = og_reads.list_alerts(db=db, header=authorization, limit=int(limit), offset=int(offset),
+                                         asked=_search(query, search_identifier, sort, order),
+                                         now=runtime.clock.now())
         return {"data": found}
+
+    return answer(call, 200, work)
+
+
+@router.get("/v2/alerts/count", summary="Count alerts (Opsgenie)", description=SEARCH, responses=ANSWERS)
+def opsgenie_count_alerts(authorization: str | None = GenieKey, query: str = "",
+                          search_identifier: str | None = Query(None, alias="searchIdentifier"),
+                          runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    call = Call()
+
+    def work() -> dict[str, Any]:
+        with runtime.database.reading() as db:
+            return {"data": og_reads.count_alerts(db=db, header=authorization,
+                                                  asked=_search(query, search_identifier))}
 
     return answer(call, 200, work)
 
@@ -169,6 +197,98 @@ for _path, _method, _action, _summary, _empty_ok, _fields in (
     router.add_api_route(f"/v2/alerts/{{identifier}}/{_path}", _alert_action(_action, empty_ok=_empty_ok),
                          methods=[_method], status_code=202, summary=f"{_summary} (Opsgenie)", responses=ANSWERS,
                          name=f"opsgenie_{_path}_alert", openapi_extra=_json_body(_fields))
+
+
+def _log_reader(read: Callable[..., dict[str, Any]]) -> Callable[..., JSONResponse]:
+    def handler(request: Request, identifier: str, identifier_type: str | None = Query(None, alias="identifierType"),
+                offset: str = "", direction: str = "next", limit: str = "100", order: str = "desc",
+                authorization: str | None = GenieKey, runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+        call = Call()
+
+        def work() -> dict[str, Any]:
+            kind = og_alerts.identifier_type(identifier_type)
+            if not is_count(limit):
+                raise OpsgenieError(422, "limit is a whole number.")
+            paging = og_reads.Paging(offset=offset.strip(), direction=direction.strip().lower(), limit=int(limit),
+                                     order=order.strip().lower())
+            with runtime.database.reading() as db:
+                return read(db=db, header=authorization, identifier=identifier, kind=kind, paging=paging,
+                            base=str(request.base_url))
+
+        return answer(call, 200, work)
+
+    return handler
+
+
+for _path, _read, _summary in (("notes", og_reads.notes, "List alert notes"),
+                               ("logs", og_reads.logs, "List alert logs")):
+    router.add_api_route(f"/v2/alerts/{{identifier}}/{_path}", _log_reader(_read), methods=["GET"],
+                         summary=f"{_summary} (Opsgenie)", responses=ANSWERS, name=f"opsgenie_list_alert_{_path}",
+                         description="offset (an entry's offset), direction next|prev, limit 1-100, order asc|desc")
+
+
+@router.get("/v2/alerts/{identifier}/recipients", summary="List alert recipients (Opsgenie)", responses=ANSWERS)
+def opsgenie_alert_recipients(identifier: str, identifier_type: str | None = Query(None, alias="identifierType"),
+                              authorization: str | None = GenieKey,
+                              runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    call = Call()
+
+    def work() -> dict[str, Any]:
+        kind = og_alerts.identifier_type(identifier_type)
+        with runtime.database.reading() as db:
+            return {"data": og_reads.recipients(db=db, header=authorization, identifier=identifier, kind=kind)}
+
+    return answer(call, 200, work)
+
+
+def _alert_change(change: str, *, empty_ok: bool, from_query: tuple[str, ...] = ()) -> Callable[..., JSONResponse]:
+    """A change whose fields come in the JSON body, or (the DELETE calls) in the query string."""
+
+    def handler(request: Request, identifier: str, identifier_type: str | None = Query(None, alias="identifierType"),
+                body: bytes = Depends(raw_body), authorization: str | None = GenieKey,
+                runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+        call = Call()
+
+        def work() -> dict[str, Any]:
+            kind = og_alerts.identifier_type(identifier_type)
+            data = ({k: v for k, v in request.query_params.items() if k in from_query} if from_query
+                    else read_json(body, empty_ok=empty_ok))
+            parsed = og_changes.parse(change, data)
+            with runtime.database.writing() as db:
+                og_changes.apply(db=db, call=call, header=authorization, identifier=identifier, kind=kind,
+                                 change=parsed, clock=runtime.clock)
+            return {"result": PROCESSING}
+
+        return answer(call, 202, work)
+
+    return handler
+
+
+_ACTOR = ("user", "note", "source")
+for _path, _method, _change, _summary, _empty_ok, _fields in (
+        ("snooze", "POST", "snooze", "Snooze alert", False, "endTime (required, ISO 8601), user, source, note"),
+        ("unacknowledge", "POST", "unacknowledge", "Unacknowledge alert", True, "user, source, note"),
+        ("tags", "POST", "add_tags", "Add tags to alert", False, "tags (required), user, source, note"),
+        ("details", "POST", "add_details", "Add details to alert", False, "details (required), user, source, note"),
+        ("priority", "PUT", "priority", "Update alert priority", False, "priority (required, P1-P5)"),
+        ("escalate", "POST", "escalate", "Escalate alert to next", False,
+         "escalation {id|name} (required: an escalation policy the alert runs), user, source, note"),
+        ("assign", "POST", "assign", "Assign alert", False, "owner {id|username} (required), user, source, note"),
+        ("responders", "POST", "responder", "Add responder to alert", False,
+         "responder {type, id|name|username} (required), user, source, note"),
+        ("teams", "POST", "team", "Add team to alert", False, "team {id|name} (required), user, source, note")):
+    router.add_api_route(f"/v2/alerts/{{identifier}}/{_path}", _alert_change(_change, empty_ok=_empty_ok),
+                         methods=[_method], status_code=202, summary=f"{_summary} (Opsgenie)", responses=ANSWERS,
+                         name=f"opsgenie_{_change}_alert", openapi_extra=_json_body(_fields))
+
+for _path, _change, _summary, _params in (
+        ("/tags", "remove_tags", "Remove tags from alert", ("tags", *_ACTOR)),
+        ("/details", "remove_details", "Remove details from alert", ("keys", *_ACTOR)),
+        ("", "delete", "Delete alert", ("user", "source"))):
+    router.add_api_route(f"/v2/alerts/{{identifier}}{_path}", _alert_change(_change, empty_ok=True,
+                                                                             from_query=_params),
+                         methods=["DELETE"], status_code=202, summary=f"{_summary} (Opsgenie)", responses=ANSWERS,
+                         name=f"opsgenie_{_change}_alert", description=f"Query parameters: {', '.join(_params)}")
 
 
 # Who is on call -----------------------------------------------------------------------------------

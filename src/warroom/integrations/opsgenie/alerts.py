@@ -68,7 +68,7 @@ def parse_create(data: dict[str, Any]) -> CreateRequest:
     note = fields.text("note", limit=MAX_NOTE)
     tags = fields.strings("tags", most=MAX_TAGS)
     fields.strings("actions", most=MAX_ACTIONS)  # checked as Opsgenie does; Warroom has no alert actions
-    priority = _priority(fields)
+    priority = priority_of(fields)
     responders = _responders(fields, "responders")
     _responders(fields, "visibleTo")  # visibility is not restricted in Warroom; the shape is still checked
     details = _details(fields)
@@ -78,7 +78,7 @@ def parse_create(data: dict[str, Any]) -> CreateRequest:
     return CreateRequest(spec, responders, user, note)
 
 
-def _priority(fields: Fields) -> Priority:
+def priority_of(fields: Fields) -> Priority:
     value = fields.data.get("priority")
     if value is None or value == "":
         return Priority.p3
@@ -135,7 +135,7 @@ def resolve_responders(db: Session, named: list[dict[str, Any]]) -> Responders:
     for responder in named:
         asked = tuple(sorted(responder.items()))
         if asked not in seen:
-            seen[asked] = _responder_id(db, responder)
+            seen[asked] = responder_id(db, responder)
         target_id = seen[asked]
         if target_id is None:
             kept = routing.unresolved(responder)
@@ -148,7 +148,7 @@ def resolve_responders(db: Session, named: list[dict[str, Any]]) -> Responders:
     return Responders(targets, unresolved)
 
 
-def _responder_id(db: Session, responder: dict[str, Any]) -> int | None:
+def responder_id(db: Session, responder: dict[str, Any]) -> int | None:
     kind = responder["type"]
     ident = responder.get("id", "")
     name = (responder.get("name") or responder.get("username") or "").lower()
@@ -180,10 +180,10 @@ def create(*, db: Session, call: Call, header: str | None, request: CreateReques
     if raised.created and request.note:
         alerts.add_note(db=db, actor=actor, alert_id=raised.alert_id, note=request.note)
     status = "Created alert" if raised.created else "Alert deduplicated"
-    _record(db, call, key, "Create", raised.alert_id, spec.alias, True, status, clock.now())
+    record(db, call, key, "Create", raised.alert_id, spec.alias, True, status, clock.now())
 
 
-def _record(db: Session, call: Call, key: IntegrationKey, action: str, alert_id: int | None, alias: str,
+def record(db: Session, call: Call, key: IntegrationKey, action: str, alert_id: int | None, alias: str,
             success: bool, status: str, now: datetime) -> None:
     db.add(AlertRequest(id=call.request_id, action=action, alert_id=alert_id, alias=alias[:512], success=success,
                         status=status[:200], integration_key_id=key.id, created_at=now))
@@ -257,9 +257,9 @@ def act(*, db: Session, call: Call, header: str | None, identifier: str, kind: s
             alerts.update_text(db=db, actor=actor, alert_id=alert.id, description=action.text)
     except Conflict as refused:
         # Opsgenie accepts the request and reports the failure in its request status.
-        _record(db, call, key, name, alert.id, alias, False, refused.message, clock.now())
+        record(db, call, key, name, alert.id, alias, False, refused.message, clock.now())
         return
-    _record(db, call, key, name, alert.id, alias, True, status, clock.now())
+    record(db, call, key, name, alert.id, alias, True, status, clock.now())
 
 
 def named_user(db: Session, text: str) -> User | None:
@@ -297,30 +297,6 @@ def get_alert(*, db: Session, header: str | None, identifier: str, kind: str, no
     return render(db, alert, now)
 
 
-def list_alerts(*, db: Session, header: str | None, query: str, limit: int, offset: int,
-                now: datetime) -> list[dict[str, Any]]:
-    key = authenticate(db, header, ALERT_KEYS)
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise unprocessable({"limit": f"limit is 1 to {MAX_PAGE}; offset is 0 or more."})
-    found, _ = alerts.list_alerts(db=db, status=_status_query(query), team_id=key.team_id, limit=limit,
-                                  offset=offset)
-    rows = privacy.shown(found, privacy.hidden_from_key(db, key.id, found))
-    return [render(db, alert, now) for alert in rows]
-
-
-def _status_query(query: str) -> list[AlertStatus]:
-    """The basic queries: ``status:open`` (acknowledged included, as in Opsgenie), ``status:closed``."""
-    text = query.strip().lower().replace("=", ":").replace(" ", "")
-    if not text:
-        return []
-    known = {"status:open": [AlertStatus.open, AlertStatus.acknowledged], "status:closed": [AlertStatus.closed],
-             "acknowledged:true": [AlertStatus.acknowledged], "acknowledged:false": [AlertStatus.open]}
-    if text not in known:
-        raise unprocessable({"query": "Warroom answers the queries status:open, status:closed, "
-                                      "acknowledged:true and acknowledged:false."})
-    return known[text]
-
-
 def _handle(db: Session, user_id: int | None, label: str) -> str:
     """Who did it as Opsgenie names people: a Warroom user's email, else the name the request gave."""
     user = db.get(User, user_id) if user_id is not None else None
@@ -337,6 +313,7 @@ def render(db: Session, alert: Alert, now: datetime) -> dict[str, Any]:
     snoozed = alert.snoozed_until is not None and alert.snoozed_until > now
     acknowledged_by = _handle(db, alert.acknowledged_by_id, alert.acknowledged_by_label) \
         if alert.acknowledged_at is not None else ""
+    owner = _handle(db, alert.owner_id, "") if alert.owner_id is not None else acknowledged_by
     report = {k: v for k, v in {
         "ackTime": _millis(alert.created_at, alert.acknowledged_at),
         "closeTime": _millis(alert.created_at, alert.closed_at), "acknowledgedBy": acknowledged_by,
@@ -348,7 +325,7 @@ def render(db: Session, alert: Alert, now: datetime) -> dict[str, Any]:
         "acknowledged": alert.acknowledged_at is not None, "isSeen": alert.acknowledged_at is not None,
         "tags": list(alert.tags), "snoozed": snoozed, "count": alert.count,
         "lastOccurredAt": timestamp(alert.last_occurred_at), "createdAt": timestamp(alert.created_at),
-        "updatedAt": timestamp(alert.updated_at), "source": alert.source, "owner": acknowledged_by,
+        "updatedAt": timestamp(alert.updated_at), "source": alert.source, "owner": owner,
         "priority": alert.priority.value,
         "responders": [{"type": r.get("type"), "id": str(r.get("id"))} for r in alert.responders],
         "report": report, "entity": alert.entity, "description": alert.description,

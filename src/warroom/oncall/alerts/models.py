@@ -79,6 +79,8 @@ class Alert(Base):
     closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     closed_by_label: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     snoozed_until: Mapped[datetime | None]
+    # Who owns the alert (Opsgenie's assign); unset, the one who acknowledged it is shown as its owner.
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     # Where escalation stands: step index within the policy, and which repetition.
     escalation_step: Mapped[int] = mapped_column(default=0)
     escalation_round: Mapped[int] = mapped_column(default=0)
