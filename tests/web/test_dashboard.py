@@ -37,7 +37,11 @@ def history(factory, people, runtime, clock):
 def test_all_incidents_newest_first_with_headline_figures(browser, people, history):
     page = browser(people.bob).get("/")
     assert page.status_code == 200
-    assert refs(page.text) == ["INC-4", "INC-3", "INC-2", "INC-1"]
+    # The open ones come first, then every incident, newest first.
+    open_now, everything = page.text.split('id="list-h"')
+    assert refs(open_now.split('id="open-now-h"')[1]) == ["INC-4", "INC-1"]
+    assert refs(everything) == ["INC-4", "INC-3", "INC-2", "INC-1"]
+    assert open_now.index('id="open-now-h"') < open_now.index("Last 30 days")
     figures = page.text.split('class="figure-cards"')[1].split("</div>")[0]
     assert re.search(r'figure__n">2</span><span class="figure__label">open now', figures)
     assert re.search(r'figure__n">1</span><span class="figure__label">critical open', figures)

@@ -7,19 +7,24 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
-from warroom.api.deps import get_runtime
+from warroom.api.deps import Principal, get_runtime
 from warroom.core.bounds import is_count
 from warroom.core.errors import ValidationFailed, WarroomError
 from warroom.dashboard import service as dashboard
 from warroom.dashboard.service import IncidentFilters
+from warroom.first_run import service as first_run
 from warroom.incidents import service as incidents
 from warroom.runtime import Runtime
-from warroom.web.auth import reading_as
+from warroom.web.auth import reading_as, web_principal
+from warroom.web.forms import FormError, read_form, submit
 from warroom.web.templating import page
 
 PER_PAGE = 50
+OPEN_NOW_SHOWN = 20  # the open incidents listed first, before the figures and the full list
 FILTER_NAMES = ("q", "status", "active", "severity", "lead", "from", "to", "false_positive", "customer_impact")
 
 router = APIRouter(include_in_schema=False)
@@ -70,26 +75,62 @@ class Pages:
         return "/?" + urlencode({**self.query, "page": str(number)})
 
 
-@router.get("/")
-def dashboard_page(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
+@dataclass(frozen=True)
+class Listing:
+    rows: list[dashboard.IncidentRow]
+    total: int
+    error: str
+
+
+def _listing(db: Session, params: dict[str, str], number: int, principal: Principal) -> Listing:
+    try:
+        filters = parse_filters(params)
+    except WarroomError as problem:
+        return Listing([], 0, problem.message)
+    rows, total = dashboard.list_incidents(db=db, filters=filters, limit=PER_PAGE, offset=(number - 1) * PER_PAGE,
+                                           viewer=principal.actor)
+    return Listing(rows, total, "")
+
+
+def _open_now(db: Session, principal: Principal) -> list[dashboard.IncidentRow]:
+    rows, _ = dashboard.list_incidents(db=db, filters=IncidentFilters(active=True), limit=OPEN_NOW_SHOWN,
+                                       viewer=principal.actor)
+    return rows
+
+
+def _dashboard(runtime: Runtime, request: Request, first_run_error: FormError | None = None) -> Response:
     params = {name: request.query_params.get(name, "").strip() for name in FILTER_NAMES}
     raw_page = request.query_params.get("page", "1")
     number = int(raw_page) if is_count(raw_page) and int(raw_page) > 0 else 1
-    error = ""
-    rows: list[dashboard.IncidentRow] = []
-    total = 0
-    with reading_as(request) as (db, principal):
-        try:
-            filters = parse_filters(params)
-        except WarroomError as problem:
-            error = problem.message
-        else:
-            rows, total = dashboard.list_incidents(db=db, filters=filters, limit=PER_PAGE,
-                                                   offset=(number - 1) * PER_PAGE, viewer=principal.actor)
-        headline = dashboard.headline_figures(db=db, now=runtime.clock.now(), viewer=principal.actor)
     query = {k: v for k, v in params.items() if v}
-    pages = Pages(number, max(1, -(-total // PER_PAGE)), total, query)
+    with reading_as(request) as (db, principal):
+        listing = _listing(db, params, number, principal)
+        headline = dashboard.headline_figures(db=db, now=runtime.clock.now(), viewer=principal.actor)
+        open_now = _open_now(db, principal) if not query and number == 1 and headline.open_now else []
+        setup = first_run.shown_to(db=db, settings=runtime.settings, actor=principal.actor)
+    pages = Pages(number, max(1, -(-listing.total // PER_PAGE)), listing.total, query)
+    status = first_run_error.status if first_run_error else 422 if listing.error else 200
     return page(runtime, request, "dashboard.html", {
-        "principal": principal, "rows": rows, "total": total, "pages": pages, "params": params,
-        "filtering": bool(query), "headline": headline, "error": error, "nav": "incidents",
-    }, 422 if error else 200)
+        "principal": principal, "rows": listing.rows, "total": listing.total, "pages": pages, "params": params,
+        "filtering": bool(query), "headline": headline, "error": listing.error, "nav": "incidents",
+        "open_now": open_now, "first_run": setup, "form_error": first_run_error,
+    }, status)
+
+
+@router.get("/")
+def dashboard_page(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
+    return _dashboard(runtime, request)
+
+
+@router.post("/first-run/dismiss")
+async def dismiss_first_run(request: Request, runtime: Runtime = Depends(get_runtime),
+                            principal: Principal = Depends(web_principal)) -> Response:
+    """An admin hides the first-run checklist for everyone; its steps stay where they are."""
+    values = await read_form(request)
+
+    def change(db: Session) -> str:
+        first_run.dismiss(db=db, actor=principal.actor)
+        return "First-run checklist dismissed. Its steps stay under Admin and On call."
+
+    return await run_in_threadpool(submit, request, runtime, principal, "first-run", values, change, then="/",
+                                   on_error=lambda error: _dashboard(runtime, request, error))
