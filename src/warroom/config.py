@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     # Whom an alert pages when nothing routes it (no responder Warroom knows, and its key has no team or
     # escalation policy): "admins" (every active admin), "team:<slug>" or "policy:<slug or id>".
     unrouted_page: str = "admins"
+    # Single sign-on: OpenID Connect providers as a JSON list (name, issuer, client_id, client_secret, scopes,
+    # group_claim, groups mapping group -> {team, access}, default_access); see docs/operations.md. With
+    # password_signin false the sign-in page offers only the providers. scim_token: the bearer token SCIM
+    # clients send to /scim/v2 (empty: SCIM is off).
+    oidc_providers: str = ""
+    password_signin: bool = True
+    scim_token: str = ""
 
     @field_validator("unrouted_page")
     @classmethod

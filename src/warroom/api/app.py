@@ -16,6 +16,8 @@ from warroom.api.compat import register_compat
 from warroom.api.limits import BodySizeLimit
 from warroom.api.routers import register_api
 from warroom.runtime import Runtime
+from warroom.sso.providers import parse_providers
+from warroom.sso.scim_api import register_scim
 from warroom.web import register_web
 from warroom.web.api_docs import install_api_docs
 from warroom.web.security_headers import StrictTransportSecurity
@@ -27,6 +29,7 @@ STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 
 def create_app(runtime: Runtime, *, run_engine: bool | None = None) -> FastAPI:
     start_engine = runtime.settings.run_engine if run_engine is None else run_engine
+    parse_providers(runtime.settings.oidc_providers)  # a typo in WARROOM_OIDC_PROVIDERS stops start-up, said plainly
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +56,7 @@ def create_app(runtime: Runtime, *, run_engine: bool | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     register_compat(app)  # first: monitoring tools' ingest routes are matched before the rest
     register_api(app)
+    register_scim(app)
     register_web(app)
     install_api_docs(app)
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)

@@ -24,6 +24,7 @@ from warroom.related_issues.models import RelatedGithubIssue
 from warroom.reports.models import Report
 from warroom.retrospectives.models import Retrospective, RetrospectiveAttendee
 from warroom.roles.models import RoleAssignment
+from warroom.sso.models import ExternalIdentity
 from warroom.statuspage import models as statuspage_models  # noqa: F401  (status page tables)
 from warroom.timeline.models import TimelineEntry
 
@@ -44,6 +45,7 @@ __all__ = [
     "ContactMethod",
     "EscalationPolicy",
     "EscalationStep",
+    "ExternalIdentity",
     "FollowUp",
     "GithubDelivery",
     "Heartbeat",

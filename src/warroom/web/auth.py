@@ -22,10 +22,15 @@ from warroom.core.actor import Actor
 from warroom.core.errors import NotAuthenticated
 from warroom.core.proxies import client_address as behind_proxies
 from warroom.runtime import Runtime
+from warroom.sso import oidc
+from warroom.sso.people import person_for
+from warroom.sso.providers import Provider, find_provider, parse_providers
 from warroom.web.templating import is_secure, page, redirect
 
 # Before there is a session, a double-submit cookie keeps other sites from signing you in as them.
 LOGIN_COOKIE = "warroom_login"
+# Between leaving for an identity provider and coming back: what its answer must match (signed; see sso.oidc).
+SSO_COOKIE = "warroom_sso"
 
 router = APIRouter(include_in_schema=False)
 
@@ -109,8 +114,10 @@ def login_url(next_path: str) -> str:
 def _login_page(runtime: Runtime, request: Request, *, next_path: str, login: str = "", error: str = "",
                 status: int = 200) -> Response:
     token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+    providers = parse_providers(runtime.settings.oidc_providers)
     response = page(runtime, request, "login.html",
-                    {"next_path": next_path, "login": login, "login_token": token, "error": error}, status)
+                    {"next_path": next_path, "login": login, "login_token": token, "error": error,
+                     "providers": providers, "password_signin": runtime.settings.password_signin}, status)
     response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="lax",
                         secure=is_secure(runtime))
     return response
@@ -134,6 +141,9 @@ def login(
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     next_path = safe_next(next)
+    if not runtime.settings.password_signin:
+        return _login_page(runtime, request, next_path=next_path, login=login, status=403,
+                           error="Password sign-in is turned off here; sign in with your organisation's account.")
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, login_token):
         return _login_page(runtime, request, next_path=next_path, login=login, status=403,
@@ -175,4 +185,67 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "", runtime: R
                      target_id=principal.user.id)
     response = redirect(runtime, "/login")
     response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=is_secure(runtime))
+    return response
+
+
+# Single sign-on (OpenID Connect) ------------------------------------------------------------------------
+
+
+def _provider(runtime: Runtime, name: str) -> Provider:
+    provider = find_provider(runtime.settings.oidc_providers, name)
+    if provider is None:
+        raise oidc.SignInRefused(f"No sign-in provider '{name}' is set up here; use one the sign-in page offers.",
+                                 status=404)
+    return provider
+
+
+def _callback_url(runtime: Runtime, provider: Provider) -> str:
+    return f"{runtime.settings.base_url.rstrip('/')}/sso/{provider.name}/callback"
+
+
+def _refused(runtime: Runtime, request: Request, error: oidc.SignInRefused, next_path: str = "/") -> Response:
+    response = _login_page(runtime, request, next_path=next_path, error=error.message, status=error.status)
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
+    response.delete_cookie(SSO_COOKIE, path="/sso", httponly=True, samesite="lax", secure=is_secure(runtime))
+    return response
+
+
+@router.get("/sso/{name}/start")
+def sso_start(name: str, request: Request, next: str = "/", runtime: Runtime = Depends(get_runtime)) -> Response:
+    """Off to the identity provider, with state, nonce and a PKCE challenge; the cookie remembers them."""
+    try:
+        provider = _provider(runtime, name)
+        started = oidc.start(provider, redirect_uri=_callback_url(runtime, provider), next_path=safe_next(next),
+                             secret=runtime.settings.resolved_secret_key(), now=runtime.clock.now())
+    except oidc.SignInRefused as error:
+        return _refused(runtime, request, error, safe_next(next))
+    response = redirect(runtime, started.url)
+    response.set_cookie(SSO_COOKIE, started.cookie, max_age=oidc.FLOW_SECONDS, path="/sso", httponly=True,
+                        samesite="lax", secure=is_secure(runtime))
+    return response
+
+
+@router.get("/sso/{name}/callback")
+def sso_callback(name: str, request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
+    """The provider's answer: checked, redeemed, the person found or created, a session started."""
+    now = runtime.clock.now()
+    try:
+        provider = _provider(runtime, name)
+        flow = oidc.check_answer(provider, dict(request.query_params), request.cookies.get(SSO_COOKIE, ""),
+                                 secret=runtime.settings.resolved_secret_key(), now=now)
+        claims = oidc.redeem(provider, flow, request.query_params["code"],
+                             redirect_uri=_callback_url(runtime, provider), now=now)
+        with runtime.database.writing() as db:
+            signed_in = person_for(db, provider, claims, runtime.clock)
+            started = accounts.start_session(db=db, user=signed_in.user, now=now, days=runtime.settings.session_days)
+            actor = Actor(signed_in.user.id, signed_in.user.handle, signed_in.user.access_role, "sso", runtime.clock)
+            audit.record(db=db, actor=actor, action="user.sign_in", target_type="user", target_id=signed_in.user.id,
+                         provider=provider.name)
+    except oidc.SignInRefused as error:
+        return _refused(runtime, request, error)
+    response = redirect(runtime, flow.next_path)
+    response.set_cookie(SESSION_COOKIE, started.cookie_value, max_age=runtime.settings.session_days * 86400,
+                        httponly=True, samesite="lax", secure=is_secure(runtime))
+    response.delete_cookie(SSO_COOKIE, path="/sso", httponly=True, samesite="lax", secure=is_secure(runtime))
     return response

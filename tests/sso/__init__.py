@@ -1,0 +1,1 @@
+"""Single sign-on: OpenID Connect sign-in and SCIM provisioning."""
