@@ -303,10 +303,17 @@ def resolve(
 def close(
     ref: str = REF,
     reason: str | None = typer.Option(None, "--reason", help="Admins: why close with required steps open."),
+    false_positive: str | None = typer.Option(
+        None, "--false-positive", metavar="WHY",
+        help="Close as a false positive, saying why (resolves it first if need be): the postmortem, follow-up "
+             "and GitHub steps it does not need are skipped with that reason."),
     as_json: bool = JSON,
 ) -> None:
     """Close a resolved incident and archive its room (needs the required checklist steps)."""
-    _done(Api().post(_path(ref, "close"), {"reason": reason}), as_json)
+    body: dict[str, object] = {"reason": reason}
+    if false_positive is not None:
+        body |= {"false_positive": True, "why": false_positive}
+    _done(Api().post(_path(ref, "close"), body), as_json)
 
 
 def _checklist(ref: str, key: str, state: str, note: str, as_json: bool) -> None:

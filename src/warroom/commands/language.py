@@ -50,8 +50,10 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
     Spec("resolve", "/incident resolve [--false-positive] [text]",
          "Resolve; a false positive still counts and is kept.", "optional-text",
          bool_flags=("false-positive",)),
-    Spec("close", "/incident close [--reason <why, for admins closing with open steps>]",
-         "Close after the post-resolution checklist; archives the room.", "none", text_flags=("reason",)),
+    Spec("close", "/incident close [--false-positive <why it was not an incident>] "
+         "[--reason <why, for admins closing with open steps>]",
+         "Close after the post-resolution checklist; archives the room. A false positive skips the postmortem, "
+         "follow-up and GitHub steps with its why.", "none", text_flags=("false-positive", "reason")),
     Spec("pin", "/incident pin <entry number>", "Mark a room entry as a key event for the postmortem.", "id"),
     Spec("unpin", "/incident unpin <entry number>", "Unmark a key event.", "id"),
     Spec("tick", "/incident tick <checklist key> [note]", "Tick a checklist step.", "word-text"),

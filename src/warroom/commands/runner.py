@@ -65,6 +65,13 @@ def _role(role: str | None) -> Callable[[Session, Actor, Command, str], Outcome]
     return handler
 
 
+def _close(db: Session, actor: Actor, c: Command, ref: str) -> Outcome:
+    if "false-positive" in c.flags:
+        return flows.close_false_positive(db=db, actor=actor, ref=ref, why=str(c.flags["false-positive"]),
+                                          reason=c.flags.get("reason"))
+    return flows.close_incident(db=db, actor=actor, ref=ref, reason=c.flags.get("reason"))
+
+
 _HANDLERS: dict[str, Callable[[Session, Actor, Command, str], Outcome]] = {
     "declare": _declare,
     "lead": _role(LEAD),
@@ -80,8 +87,7 @@ _HANDLERS: dict[str, Callable[[Session, Actor, Command, str], Outcome]] = {
     "severity": lambda db, a, c, ref: flows.change_severity(db=db, actor=a, ref=ref, severity=c.word),
     "resolve": lambda db, a, c, ref: flows.resolve_incident(
         db=db, actor=a, ref=ref, false_positive=bool(c.flags.get("false-positive")), text=c.text),
-    "close": lambda db, a, c, ref: flows.close_incident(db=db, actor=a, ref=ref,
-                                                        reason=c.flags.get("reason")),
+    "close": _close,
     "pin": lambda db, a, c, ref: flows.pin_entry(db=db, actor=a, ref=ref, entry_id=int(c.word)),
     "unpin": lambda db, a, c, ref: flows.pin_entry(db=db, actor=a, ref=ref, entry_id=int(c.word),
                                                    pinned=False),

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.accounts import service as accounts
@@ -23,6 +24,7 @@ from warroom.checklists import service as checklists
 from warroom.checklists.models import ChecklistItem, ItemState
 from warroom.core.actor import Actor
 from warroom.core.errors import ChecklistIncomplete, Conflict, PermissionDenied, ValidationFailed
+from warroom.followups.models import FollowUp
 from warroom.incidents import service as incidents
 from warroom.incidents import visibility
 from warroom.incidents.models import Incident, Resolution, Status
@@ -31,6 +33,7 @@ from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import AlertStatus
 from warroom.playbooks import service as playbooks
 from warroom.related_issues import service as related_issues
+from warroom.related_issues.models import RelatedGithubIssue
 from warroom.roles import service as roles
 from warroom.roles.models import LEAD, MESSENGER, RoleAssignment
 from warroom.statuspage import flows as public_updates
@@ -425,6 +428,70 @@ def close_incident(*, db: Session, actor: Actor, ref: str | int, reason: str | N
     _close_and_archive(db, actor, incident, items)
     _record(db, actor, incident, "incident.close", override=bool(missing), reason=override)
     return Outcome(incident, f"{incident.ref} closed and its room archived")
+
+
+# Closing a false positive ------------------------------------------------------------------------------
+
+# The handbook asks of a false positive what it asks of any incident up to its close (report it, acknowledge the
+# reporter, an incident lead, customers told the latest), and values that it was identified; a postmortem,
+# follow-ups and the GitHub step are for incidents that happened. A related public GitHub issue someone linked, or
+# follow-ups someone wrote, still get their step.
+NOT_NEEDED_FOR_A_FALSE_POSITIVE = (checklists.GITHUB_ISSUES_UPDATED, checklists.POSTMORTEM_GENERATED,
+                                   checklists.RETROSPECTIVE_SCHEDULED, checklists.FOLLOWUPS_CREATED)
+MAX_WHY = 2000
+
+
+def close_false_positive(
+    *, db: Session, actor: Actor, ref: str | int, why: str, reason: str | None = None
+) -> Outcome:
+    """Resolve (if need be) and close as a false positive: the why is kept, the steps the handbook does not ask of a
+    false positive are skipped with it, and the rest must be settled as for any close. The incident lead (any
+    responder while there is none) or an admin closes it."""
+    said = why.strip()
+    if not said:
+        raise ValidationFailed("Say why it was a false positive (e.g. 'the alert's threshold was wrong'): the "
+                               "reason is kept on the timeline.", field="why")
+    if len(said) > MAX_WHY:
+        raise ValidationFailed(f"The reason is longer than {MAX_WHY} characters.", field="why")
+    incident = _lock_for_change(db, actor, ref)
+    _require_lead_or_admin(db, actor, incident)
+    if incident.status is not Status.resolved:
+        resolve_incident(db=db, actor=actor, ref=incident.id, false_positive=True, text=said)
+    elif not incident.is_false_positive:
+        incident.resolution = Resolution.false_positive
+        timeline.add_entry(db=db, incident=incident, actor=actor, kind=EntryKind.resolved,
+                           body=f"Resolution: a false positive — {said}", resolution=incident.resolution.value,
+                           text=said)
+    skipped = _skip_what_a_false_positive_needs_not(db, actor, incident, said)
+    closed = close_incident(db=db, actor=actor, ref=incident.id, reason=reason)
+    _record(db, actor, incident, "incident.close_false_positive", why=said, skipped=skipped)
+    not_needed = f" Not needed for a false positive: {', '.join(skipped)}." if skipped else ""
+    return Outcome(incident, f"{incident.ref} closed as a false positive (thank you for reporting it) and its room "
+                             f"archived.{not_needed}", closed.warnings, {"false_positive": True, "skipped": skipped})
+
+
+def _require_lead_or_admin(db: Session, actor: Actor, incident: Incident) -> None:
+    lead = roles.current(db=db, incident_id=incident.id, role=LEAD)
+    if lead is None or lead.user_id == actor.user_id or actor.is_admin:
+        return
+    handle = roles.holder_handle(db=db, incident_id=incident.id, role=LEAD) or "someone else"
+    raise PermissionDenied(f"Only the incident lead (@{handle}) or an admin closes {incident.ref} as a false "
+                           f"positive. To take over: /incident lead @{actor.handle}.")
+
+
+def _skip_what_a_false_positive_needs_not(db: Session, actor: Actor, incident: Incident, why: str) -> list[str]:
+    kept = set()
+    if db.scalar(sa.select(sa.func.count()).where(RelatedGithubIssue.incident_id == incident.id)):
+        kept.add(checklists.GITHUB_ISSUES_UPDATED)
+    if db.scalar(sa.select(sa.func.count()).where(FollowUp.incident_id == incident.id)):
+        kept.add(checklists.FOLLOWUPS_CREATED)
+    skipped = []
+    for item in checklists.list_items(db=db, incident_id=incident.id):
+        if item.key in NOT_NEEDED_FOR_A_FALSE_POSITIVE and item.key not in kept and not item.is_settled:
+            checklists.set_item_state(db=db, incident=incident, actor=actor, key=item.key,
+                                      state=ItemState.skipped, note=f"Not needed for a false positive: {why}")
+            skipped.append(item.key)
+    return skipped
 
 
 def _why_not_closed(incident: Incident, missing: list[ChecklistItem], stale: str | None) -> str:

@@ -91,6 +91,10 @@ class ResolveIn(Input):
 
 class CloseIn(Input):
     reason: str | None = Field(None, description="Admins only: why close with required steps still open.")
+    false_positive: bool = Field(False, description="Close as a false positive (resolving it first if need be): "
+                                 "the postmortem, follow-up and GitHub steps it does not need are skipped with "
+                                 "`why`. The incident lead (any responder while there is none) or an admin.")
+    why: str = Field("", description="With false_positive: why it was not an incident; kept on the timeline.")
 
 
 class ChecklistIn(Input):

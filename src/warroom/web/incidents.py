@@ -323,12 +323,19 @@ async def close(request: Request, ref: str, runtime: Runtime = Depends(get_runti
                 principal: Principal = Depends(web_principal)) -> Response:
     def change(db: Session, actor: Actor, values: dict[str, str]) -> Done:
         reason = values.get("reason", "").strip()
+        if values.get("false_positive"):
+            return _outcome(flows.close_false_positive(db=db, actor=actor, ref=ref, why=values.get("why", "")))
         if values.get("override") and not reason:
             raise ValidationFailed("Write why the incident closes with required steps open.", field="reason")
         return _outcome(flows.close_incident(db=db, actor=actor, ref=ref, reason=reason or None))
 
-    return await room_post(request, runtime, principal, ref,
-                           lambda v: "close-override" if v.get("override") else "close", change)
+    return await room_post(request, runtime, principal, ref, _close_form, change)
+
+
+def _close_form(values: dict[str, str]) -> str:
+    if values.get("false_positive"):
+        return "close-false-positive"
+    return "close-override" if values.get("override") else "close"
 
 
 @router.post("/incidents/{ref}/checklist/{key}")

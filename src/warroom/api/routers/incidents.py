@@ -16,6 +16,7 @@ from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, Offset, apply_flow, problems
 from warroom.checklists import service as checklists
 from warroom.core.clock import as_utc
+from warroom.core.errors import ValidationFailed
 from warroom.dashboard import service as dashboard
 from warroom.dashboard.service import IncidentFilters
 from warroom.incidents import flows, participants, visibility
@@ -204,9 +205,15 @@ def close_incident(
     ref: str, body: CloseIn | None = None, runtime: Runtime = Depends(get_runtime),
     principal: Principal = Depends(writer),
 ) -> OutcomeOut:
-    reason = body.reason if body is not None else None
+    choice = body or CloseIn()
+    if choice.why.strip() and not choice.false_positive:
+        raise ValidationFailed("'why' goes with false_positive: true (closing as a false positive); an admin "
+                               "closing with open steps gives 'reason'.", field="why")
+    if choice.false_positive:
+        return apply_flow(runtime, principal, lambda db, actor: flows.close_false_positive(
+            db=db, actor=actor, ref=ref, why=choice.why, reason=choice.reason))
     return apply_flow(runtime, principal, lambda db, actor: flows.close_incident(
-        db=db, actor=actor, ref=ref, reason=reason))
+        db=db, actor=actor, ref=ref, reason=choice.reason))
 
 
 @router.put("/incidents/{ref}/checklist/{key}", summary="Tick, skip or reopen a checklist step",
