@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,16 +10,17 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
 
 from warroom import __version__
 from warroom.api import openapi, problems
-from warroom.api.compat import register_compat
+from warroom.api.compat import include_compat_routes, install_fast_path
 from warroom.api.limits import BodySizeLimit
 from warroom.api.routers import register_api
 from warroom.runtime import Runtime
 from warroom.sso.providers import parse_providers
 from warroom.sso.scim_api import register_scim
-from warroom.web import register_web
+from warroom.web import include_web_routes, install_sign_in_handler
 from warroom.web.api_docs import install_api_docs
 from warroom.web.security_headers import StrictTransportSecurity
 from warroom.web.statuspage import CachedStatusPages
@@ -53,14 +55,30 @@ def create_app(runtime: Runtime, *, run_engine: bool | None = None) -> FastAPI:
     app.state.runtime = runtime
     problems.install(app)
     openapi.install(app)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    register_compat(app)  # first: monitoring tools' ingest routes are matched before the rest
-    register_api(app)
+    app.router.routes.extend(route_table())
+    install_fast_path(app)
+    install_sign_in_handler(app)
     register_scim(app)
-    register_web(app)
-    install_api_docs(app)
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(CachedStatusPages)
     if runtime.settings.base_url.lower().startswith("https://"):
         app.add_middleware(StrictTransportSecurity)
     return app
+
+
+@functools.cache
+def route_table() -> tuple[BaseRoute, ...]:
+    """Every route of the app, built once per process and shared by every app the process creates.
+
+    FastAPI resolves an included router's routes (dependencies, request and response models) on the first
+    request that reaches them, and keeps the result on the included router. Routes take the runtime from
+    ``request.app.state``, never from where they were built, so one table serves every app: a second app (a
+    test's, or ``warroom serve``'s after a reload) does not pay for that resolution again.
+    """
+    builder = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    builder.mount("/static", StaticFiles(directory=STATIC), name="static")
+    include_compat_routes(builder)  # first: monitoring tools' ingest routes are matched before the rest
+    register_api(builder)
+    include_web_routes(builder)
+    install_api_docs(builder)
+    return tuple(builder.router.routes)

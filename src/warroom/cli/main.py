@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from warroom import __version__
-from warroom.cli import alert, db, demo, incident, matrix, oncall, slack, teams, tokens, users
+from warroom.cli import alert, db, demo, imports, incident, matrix, oncall, slack, teams, tokens, users
 from warroom.cli import config as config_cli
 from warroom.cli.command import command
 from warroom.cli.dashboard import announcements, dashboard
@@ -42,6 +42,7 @@ app.command("dashboard")(dashboard)
 app.add_typer(slack.app, name="slack")
 app.command("insights")(insights)
 app.add_typer(matrix.app, name="matrix")
+app.add_typer(imports.app, name="import")
 app.add_typer(config_cli.app, name="config")
 
 

@@ -32,11 +32,15 @@ from warroom.web.auth import SignInRequired, login_url
 from warroom.web.templating import SECURITY_HEADERS, json_reply, wants_json
 
 
-def register_web(app: FastAPI) -> None:
+def include_web_routes(app: FastAPI) -> None:
     for module in (auth, dashboard, incidents, live, announcements, playbooks, tokens, admin, oncall, alerts, profile,
                    integrations, reports, announcement_days, statuspage, statuspage_admin,
                    followups, postmortems, retrospectives, related_issues, insights):
         app.include_router(module.router)
+
+
+def install_sign_in_handler(app: FastAPI) -> None:
+    """A page that needs a session sends the browser to sign in (a page script's fetch gets a 401 instead)."""
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, error: SignInRequired) -> Response:
