@@ -14,6 +14,7 @@ from warroom.integrations.chat.models import ChatEvent, ChatMessageLink, ChatPer
 from warroom.integrations.matrix.models import MatrixSyncPosition
 from warroom.notifications.models import ContactMethod, Notification, NotificationRule
 from warroom.oncall.alerts.models import Alert, AlertEvent, AlertRequest
+from warroom.oncall.changes.models import ChangeEvent
 from warroom.oncall.escalation.models import EscalationPolicy, EscalationStep
 from warroom.oncall.heartbeats.models import Heartbeat
 from warroom.oncall.keys.models import IntegrationKey
@@ -37,6 +38,7 @@ __all__ = [
     "AnnouncementDayIncident",
     "ApiToken",
     "AuditEntry",
+    "ChangeEvent",
     "ChatEvent",
     "ChatMessageLink",
     "ChatPerson",

@@ -10,6 +10,7 @@ from warroom.api.routers import (
     admin,
     alerts,
     announcement_days,
+    changes,
     commands,
     dashboard,
     escalation,
@@ -41,5 +42,5 @@ def operation_id(route: APIRoute) -> str:
 def register_api(app: FastAPI) -> None:
     for module in (health, incidents, room, commands, dashboard, playbooks, accounts, tokens, admin, alerts,
                    schedules, escalation, oncall, reports, announcement_days, statuspage,
-                   followups, postmortems, retrospectives, related_issues, slack, insights):
+                   followups, postmortems, retrospectives, related_issues, slack, insights, changes):
         app.include_router(module.router, prefix=API_PREFIX, generate_unique_id_function=operation_id)

@@ -65,11 +65,11 @@ def parse_event(raw: bytes) -> Event:
         raise InvalidEvent(["The event is not a JSON object"], status="Unrecognized object",
                            message="Event object format is unrecognized")
     errors: list[str] = []
-    routing_key = _text(data, "routing_key", errors, required=True)
-    action = _text(data, "event_action", errors, required=True)
+    routing_key = text_field(data, "routing_key", errors, required=True)
+    action = text_field(data, "event_action", errors, required=True)
     if action and action not in ACTIONS:
         errors.append("'event_action' is invalid (must be one of: trigger, acknowledge, resolve)")
-    dedup_key = _text(data, "dedup_key", errors, required=action in ("acknowledge", "resolve"))
+    dedup_key = text_field(data, "dedup_key", errors, required=action in ("acknowledge", "resolve"))
     if len(dedup_key) > MAX_DEDUP_KEY:
         errors.append(f"'dedup_key' is longer than {MAX_DEDUP_KEY} characters")
     payload: dict[str, Any] = {}
@@ -82,7 +82,7 @@ def parse_event(raw: bytes) -> Event:
     return Event(routing_key, action, dedup_key, payload, context)
 
 
-def _text(data: dict[str, Any], name: str, errors: list[str], *, required: bool = False,
+def text_field(data: dict[str, Any], name: str, errors: list[str], *, required: bool = False,
           label: str | None = None) -> str:
     shown = label or name
     value = data.get(name)
@@ -100,21 +100,21 @@ def _payload(value: Any, errors: list[str]) -> dict[str, Any]:
     if not isinstance(value, dict):
         errors.append("'payload' is missing or not an object")
         return {}
-    summary = _text(value, "summary", errors, required=True, label="payload.summary")
+    summary = text_field(value, "summary", errors, required=True, label="payload.summary")
     if len(summary) > MAX_SUMMARY:
         errors.append(f"'payload.summary' is longer than {MAX_SUMMARY} characters")
-    source = _text(value, "source", errors, required=True, label="payload.source")
-    severity = _text(value, "severity", errors, required=True, label="payload.severity")
+    source = text_field(value, "source", errors, required=True, label="payload.source")
+    severity = text_field(value, "severity", errors, required=True, label="payload.severity")
     if severity and severity not in SEVERITY_PRIORITY:
         errors.append("'payload.severity' is invalid (must be one of: critical, error, warning, info)")
-    timestamp = _text(value, "timestamp", errors, label="payload.timestamp")
-    if timestamp and _parse_time(timestamp) is None:
+    timestamp = text_field(value, "timestamp", errors, label="payload.timestamp")
+    if timestamp and parse_time(timestamp) is None:
         errors.append("'payload.timestamp' is not an ISO 8601 date-time")
     out: dict[str, Any] = {"summary": summary, "source": source, "severity": severity}
     if timestamp:
         out["timestamp"] = timestamp
     for name in OPTIONAL_TEXT:
-        text = _text(value, name, errors, label=f"payload.{name}")
+        text = text_field(value, name, errors, label=f"payload.{name}")
         if text:
             out[name] = text
     if value.get("custom_details") is not None:
@@ -122,7 +122,7 @@ def _payload(value: Any, errors: list[str]) -> dict[str, Any]:
     return out
 
 
-def _parse_time(text: str) -> datetime | None:
+def parse_time(text: str) -> datetime | None:
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -132,7 +132,7 @@ def _parse_time(text: str) -> datetime | None:
 def _context(data: dict[str, Any], errors: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in ("client", "client_url"):
-        text = _text(data, name, errors)
+        text = text_field(data, name, errors)
         if text:
             out[name] = text
     for name, needed in (("links", "href"), ("images", "src")):
