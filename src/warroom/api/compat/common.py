@@ -1,12 +1,16 @@
-"""What the compatibility routers share: the raw body, and telling a store outage from a bug."""
+"""What the compatibility routers share: the raw body, telling a store outage from a bug, and refusing a body
+over the size limit in the caller's own shape."""
 
 from __future__ import annotations
+
+import json
 
 from fastapi import Request
 from sqlalchemy.exc import DBAPIError
 
 from warroom.api import problems
 from warroom.db import faults
+from warroom.integrations.opsgenie.wire import Call, OpsgenieError
 
 # Seconds a sender should wait before retrying when the store is down (the API's own value).
 RETRY_AFTER = str(problems.STORE_RETRY_AFTER)
@@ -23,3 +27,25 @@ def is_store_outage(error: DBAPIError) -> bool:
         return False
     faults.outages.failed(error, "ingest")
     return True
+
+
+# The PagerDuty Events API's paths; every other path under /v2/ is the Opsgenie API.
+PAGERDUTY_PATHS = frozenset({"/v2/enqueue", "/v2/enqueue/", "/v2/change/enqueue", "/v2/change/enqueue/"})
+OPSGENIE_PREFIX = "/v2/"
+JSON = "application/json"
+
+
+def too_large(path: str, max_bytes: int) -> tuple[str, bytes] | None:
+    """A body over the server's limit, refused in the caller's own error shape (None: the API's problem+json).
+
+    PagerDuty's senders read ``{status, message, errors}``; Opsgenie's SDK reads ``{message, took, requestId}``.
+    """
+    if path in PAGERDUTY_PATHS:
+        return JSON, json.dumps({"status": "invalid event", "message": "Event object is too large", "errors": [
+            f"The request body is over {max_bytes} bytes, the most this Warroom accepts; send less"]}).encode()
+    if path.startswith(OPSGENIE_PREFIX):
+        call = Call()
+        return JSON, json.dumps(call.error(OpsgenieError(
+            413, f"Request body is too large: it is over {max_bytes} bytes, the most this Warroom accepts; "
+                 "send less (for an alert, shorten its description or details)."))).encode()
+    return None
