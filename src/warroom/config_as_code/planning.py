@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from typing import Any
 
 from warroom.config_as_code.desired import Desired, Wanted
@@ -123,7 +124,7 @@ def _compare(wanted: Wanted, have: Record | None, prune: bool) -> Step:
         if children is not None:
             _compare_children(step, children, value, have[name], prune)
         elif value != have[name]:
-            step.details.append(f"{name}: {_short(have[name])} → {_short(value)}")
+            step.details.extend(_field_details(name, have[name], value))
     if step.details:
         step.action = Action.change
     return step
@@ -146,6 +147,24 @@ def _compare_children(step: Step, children: Children, wanted: list[Any], held: l
             step.details.append(f"- {children.shown(item)}")
         else:
             step.notes.append(f"kept: {children.shown(item)} (not in the file)")
+
+
+def _field_details(name: str, held: Any, wanted: Any) -> list[str]:
+    """``repeat: 1 → 2``; for a list of parts (layers, steps), what changed in which part."""
+    parts = isinstance(held, list) and isinstance(wanted, list) and all(
+        isinstance(v, dict) for v in (*held, *wanted))
+    if not parts:
+        return [f"{name}: {_short(held)} → {_short(wanted)}"]
+    lines = []
+    for index, (old, new) in enumerate(zip_longest(held, wanted)):
+        where = f"{name}[{index}]"
+        if old is None:
+            lines.append(f"+ {where}")
+        elif new is None:
+            lines.append(f"- {where}")
+        else:
+            lines.extend(f"{where}.{k}: {_short(old.get(k))} → {_short(new[k])}" for k in new if new[k] != old.get(k))
+    return lines
 
 
 def _short(value: Any) -> str:
