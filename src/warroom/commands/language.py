@@ -121,10 +121,11 @@ def is_command(text: str) -> bool:
     return first in PREFIXES
 
 
-def misspelt_command(text: str, *, escape: str = "") -> CommandError | None:
+def misspelt_command(text: str, *, escape: str = "", sign: str = "/") -> CommandError | None:
     """A line that starts like a command we do not know but one we do resembles (``/incdent lead @dan``,
     ``/lead @dan``): the error naming the closest command, so a typo is never said to the room as chat.
-    ``escape`` tells how to say such a line after all, where there is a way."""
+    ``escape`` tells how to say such a line after all, where there is a way; ``sign`` is what commands start
+    with where the answer is read (``!`` in Matrix)."""
     first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
     if not SLASH_WORD.fullmatch(first) or first[1:].lower() in ("incident", "genie"):
         return None
@@ -133,8 +134,14 @@ def misspelt_command(text: str, *, escape: str = "") -> CommandError | None:
     close = difflib.get_close_matches(first[1:].lower(), choices, n=1)
     if not close:
         return None
-    meant, usage = choices[close[0]]
+    meant, usage = (_signed(words, sign) for words in choices[close[0]])
     return CommandError(f"Unknown command '{first}'. Did you mean '{meant}'?{escape}", usage)
+
+
+def _signed(text: str, sign: str) -> str:
+    for word in COMMAND_WORDS:
+        text = text.replace(word, sign + word[1:])
+    return text
 
 
 def parse(text: str) -> Command:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from warroom.accounts.models import User
+from warroom.commands.language import misspelt_command
 from warroom.commands.runner import run_command
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
@@ -70,6 +71,7 @@ class Dispatcher:
     platform: ChatPlatform
     clock: Clock
     strangers: Strangers = field(default_factory=Strangers)
+    command_sign: str = "/"  # what commands start with on this platform (``!`` in Matrix)
 
     # People ------------------------------------------------------------------------------------------
 
@@ -180,9 +182,22 @@ class Dispatcher:
 
     # Room events -------------------------------------------------------------------------------------
 
-    def message(self, event: MessagePosted, event_id: str) -> None:
-        """A message in an incident's room joins its timeline, as its author's."""
+    def message(self, event: MessagePosted, event_id: str) -> Reply | None:
+        """A message in an incident's room joins its timeline, as its author's. One that starts like a mistyped
+        command (``/incdent lead @dan``) is also answered, to its author only, with the closest command, as the
+        web room and the CLI answer it; the room shows the line already, so the timeline keeps it too."""
         self._into_timeline(event.person_id, event.room_id, event.message_id, event.text, event_id)
+        return self._typo(event.text, event_id)
+
+    def _typo(self, text: str, event_id: str) -> Reply | None:
+        typo = misspelt_command(text, sign=self.command_sign) if text[:1] in ("/", "!") else None
+        if typo is None:
+            return None
+        with self.database.writing() as db:
+            if not chat.first_sight(db=db, platform=self.platform.name, event_id=f"answer:{event_id}",
+                                    now=self.clock.now()):
+                return None
+        return Reply(typo.message, private=True)
 
     def edited(self, event: MessageEdited, event_id: str) -> None:
         """An edit joins the timeline as a new entry (the first version stays: the timeline is a record)."""

@@ -92,7 +92,7 @@ class MatrixListener:
     @property
     def dispatcher(self) -> Dispatcher:
         if self._dispatcher is None:
-            self._dispatcher = Dispatcher(self.database, self.platform, self.clock)
+            self._dispatcher = Dispatcher(self.database, self.platform, self.clock, command_sign="!")
         return self._dispatcher
 
     # Position ------------------------------------------------------------------------------------------
@@ -232,7 +232,9 @@ class MatrixListener:
         if (isinstance(target, str) and len(words) == 1 and word in REPLY_WORDS
                 and self._press(room_id, sender, event_id, target, REPLY_WORDS[word])):
             return 1
-        self.dispatcher.message(MessagePosted(sender, room_id, event_id, text), event_id)
+        typo = self.dispatcher.message(MessagePosted(sender, room_id, event_id, text), event_id)
+        if typo is not None:  # Matrix has no message only one person sees: the answer replies to the line
+            self._answer(room_id, sender, event_id, Reply(typo.text, private=False))
         return 1
 
     def _reaction(self, room_id: str, sender: str, event_id: str, content: dict[str, Any]) -> int:

@@ -114,7 +114,9 @@ def event(runtime: Runtime, received: inbound.Event) -> Answer:
     if dispatcher is None:
         return Answer()
     if received.message is not None:
-        dispatcher.message(received.message, received.event_id)
+        typo = dispatcher.message(received.message, received.event_id)
+        if typo is not None:  # only its author reads the answer (chat.postEphemeral), once Slack has its 200
+            return Answer(notes=(Note(received.message.room_id, received.message.person_id, typo.text),))
     elif received.edit is not None:
         dispatcher.edited(received.edit, received.event_id)
     elif received.delete is not None:
