@@ -143,6 +143,33 @@ def opsgenie_count_alerts(authorization: str | None = GenieKey, query: str = "",
     return answer(call, 200, work)
 
 
+UNSUPPORTED = (  # the SDK's alert calls Warroom does not have: Opsgenie's error shape, saying so (not a bare 404)
+    ("/v2/alerts/saved-searches", ("GET", "POST"), "Warroom has no saved searches: send the search as query."),
+    ("/v2/alerts/saved-searches/{identifier}", ("GET", "PATCH", "DELETE"),
+     "Warroom has no saved searches: send the search as query."),
+    ("/v2/alerts/{identifier}/attachments", ("GET", "POST"),
+     "Warroom does not keep alert attachments: link to the file in a note instead."),
+    ("/v2/alerts/{identifier}/attachments/{attachment_id}", ("GET", "DELETE"),
+     "Warroom does not keep alert attachments: link to the file in a note instead."),
+    ("/v2/alerts/{identifier}/actions/{action_name}", ("POST",),
+     "Warroom alerts have no custom actions: acknowledge, close, snooze, escalate or add a note instead."),
+)
+
+
+def _unsupported(message: str) -> Callable[..., JSONResponse]:
+    def handler() -> JSONResponse:
+        call = Call()
+        return JSONResponse(call.error(OpsgenieError(404, message)), status_code=404, headers=call.headers())
+
+    return handler
+
+
+for _number, (_path, _methods, _message) in enumerate(UNSUPPORTED):
+    router.add_api_route(_path, _unsupported(_message), methods=list(_methods), summary="Not in Warroom (Opsgenie)",
+                         responses=ANSWERS, name=f"opsgenie_unsupported_{_number}",
+                         description=_message, include_in_schema=False)
+
+
 @router.get("/v2/alerts/requests/{request_id}", summary="Get request status (Opsgenie)", responses=ANSWERS)
 def opsgenie_request_status(request_id: str, authorization: str | None = GenieKey,
                             runtime: Runtime = Depends(get_runtime)) -> JSONResponse:

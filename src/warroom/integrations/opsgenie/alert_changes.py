@@ -117,8 +117,8 @@ def _named(word: str, kinds: tuple[str, ...]) -> Callable[[Fields, Change], None
 
     def parse_named(fields: Fields, change: Change) -> None:
         value = fields.data.get(word)
-        if word == "responder" and isinstance(value, dict) and value.get("type") not in og.RESPONDER_TYPES:
-            fields.errors[word] = "responder needs a type: team, user, escalation or schedule."
+        if word == "responder" and isinstance(value, dict) and value.get("type") not in (None, *og.RESPONDER_TYPES):
+            fields.errors[word] = "responder's type is team, user, escalation or schedule."
             return
         if not isinstance(value, dict) or not any(isinstance(value.get(k), str) and value[k].strip()
                                                   for k in ("id", "name", "username")):
@@ -198,13 +198,24 @@ def _resolve(db: Session, change: Change, alert: Alert, *, hidden: bool) -> Work
         if policy_id not in _policies_of(db, alert):
             raise unprocessable({"escalation": f"The escalation '{_said(c.target)}' does not page this alert."})
         return lambda a, i: alerts.escalate_now(db=db, actor=a, alert_id=i)
-    word = "team" if c.name == "team" else "responder"
-    kind = "team" if c.name == "team" else c.target.get("type", "")
     if hidden:
         raise OpsgenieError(403, f"Alert #{alert.id} belongs to {privacy.PRIVATE_INCIDENT}: only its participants, "
                                  "the security team and admins can page someone new for it.")
-    target = {"type": kind, "id": _target_id(db, {**c.target, "type": kind}, word)}
+    target = _responder(db, {**c.target, "type": "team"} if c.name == "team" else c.target,
+                        "team" if c.name == "team" else "responder")
     return lambda a, i: changes.add_responder(db=db, actor=a, alert_id=i, responder=target, note=c.note)
+
+
+def _responder(db: Session, named: dict[str, str], word: str) -> dict[str, Any]:
+    """The responder as a Warroom target. Without a type (the SDK's UserRecipient, TeamRecipient… send none), a
+    username is a user's, and a name or id is the first of a team, an escalation, a schedule or a user found."""
+    if "type" in named:
+        return {"type": named["type"], "id": _target_id(db, named, word)}
+    for kind in ("user",) if "username" in named else ("team", "escalation", "schedule", "user"):
+        found = og.responder_id(db, {**named, "type": kind})
+        if found is not None:
+            return {"type": kind, "id": found}
+    raise unprocessable({word: f"No team, escalation, schedule or user '{_said(named)}' in Warroom."})
 
 
 def _until(change: Change) -> datetime:

@@ -21,6 +21,7 @@ from warroom.core.bounds import is_count
 from warroom.core.clock import Clock
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
 from warroom.db.memo import memo
+from warroom.importers import source_ids
 from warroom.oncall.alerts import privacy, routing
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertRequest, AlertStatus, Priority
@@ -155,7 +156,7 @@ def responder_id(db: Session, responder: dict[str, Any]) -> int | None:
     model: Any = {"team": Team, "user": User, "escalation": EscalationPolicy, "schedule": Schedule}[kind]
     if ident:
         found = db.get(model, int(ident)) if is_count(ident) else None
-        return found.id if found is not None else None
+        return found.id if found is not None else source_ids.target_id(db, kind, ident)
     columns = {"team": (Team.slug, Team.name), "user": (User.email, User.handle),
                "escalation": (EscalationPolicy.slug, EscalationPolicy.name),
                "schedule": (Schedule.slug, Schedule.name)}[kind]

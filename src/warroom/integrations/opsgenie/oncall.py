@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from warroom.core.bounds import is_count
 from warroom.core.clock import as_utc
+from warroom.importers import source_ids
 from warroom.oncall.keys.models import KeyKind
 from warroom.oncall.schedules import service as schedules
 from warroom.oncall.schedules.models import Schedule
@@ -38,6 +39,7 @@ def find_schedule(db: Session, identifier: str, kind: str) -> Schedule:
     text = identifier.strip()
     if kind == "id":
         schedule = db.get(Schedule, int(text)) if is_count(text) else None
+        schedule = schedule or source_ids.row(db, Schedule, "schedule", text)
     else:
         lowered = text.lower()
         schedule = db.scalar(sa.select(Schedule).where(sa.or_(

@@ -86,14 +86,15 @@ def tokens(text: str) -> list[Token]:
         kind = match.lastgroup or "bad"
         if kind == "bad":
             raise QueryError(f"Unexpected '{match.group('bad')}' at character {match.start('bad') + 1}.")
+        at = match.start(kind)
         if kind == "quoted":
-            found.append(Token("value", re.sub(r"\\(.)", r"\1", match.group("quoted")), match.start()))
+            found.append(Token("value", re.sub(r"\\(.)", r"\1", match.group("quoted")), at - 1))
         elif kind == "word" and match.group("word") in KEYWORDS:
-            found.append(Token("keyword", match.group("word"), match.start()))
+            found.append(Token("keyword", match.group("word"), at))
         elif kind == "word":
-            found.append(Token("value", match.group("word"), match.start()))
+            found.append(Token("value", match.group("word"), at))
         else:
-            found.append(Token(kind, match.group(kind), match.start()))
+            found.append(Token(kind, match.group(kind), at))
     return found
 
 
