@@ -130,7 +130,7 @@ def list_users(db: Session, filter_text: str) -> list[tuple[User, ExternalIdenti
     if wanted is not None:
         column = ExternalIdentity.subject if wanted[0] == "userName" else ExternalIdentity.external_id
         query = query.where(sa.func.lower(column) == wanted[1].lower())
-    return [(user, identity) for user, identity in db.execute(query).tuples()]
+    return [(user, identity) for user, identity in db.execute(query)]
 
 
 @dataclass(frozen=True)
@@ -305,18 +305,18 @@ def on_call_duties(db: Session, user: User, now: Any) -> list[str]:
     """The schedules (layers, coming overrides) and escalation policies that still name this person."""
     warnings: list[str] = []
     layers = db.execute(sa.select(ScheduleLayer, Schedule).join(Schedule, Schedule.id == ScheduleLayer.schedule_id)
-                        .order_by(Schedule.slug, ScheduleLayer.position)).tuples()
+                        .order_by(Schedule.slug, ScheduleLayer.position))
     for layer, schedule in layers:
         if user.id in (layer.participants or []):
             warnings.append(f"@{user.handle} takes turns in schedule '{schedule.slug}' (layer '{layer.name}'): "
                             "remove them or their turns go to nobody.")
     overrides = db.execute(sa.select(ScheduleOverride, Schedule).join(Schedule)
-                           .where(ScheduleOverride.user_id == user.id, ScheduleOverride.end_at > now)).tuples()
+                           .where(ScheduleOverride.user_id == user.id, ScheduleOverride.end_at > now))
     for override, schedule in overrides:
         warnings.append(f"@{user.handle} covers schedule '{schedule.slug}' until {override.end_at:%Y-%m-%d %H:%M} "
                         "UTC (an override): give it to someone else.")
     steps = db.execute(sa.select(EscalationStep, EscalationPolicy).join(EscalationPolicy)
-                       .order_by(EscalationPolicy.slug, EscalationStep.position)).tuples()
+                       .order_by(EscalationPolicy.slug, EscalationStep.position))
     for step, policy in steps:
         if any(t.get("type") == "user" and t.get("id") == user.id for t in step.targets or []):
             warnings.append(f"@{user.handle} is paged at step {step.position + 1} of escalation policy "
