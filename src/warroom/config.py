@@ -5,12 +5,17 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from warroom.core.outbound import parse_allow_list
 from warroom.core.proxies import Network, proxy_networks
+
+
+# The fewest days each kind of record is kept when retention is set (0 keeps it for ever).
+RETENTION_FLOORS = {"jobs": 1, "alert_requests": 1, "notifications": 7, "deliveries": 1, "audit": 365}
 
 
 def default_data_dir() -> Path:
@@ -95,6 +100,24 @@ class Settings(BaseSettings):
     # Whom an alert pages when nothing routes it (no responder Warroom knows, and its key has no team or
     # escalation policy): "admins" (every active admin), "team:<slug>" or "policy:<slug or id>".
     unrouted_page: str = "admins"
+    # Watching Warroom itself (docs/monitoring.md): the bearer token GET /metrics asks for (empty: only clients on
+    # this machine may read it), logs as "text" or "json", OpenTelemetry traces (with opentelemetry-sdk
+    # installed), how fresh an engine's heartbeat must be for /readyz (0: not checked), and a URL the engine
+    # pings every self_heartbeat_seconds while it runs (a dead-man's switch elsewhere; empty: off).
+    metrics_token: str = ""
+    log_format: Literal["text", "json"] = "text"
+    otel_traces: bool = False
+    ready_engine_seconds: float = 60.0
+    self_heartbeat_url: str = ""
+    self_heartbeat_authorization: str = ""
+    self_heartbeat_seconds: float = 60.0
+    # Retention, in days (0: kept for ever; never below RETENTION_FLOORS): finished jobs,
+    # Opsgenie request statuses, notifications (the delivery records on alerts), GitHub webhook deliveries, audit.
+    retention_jobs_days: int = 7
+    retention_alert_requests_days: int = 30
+    retention_notifications_days: int = 180
+    retention_deliveries_days: int = 30
+    retention_audit_days: int = 0
     # Single sign-on: OpenID Connect providers as a JSON list (name, issuer, client_id, client_secret, scopes,
     # group_claim, groups mapping group -> {team, access}, default_access); see docs/operations.md. With
     # password_signin false the sign-in page offers only the providers. scim_token: the bearer token SCIM
@@ -110,6 +133,15 @@ class Settings(BaseSettings):
         if value.strip().lower() != "admins" and not (kind.strip().lower() in ("team", "policy") and name.strip()):
             raise ValueError(f"WARROOM_UNROUTED_PAGE is '{value}'; use admins, team:<slug> or policy:<slug or id>.")
         return value.strip()
+
+    @field_validator(*(f"retention_{what}_days" for what in RETENTION_FLOORS))
+    @classmethod
+    def _retention_above_floor(cls, value: int, info: ValidationInfo) -> int:
+        floor = RETENTION_FLOORS[str(info.field_name)[len("retention_"):-len("_days")]]
+        if value != 0 and value < floor:
+            raise ValueError(f"WARROOM_{str(info.field_name).upper()} is {value}; keep at least {floor} days "
+                             "(or 0 to keep for ever).")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

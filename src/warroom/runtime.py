@@ -21,6 +21,7 @@ from warroom.db import migrate
 from warroom.db.engine import Database
 from warroom.db.group_commit import GroupCommitter
 from warroom.demo import is_empty, load_builtin_playbooks, seed_demo
+from warroom.engine.heartbeat import watch
 from warroom.engine.runner import Engine
 from warroom.incidents import reminders
 from warroom.integrations.webhooks import WebhookSender
@@ -162,8 +163,8 @@ class Runtime:
                    GITHUB_ISSUE_JOB: github_sync.make_failure_handler(self.clock),
                    RETROSPECTIVE_INVITE_JOB: retrospective_invites.make_failure_handler(),
                    RELATED_ISSUE_JOB: related_issues.make_failure_handler(self.clock)}
-        return Engine(self.database, self.clock, handlers, transactional, managers, on_dead,
-                      lease=timedelta(seconds=self.settings.engine_lease_seconds))
+        return watch(Engine(self.database, self.clock, handlers, transactional, managers, on_dead,
+                            lease=timedelta(seconds=self.settings.engine_lease_seconds)), self.settings, self.outbound)
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = True) -> Runtime:

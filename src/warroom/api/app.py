@@ -17,7 +17,8 @@ from warroom.api import openapi, problems
 from warroom.api.compat import include_compat_routes, install_fast_path
 from warroom.api.compat.common import too_large
 from warroom.api.limits import BodySizeLimit
-from warroom.api.routers import register_api
+from warroom.api.routers import health, register_api
+from warroom.observability.http import observe
 from warroom.runtime import Runtime
 from warroom.sso.providers import parse_providers
 from warroom.sso.scim_api import register_scim
@@ -64,6 +65,7 @@ def create_app(runtime: Runtime, *, run_engine: bool | None = None) -> FastAPI:
     app.add_middleware(CachedStatusPages)
     if runtime.settings.base_url.lower().startswith("https://"):
         app.add_middleware(StrictTransportSecurity)
+    observe(app, runtime.settings)  # outermost: request ids, the access log and HTTP metrics see every answer
     return app
 
 
@@ -82,4 +84,5 @@ def route_table() -> tuple[BaseRoute, ...]:
     register_api(builder)
     include_web_routes(builder)
     install_api_docs(builder)
+    health.register_probes(builder)  # /livez, /readyz, /metrics
     return tuple(builder.router.routes)

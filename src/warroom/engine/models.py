@@ -36,3 +36,13 @@ class Job(Base):
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class EngineHeartbeat(Base):
+    """Each engine process's last sign of life: /readyz and /metrics read it, the engine writes it as it ticks."""
+
+    __tablename__ = "engine_heartbeats"
+
+    owner: Mapped[str] = mapped_column(sa.String(100), primary_key=True)  # host:pid, as the engine's leases
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime]

@@ -27,6 +27,7 @@ from warroom.db.engine import Database
 from warroom.engine import queue
 from warroom.engine.models import Job
 from warroom.integrations.webhooks import DeliveryError
+from warroom.observability import metrics
 
 log = logging.getLogger("warroom.engine")
 
@@ -78,6 +79,10 @@ class Engine:
 
     def tick(self) -> int:
         """Run the managers and every job due now (up to a batch); returns how many jobs ran."""
+        with metrics.engine_tick_seconds.time():
+            return self._tick()
+
+    def _tick(self) -> int:
         now = self.clock.now()
         for manager in self.managers:
             try:
@@ -109,8 +114,9 @@ class Engine:
 
     def _run_transactional(self, db: Session, job: Job) -> bool:
         try:
-            with db.begin_nested():
+            with db.begin_nested(), metrics.engine_job_seconds.labels(kind=job.kind).time():
                 self.transactional[job.kind](db, job)
+            metrics.engine_jobs.labels(kind=job.kind, outcome="done").inc()
             return True
         except Exception as error:
             log.exception("job %s (%s) failed", job.id, job.kind)
@@ -134,7 +140,7 @@ class Engine:
         try:
             if handler is None:
                 raise DeliveryError(f"no handler for job kind '{job.kind}'", permanent=True)
-            with self.database.reading() as db:
+            with self.database.reading() as db, metrics.engine_job_seconds.labels(kind=job.kind).time():
                 return Outcome(job, recorder=handler(db, job))
         except DeliveryError as error:
             return Outcome(job, error=str(error), permanent=error.permanent, retry_after=error.retry_after)
@@ -155,6 +161,9 @@ class Engine:
                 elif self._apply(db, outcome):
                     done.append(outcome.job.id)
             queue.complete_many(db=db, job_ids=done, now=now)
+        for outcome in outcomes:
+            if outcome.error is None and not outcome.skipped and outcome.job.id in done:
+                metrics.engine_jobs.labels(kind=outcome.job.kind, outcome="done").inc()
 
     def _apply(self, db: Session, outcome: Outcome) -> bool:
         if outcome.recorder is None:
@@ -175,6 +184,7 @@ class Engine:
                               retry_after=retry_after)
             if dead and job.kind in self.on_dead:
                 self.on_dead[job.kind](db, job)
+        metrics.engine_jobs.labels(kind=job.kind, outcome="dead" if dead else "retry").inc()
 
     def run_until(self, stop: threading.Event, interval: float) -> None:
         while not stop.is_set():

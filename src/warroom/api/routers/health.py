@@ -1,20 +1,28 @@
 """Is this Warroom able to serve? Asks the database to read and to write, so a load balancer sees a store
-outage, a full disk included (where reads still work and every write fails)."""
+outage, a full disk included (where reads still work and every write fails).
+
+At the root beside it: /livez (the process answers), /readyz (database, migrations, a fresh engine heartbeat)
+and /metrics for Prometheus (docs/monitoring.md)."""
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
 from warroom.api import problems as problem_json
 from warroom.api.deps import get_runtime
 from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import problems
+from warroom.core.proxies import client_address
 from warroom.db import faults
+from warroom.observability.collect import render
+from warroom.observability.readiness import readiness
 from warroom.runtime import Runtime
 
 log = logging.getLogger("warroom.api")
@@ -68,3 +76,74 @@ def _failing(detail: str, *, database: str) -> JSONResponse:
     response = problem_json.problem(503, "Service unavailable", detail, database=database, store="failing")
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+# Probes and metrics for orchestrators and Prometheus: at the root, beside the API (register_probes) ---------
+
+probes = APIRouter(tags=["health"], route_class=JsonBodyRoute)
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+class CheckOut(BaseModel):
+    name: str
+    ok: bool
+    detail: str
+
+
+class ReadyOut(BaseModel):
+    status: str
+    checks: list[CheckOut]
+
+
+@probes.get("/livez", summary="Liveness: the process answers (reads nothing; no sign-in needed)",
+            response_model=HealthOut)
+def livez() -> HealthOut:
+    return HealthOut(status="ok", database="not checked")
+
+
+@probes.get("/readyz", summary="Readiness: the database answers, migrations are current, an engine heartbeat is "
+            "fresh (WARROOM_READY_ENGINE_SECONDS); 503 with each failing check otherwise",
+            response_model=ReadyOut, responses=problems(503))
+def readyz(runtime: Runtime = Depends(get_runtime)) -> ReadyOut | JSONResponse:
+    checks = [CheckOut(name=c.name, ok=c.ok, detail=c.detail) for c in
+              readiness(runtime.database, runtime.clock, runtime.settings.ready_engine_seconds)]
+    failing = [check for check in checks if not check.ok]
+    if not failing:
+        return ReadyOut(status="ok", checks=checks)
+    response = problem_json.problem(503, "Not ready", "; ".join(f"{c.name}: {c.detail}" for c in failing),
+                                    checks=[c.model_dump() for c in checks])
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+@probes.get("/metrics", summary="Prometheus metrics (bearer WARROOM_METRICS_TOKEN; without one, this machine only)",
+            response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **problems(401, 403)})
+def prometheus_metrics(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
+    refusal = _metrics_refusal(request, runtime)
+    if refusal is not None:
+        return refusal
+    return Response(render(runtime.database, runtime.clock), media_type=CONTENT_TYPE_LATEST)
+
+
+def _metrics_refusal(request: Request, runtime: Runtime) -> Response | None:
+    token = runtime.settings.metrics_token
+    if token:
+        given = request.headers.get("authorization", "")
+        if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return None
+        response = problem_json.problem(401, "Unauthorized", "Send the metrics token as "
+                                        "'Authorization: Bearer <WARROOM_METRICS_TOKEN>'.")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    peer = request.client.host if request.client else ""
+    client = client_address(peer, request.headers.getlist("x-forwarded-for"),
+                            runtime.settings.trusted_proxy_networks())
+    if client in LOOPBACK:
+        return None
+    return problem_json.problem(403, "Forbidden", "Metrics are open to this machine only; set "
+                                "WARROOM_METRICS_TOKEN and scrape with that bearer token from elsewhere.")
+
+
+def register_probes(app: FastAPI) -> None:
+    """/livez, /readyz and /metrics at the root, where orchestrators and Prometheus look for them."""
+    app.include_router(probes)

@@ -1,0 +1,89 @@
+"""Counts what the domains do (alerts opened, notifications queued, sent or failed, the first page of an alert)
+as their transactions commit, by watching the session flush: the domains stay unaware of metrics, and a
+rolled-back transaction counts nothing."""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from warroom.notifications.models import DeliveryStatus, Notification
+from warroom.observability import metrics
+from warroom.oncall.alerts.models import Alert, AlertEvent
+
+_PENDING = "warroom_metrics_pending"
+
+
+@dataclass
+class Pending:
+    """What one transaction did, counted when it commits."""
+
+    alerts_opened: int = 0
+    notifications: Tally[tuple[str, str]] = field(default_factory=Tally)
+    first_pages: list[float] = field(default_factory=list)
+
+
+def _pending(session: Session) -> Pending:
+    found = session.info.get(_PENDING)
+    if not isinstance(found, Pending):
+        found = session.info[_PENDING] = Pending()
+    return found
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    for row in session.new:
+        if isinstance(row, AlertEvent) and row.kind == "created":
+            _pending(session).alerts_opened += 1
+        elif isinstance(row, Notification):
+            _pending(session).notifications[(row.kind.value, DeliveryStatus.queued.value)] += 1
+    for row in session.dirty:
+        if isinstance(row, Notification):
+            _notification_changed(session, row)
+
+
+def _notification_changed(session: Session, row: Notification) -> None:
+    added = sa.inspect(row).attrs.status.history.added
+    if not added or added[0] not in (DeliveryStatus.sent, DeliveryStatus.failed):
+        return
+    status = DeliveryStatus(added[0])
+    _pending(session).notifications[(row.kind.value, status.value)] += 1
+    if status is DeliveryStatus.sent and row.alert_id is not None and row.sent_at is not None:
+        latency = _first_page_latency(session, row.alert_id, row)
+        if latency is not None:
+            _pending(session).first_pages.append(latency)
+
+
+def _first_page_latency(session: Session, alert_id: int, row: Notification) -> float | None:
+    """Seconds from the alert opening to this send, when this is the alert's first notification sent."""
+    sent = (sa.select(sa.func.count()).select_from(Notification)
+            .where(Notification.alert_id == alert_id, Notification.status == DeliveryStatus.sent).scalar_subquery())
+    found = session.execute(sa.select(Alert.created_at, sent).where(Alert.id == alert_id)).first()
+    if found is None or found[1] != 1 or row.sent_at is None:
+        return None
+    opened: datetime = found[0]
+    return max((row.sent_at - opened).total_seconds(), 0.0)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    done = session.info.pop(_PENDING, None)
+    if not isinstance(done, Pending):
+        return
+    if done.alerts_opened:
+        metrics.alerts_opened.inc(done.alerts_opened)
+    for (channel, outcome), count in done.notifications.items():
+        metrics.notifications.labels(channel=channel, outcome=outcome).inc(count)
+    for seconds in done.first_pages:
+        metrics.first_page_seconds.observe(seconds)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,85 @@
+"""Log lines as text or JSON (WARROOM_LOG_FORMAT), each carrying the id of the request it was written for.
+
+The request id lives in a context variable set by the HTTP middleware; threads that serve a request (FastAPI's
+thread pool) inherit it, so every line a request causes carries its id. The engine's lines carry none.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+REQUEST_ID: ContextVar[str] = ContextVar("warroom_request_id", default="")
+# What an incoming X-Request-Id may be to be taken as it is (a proxy's id, a client's): short, plain characters.
+WELL_FORMED = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
+TEXT_FORMAT = "%(levelname)s:     %(name)s: %(message)s%(request_suffix)s"
+# Attributes every LogRecord has: the rest were passed as ``extra`` and go into the JSON object as they are.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id", "request_suffix",
+                                                    "color_message", "taskName"}
+
+
+def request_id_for(incoming: str | None) -> str:
+    """The caller's id when it is well-formed, else a new one."""
+    if incoming and WELL_FORMED.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts the current request's id on every record (text lines end with ``request_id=…`` when there is one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request_id = REQUEST_ID.get()
+        record.request_id = request_id
+        record.request_suffix = f" request_id={request_id}" if request_id else ""
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, request_id, the record's extra fields, exc."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", "") or REQUEST_ID.get()
+        if request_id:
+            line["request_id"] = request_id
+        for name, value in vars(record).items():
+            if name not in _STANDARD and not name.startswith("_"):
+                line[name] = value
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def log_config(log_format: str) -> dict[str, Any]:
+    """A logging.config dict for Warroom's loggers and uvicorn's (pass it to uvicorn.Config as ``log_config``)."""
+    formatter: dict[str, Any] = ({"()": JsonFormatter} if log_format == "json" else {"format": TEXT_FORMAT})
+    handler = {"class": "logging.StreamHandler", "formatter": "warroom", "filters": ["request_id"],
+               "stream": "ext://sys.stderr"}
+    quiet = {"handlers": ["console"], "level": "INFO", "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": RequestIdFilter}},
+        "formatters": {"warroom": formatter},
+        "handlers": {"console": handler},
+        "loggers": {"warroom": quiet, "uvicorn": quiet, "uvicorn.error": {"level": "INFO"},
+                    "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False}},
+    }
+
+
+def configure(log_format: str) -> None:
+    """Set up the loggers now (for processes that run no uvicorn, and before uvicorn starts)."""
+    import logging.config
+
+    logging.config.dictConfig(log_config(log_format))
