@@ -123,6 +123,7 @@ def test_the_condition_selects_what_the_query_says(runtime, clock, factory):
     from warroom.oncall.alerts.models import Priority
 
     system = factory.system
+    factory.user("carol", teams=("engineering",))  # owner and teams below name someone (NULL IN (…) is unknown)
     made = {}
     for alias, tags, priority in (("a", ["db", "prod"], Priority.p1), ("b", ["web"], Priority.p3),
                                   ("c", [], Priority.p2)):
@@ -151,3 +152,6 @@ def test_the_condition_selects_what_the_query_says(runtime, clock, factory):
     assert matching(f"createdAt <= {millis}") == ["a", "b"]
     assert matching(f"createdAt: {millis}") == ["b"]
     assert matching("tag: \"d%\"") == []  # no LIKE wildcards: a tag matches whole
+    # A term on an empty column is false, so NOT of it holds (SQL's unknown would drop every row).
+    assert matching("NOT owner: carol") == ["a", "b", "c"]
+    assert matching("NOT teams: engineering") == ["a", "b", "c"]

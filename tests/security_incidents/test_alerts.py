@@ -161,6 +161,40 @@ def test_the_opsgenie_api_redacts_it_except_for_the_tool_that_raised_it(client, 
     assert theirs["message"] == REDACTED_MESSAGE
 
 
+def test_the_opsgenie_alert_calls_keep_it_private_from_other_keys(client, callers, paged, runtime,
+                                                                  integration_keys):  # noqa: F811
+    other = {"Authorization": f"GenieKey {integration_keys.make('opsgenie', name='other')}"}
+    callers["bob"].ok("post", f"/alerts/{paged}/notes", {"note": f"{SECRET}: rotate it"})
+    alias = callers["bob"].ok("get", f"/alerts/{paged}")["alias"]
+    client.post(f"/v2/alerts/{paged}/tags", json={"tags": ["signing-key"]}, headers=other)
+    for path in ("notes", "logs", "recipients"):
+        read = client.get(f"/v2/alerts/{paged}/{path}", headers=other)
+        assert read.status_code == 200 and read.json()["data"] and not leaks(read.text), path
+    assert [n["note"] for n in client.get(f"/v2/alerts/{paged}/notes", headers=other).json()["data"]] == [
+        "Note added"]
+    # Its words match no query of another key (they read as empty), and counts stay honest.
+    for query in (f'alias: "{alias}"', "tag: signing-key"):
+        assert client.get("/v2/alerts/count", params={"query": query}, headers=other).json()["data"] == {
+            "count": 0}, query
+        assert client.get("/v2/alerts", params={"query": query}, headers=other).json()["data"] == []
+    assert client.get("/v2/alerts/count", params={"query": "NOT tag: signing-key"},
+                      headers=other).json()["data"] == {"count": 1}
+    listed = client.get("/v2/alerts", params={"query": "status: open"}, headers=other)
+    assert [a["message"] for a in listed.json()["data"]] == [REDACTED_MESSAGE] and not leaks(listed.text)
+    # Changing it tells the key nothing of it; paging someone new for it is for those who may see the incident.
+    tagged = client.post(f"/v2/alerts/{paged}/tags", json={"tags": ["x"]}, headers=other).json()["requestId"]
+    status = client.get(f"/v2/alerts/requests/{tagged}", headers=other)
+    assert status.json()["data"]["alias"] == "" and not leaks(status.text)
+    before = snapshot(runtime)
+    refused = client.post(f"/v2/alerts/{paged}/responders", json={"responder": {"type": "user",
+                                                                                "username": "rita"}}, headers=other)
+    assert refused.status_code == 403 and "a private security incident" in refused.json()["message"]
+    assert not leaks(refused.text) and snapshot(runtime) == before
+    gone = client.delete(f"/v2/alerts/{paged}", headers=other).json()["requestId"]
+    assert client.get(f"/v2/alerts/requests/{gone}", headers=other).json()["data"]["isSuccess"] is False
+    assert callers["bob"].ok("get", f"/alerts/{paged}")["message"] == PAGE
+
+
 # Acting is not joining --------------------------------------------------------------------------------
 
 

@@ -239,7 +239,8 @@ def condition(node: Node | None, reader: Reader) -> sa.ColumnElement[bool]:
         return sa.or_(*(condition(p, reader) for p in node.parts))
     if isinstance(node, Not):
         return sa.not_(condition(node.part, reader))
-    return _MATCHERS[node.field](node, reader)
+    # A term on an empty column (no owner, no team) is false, never unknown: NOT of it is then true.
+    return sa.func.coalesce(_MATCHERS[node.field](node, reader), sa.false())
 
 
 def _status(term: Term, reader: Reader) -> sa.ColumnElement[bool]:
