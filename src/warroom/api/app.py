@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 from warroom import __version__
 from warroom.api import openapi, problems
 from warroom.api.compat import include_compat_routes, install_fast_path
+from warroom.api.compat.grafana_oncall import register_grafana_oncall_urls
 from warroom.api.compat.common import too_large
 from warroom.api.limits import BodySizeLimit
 from warroom.api.routers import health, register_api
@@ -81,6 +82,7 @@ def route_table() -> tuple[BaseRoute, ...]:
     builder = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     builder.mount("/static", StaticFiles(directory=STATIC), name="static")
     include_compat_routes(builder)  # first: monitoring tools' ingest routes are matched before the rest
+    register_grafana_oncall_urls(builder)  # Grafana OnCall's integration URLs, kept by the importer
     register_api(builder)
     include_web_routes(builder)
     install_api_docs(builder)

@@ -74,7 +74,7 @@ CARRIED = {
     "escalations": {"id", "name", "description", "ownerTeam", "rules", "repeat"},
     "rules": {"delay", "recipient", "condition", "notifyType"},
     "heartbeats": {"name", "description", "interval", "intervalUnit", "enabled", "ownerTeam", "alertMessage",
-                   "alertPriority"},
+                   "alertPriority", "alertTags"},  # alertTags: counted with its reason when present
     "keys": {"id", "name", "kind", "value", "ownerTeam", "escalation"},
 }
 # Bookkeeping every API answers with: nothing a person set up, so nothing to carry.

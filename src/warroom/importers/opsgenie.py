@@ -96,8 +96,10 @@ def to_plan(export: Mapping[str, Any], report: ImportReport) -> dict[str, Any]:
     unknown = sorted(set(export) - set(SECTIONS))
     if unknown:
         raise ExportProblem(f"Unknown export sections: {', '.join(unknown)}. Known: {', '.join(SECTIONS)}.")
-    plan = {name: export[name] for name in ("teams", "schedules", "overrides", "escalations", "heartbeats")
-            if name in export}
+    plan = {name: export[name] for name in ("schedules", "overrides", "escalations", "heartbeats") if name in export}
+    # Get team answers each come in their own {"data": …} envelope, as the API gives them.
+    plan["teams"] = [_data(team) for team in _data(export.get("teams")) or []] \
+        if isinstance(_data(export.get("teams")), list) else export.get("teams")
     contacts = _by_user(export.get("contacts"), "contacts")
     rules = _by_user(export.get("notification-rules"), "notification-rules")
     users = []

@@ -7,6 +7,7 @@ find them by that id as well as by Warroom's own id and name (``target_id``).
 from __future__ import annotations
 
 import enum
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -15,6 +16,7 @@ from warroom.db.base import Base, int_pk
 from warroom.db.memo import forget, memo
 
 MAX_SOURCE_ID = 200
+Row = TypeVar("Row")
 
 
 class SourceKind(enum.StrEnum):
@@ -63,3 +65,9 @@ def remember(db: Session, *, source: str, kind: SourceKind, source_id: str, targ
         return False
     db.add(SourceId(source=source, kind=kind, source_id=text, target_id=target))
     return True
+
+
+def row(db: Session, model: type[Row], kind: str, ref: str) -> Row | None:
+    """The row (of ``model``) a source tool knew as ``ref``."""
+    found = target_id(db, kind, ref)
+    return db.get(model, found) if found is not None else None
