@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -73,17 +75,7 @@ class SmtpMailer:
     def send(self, mail: Mail) -> None:
         message = build_message(self.config, mail)
         try:
-            with smtplib.SMTP(self.config.host, self.config.port, timeout=self.config.timeout) as smtp:
-                smtp.ehlo()
-                if self.config.starttls:
-                    if not smtp.has_extn("starttls"):
-                        raise DeliveryError(
-                            f"{self.config.host}:{self.config.port} does not offer STARTTLS "
-                            "(unset WARROOM_SMTP_STARTTLS or use a server that supports it)", permanent=True)
-                    smtp.starttls(context=ssl.create_default_context())
-                    smtp.ehlo()
-                if self.config.username:
-                    smtp.login(self.config.username, self.config.password)
+            with self._session() as smtp:
                 smtp.send_message(message)
         except DeliveryError:
             raise
@@ -99,6 +91,44 @@ class SmtpMailer:
             # Disconnects, refused connections, time-outs, DNS failures: try again later.
             raise DeliveryError(f"SMTP {self.config.host}:{self.config.port} unreachable: "
                                 f"{type(error).__name__}: {error}") from error
+
+
+    def verify(self) -> str:
+        """Connect, greet, STARTTLS and log in as a send would, and send nothing; the server's greeting."""
+        try:
+            with self._session() as smtp:
+                code, reply = smtp.noop()
+                if code != 250:
+                    raise _reply_error(code, reply, "the SMTP server refused NOOP")
+                return (smtp.ehlo_resp or b"").decode(errors="replace").splitlines()[0] if smtp.ehlo_resp else ""
+        except DeliveryError:
+            raise
+        except smtplib.SMTPNotSupportedError as error:
+            raise DeliveryError(f"SMTP {self.config.host}:{self.config.port}: {error}", permanent=True) from error
+        except smtplib.SMTPAuthenticationError as error:
+            raise DeliveryError(f"SMTP {self.config.host}:{self.config.port} refused the login "
+                                f"({error.smtp_code}); check WARROOM_SMTP_USERNAME and WARROOM_SMTP_PASSWORD",
+                                permanent=True) from error
+        except smtplib.SMTPResponseException as error:
+            raise _reply_error(error.smtp_code, error.smtp_error, "the SMTP server refused") from error
+        except (smtplib.SMTPException, OSError) as error:
+            raise DeliveryError(f"SMTP {self.config.host}:{self.config.port} unreachable: "
+                                f"{type(error).__name__}: {error}") from error
+
+    @contextmanager
+    def _session(self) -> Iterator[smtplib.SMTP]:
+        with smtplib.SMTP(self.config.host, self.config.port, timeout=self.config.timeout) as smtp:
+            smtp.ehlo()
+            if self.config.starttls:
+                if not smtp.has_extn("starttls"):
+                    raise DeliveryError(
+                        f"{self.config.host}:{self.config.port} does not offer STARTTLS "
+                        "(unset WARROOM_SMTP_STARTTLS or use a server that supports it)", permanent=True)
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if self.config.username:
+                smtp.login(self.config.username, self.config.password)
+            yield smtp
 
 
 def _reply_error(code: int, reply: bytes | str, what: str) -> DeliveryError:

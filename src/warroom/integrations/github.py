@@ -86,6 +86,10 @@ class GithubClient:
                           {"state": "closed", "state_reason": "completed"})
         return _issue(repository, data)
 
+    def get_repository(self, *, repository: str) -> dict[str, Any]:
+        """GET /repos/{owner}/{repo}: the repository as this token sees it (``permissions`` says what it may do)."""
+        return self._call("GET", f"/repos/{repository}", repository, None)
+
     def find_issue(self, *, repository: str, marker: str) -> Issue | None:
         """The newest issue whose body carries ``marker``, among the 50 last created (pull requests skipped)."""
         data = self._request("GET", f"/repos/{repository}/issues?state=all&sort=created&direction=desc"

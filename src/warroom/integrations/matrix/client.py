@@ -198,6 +198,10 @@ class MatrixPlatform:
     def _get_state(self, room_id: str, event_type: str, what: str) -> dict[str, Any]:
         return self.call("GET", f"/rooms/{_path(room_id)}/state/{_path(event_type)}/", what, fine=("M_NOT_FOUND",))
 
+    def whoami(self) -> str:
+        """GET /account/whoami: the user the access token belongs to."""
+        return str(self.call("GET", "/account/whoami", "checking the access token").get("user_id", ""))
+
     def joined_room(self, room: str) -> str:
         """The id of a room given by id or #alias, joining it if the bot is not in it yet."""
         data = self.call("POST", f"/join/{_path(room)}", f"joining {room}")

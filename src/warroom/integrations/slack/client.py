@@ -104,6 +104,10 @@ class SlackPlatform:
         data = response.data
         return data if isinstance(data, dict) else {}
 
+    def whoami(self) -> dict[str, Any]:
+        """auth.test: the bot's user and workspace, when Slack accepts the token."""
+        return self._call("auth.test", lambda: self.client.auth_test())
+
     # Rooms ---------------------------------------------------------------------------------------------
 
     def create_room(self, *, name: str, private: bool) -> Room:
