@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from warroom.accounts import service as accounts
 from warroom.importers.run import Source
+from warroom.integrations.opsgenie import importer
 from warroom.oncall.alerts.models import Alert
 from warroom.oncall.keys.models import IntegrationKey
 
@@ -55,13 +56,13 @@ def test_a_live_import_pages_through_and_carries_people_teams_rotations_and_rule
     assert report.uncarried["users.timeZone"] == 2
 
 
-def test_teams_in_their_data_envelopes_are_imported():
+def test_teams_in_their_data_envelopes_are_imported(runtime, factory):
     """Get team answers `{"data": {…}, "took", "requestId"}`; a list of them is what a saved export holds."""
-    from warroom.importers import opsgenie
-    from warroom.importers.core import ImportReport
-
-    plan = opsgenie.to_plan({"teams": [OPSGENIE["/v2/teams/og-team-sre"]]}, ImportReport())
-    assert plan["teams"][0]["name"] == "SRE"
+    export = {"users": OPSGENIE["/v2/users"], "teams": [OPSGENIE["/v2/teams/og-team-sre"]]}
+    with runtime.database.writing() as db:
+        report = importer.import_export(db=db, actor=factory.system, export=export)
+    assert report.created["teams"] == 1
+    assert report.created["memberships"] == 2
 
 
 def test_the_integration_key_is_kept_and_the_compat_api_finds_things_by_opsgenie_ids(runtime, factory, client):
