@@ -13,6 +13,7 @@ from warroom.oncall.alerts import service as alert_service
 from warroom.oncall.changes.models import ChangeEvent
 from warroom.timeline.models import TimelineEntry
 
+from ..web.conftest import browser  # noqa: F401  (fixture, registered by importing it)
 from .conftest import stored
 
 URL = "/v2/change/enqueue"
@@ -152,3 +153,23 @@ def test_bad_change_events_are_refused_whole_in_pagerduty_s_shape(client, runtim
 
 def test_reading_changes_needs_a_token(client):
     assert client.get("/api/v1/changes").status_code == 401
+
+
+def test_the_pages_show_a_service_s_changes_and_the_room_links_to_its_own(client, factory, integration_keys, clock,
+                                                                          browser):  # noqa: F811
+    key = integration_keys.make("pagerduty", name="search", team="engineering")
+    client.post(URL, json=change(key, payload={"summary": "Deploy search v2.3.1"}))
+    admin = browser(factory.user("ada", AccessRole.admin))
+    keys_page = admin.get("/admin/integrations").text
+    assert '<a href="/changes?service=search" class="muted">changes</a>' in keys_page
+    service_page = admin.get("/changes?service=search").text
+    assert "Recent changes on search" in service_page and "Deploy search v2.3.1" in service_page
+    assert "Deploy search v2.3.1" in admin.get("/changes?team=engineering").text
+    assert "No change reported yet." in admin.get("/changes?service=billing").text
+    clock.advance(timedelta(minutes=3))
+    incident = factory.incident(factory.user("rep"), affected_services=["search"])
+    room = admin.get(f"/incidents/{incident.ref}").text
+    assert f'href="/incidents/{incident.ref}/changes"' in room
+    page = admin.get(f"/incidents/{incident.ref}/changes").text
+    before = page.split("<h2>Before it was declared</h2>")[1].split("<h2>Since</h2>")[0]
+    assert "Deploy search v2.3.1" in before

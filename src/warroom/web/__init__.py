@@ -11,6 +11,7 @@ from warroom.web import (
     announcement_days,
     announcements,
     auth,
+    changes,
     dashboard,
     followups,
     incidents,
@@ -35,7 +36,7 @@ from warroom.web.templating import SECURITY_HEADERS, json_reply, wants_json
 def include_web_routes(app: FastAPI) -> None:
     for module in (auth, dashboard, incidents, live, announcements, playbooks, tokens, admin, oncall, alerts, profile,
                    integrations, reports, announcement_days, statuspage, statuspage_admin,
-                   followups, postmortems, retrospectives, related_issues, insights):
+                   followups, postmortems, retrospectives, related_issues, insights, changes):
         app.include_router(module.router)
 
 
