@@ -45,14 +45,14 @@ def day_key(record: Record) -> str:
 
 
 @dataclass
-class _Names:
+class Names:
     users: dict[int, str]
     teams: dict[int, str]
     schedules: dict[int, str]
     policies: dict[int, str]
 
     @classmethod
-    def read(cls, db: Session) -> _Names:
+    def read(cls, db: Session) -> Names:
         def pairs(model: Any, column: Any) -> dict[int, str]:
             return {row[0]: row[1] for row in db.execute(sa.select(model.id, column))}
         return cls(pairs(User, User.handle), pairs(Team, Team.slug), pairs(Schedule, Schedule.slug),
@@ -69,7 +69,7 @@ class _Names:
 
 def take(db: Session, now: datetime) -> Snapshot:
     """Every section, keyed by natural key."""
-    names = _Names.read(db)
+    names = Names.read(db)
     return {
         "people": {r["handle"]: r for r in _people(db)},
         "teams": {r["slug"]: r for r in _teams(db, names)},
@@ -96,7 +96,7 @@ def _people(db: Session) -> Iterable[Record]:
                "contact_methods": methods[user.id]}
 
 
-def _teams(db: Session, names: _Names) -> Iterable[Record]:
+def _teams(db: Session, names: Names) -> Iterable[Record]:
     members: dict[int, list[str]] = defaultdict(list)
     query = (sa.select(Membership.team_id, User.handle).join(User, User.id == Membership.user_id)
              .where(User.is_active.is_(True)).order_by(User.handle))
@@ -106,7 +106,7 @@ def _teams(db: Session, names: _Names) -> Iterable[Record]:
         yield {"slug": team.slug, "name": team.name, "members": members[team.id]}
 
 
-def layer_record(layer: ScheduleLayer, names: _Names) -> Record:
+def layer_record(layer: ScheduleLayer, names: Names) -> Record:
     return {"name": layer.name, "rotation": layer.rotation.value,
             "length_hours": layer.length_hours if layer.rotation is RotationKind.custom else None,
             "handoff": layer.handoff_local,
@@ -116,7 +116,7 @@ def layer_record(layer: ScheduleLayer, names: _Names) -> Record:
             "ends_at": stamp(layer.ends_at, "UTC") if layer.ends_at else None}
 
 
-def override_record(override: ScheduleOverride, zone: str, names: _Names) -> Record:
+def override_record(override: ScheduleOverride, zone: str, names: Names) -> Record:
     replaces = override.replaces_user_id
     return {"user": names.users.get(override.user_id, f"#{override.user_id}"),
             "replaces": None if replaces is None else names.users.get(replaces, f"#{replaces}"),
@@ -127,7 +127,7 @@ def override_order(record: Record) -> tuple[str, str, str]:
     return (record["start"], record["end"], record["user"])
 
 
-def _schedules(db: Session, names: _Names, now: datetime) -> Iterable[Record]:
+def _schedules(db: Session, names: Names, now: datetime) -> Iterable[Record]:
     layers: dict[int, list[ScheduleLayer]] = defaultdict(list)
     for layer in db.scalars(sa.select(ScheduleLayer).order_by(ScheduleLayer.position, ScheduleLayer.id)):
         layers[layer.schedule_id].append(layer)
@@ -142,7 +142,7 @@ def _schedules(db: Session, names: _Names, now: datetime) -> Iterable[Record]:
                "overrides": sorted(covering, key=override_order)}
 
 
-def _policies(db: Session, names: _Names) -> Iterable[Record]:
+def _policies(db: Session, names: Names) -> Iterable[Record]:
     steps: dict[int, list[EscalationStep]] = defaultdict(list)
     for step in db.scalars(sa.select(EscalationStep).order_by(EscalationStep.policy_id, EscalationStep.position)):
         steps[step.policy_id].append(step)
@@ -153,7 +153,7 @@ def _policies(db: Session, names: _Names) -> Iterable[Record]:
                          for s in steps[policy.id]]}
 
 
-def _keys(db: Session, names: _Names) -> Iterable[Record]:
+def _keys(db: Session, names: Names) -> Iterable[Record]:
     query = (sa.select(IntegrationKey).where(IntegrationKey.revoked_at.is_(None))
              .order_by(IntegrationKey.kind, IntegrationKey.name, IntegrationKey.id))
     for key in db.scalars(query):
@@ -163,7 +163,7 @@ def _keys(db: Session, names: _Names) -> Iterable[Record]:
                "dedup_per_alert": key.dedup_per_alert}
 
 
-def _pages(db: Session, names: _Names) -> Iterable[Record]:
+def _pages(db: Session, names: Names) -> Iterable[Record]:
     groups: dict[int, list[ComponentGroup]] = defaultdict(list)
     for group in db.scalars(sa.select(ComponentGroup).order_by(ComponentGroup.position, ComponentGroup.id)):
         groups[group.page_id].append(group)
@@ -191,7 +191,7 @@ def _playbooks(db: Session) -> Iterable[Record]:
                "keywords": sorted(playbook.keywords), "body": playbook.body_md}
 
 
-def _days(db: Session, names: _Names, now: datetime) -> Iterable[Record]:
+def _days(db: Session, names: Names, now: datetime) -> Iterable[Record]:
     query = sa.select(AnnouncementDay).where(AnnouncementDay.ends_at > now).order_by(AnnouncementDay.starts_at)
     for day in db.scalars(query):
         zone = zoneinfo.ZoneInfo(day.time_zone)
