@@ -7,6 +7,7 @@ import typer
 from warroom import __version__
 from warroom.cli import alert, db, demo, imports, incident, matrix, oncall, slack, teams, tokens, users
 from warroom.cli import config as config_cli
+from warroom.cli import policies, schedules, status_pages
 from warroom.cli.command import command
 from warroom.cli.dashboard import announcements, dashboard
 from warroom.cli.doctor import doctor
@@ -46,6 +47,9 @@ app.command("insights")(insights)
 app.add_typer(matrix.app, name="matrix")
 app.add_typer(imports.app, name="import")
 app.add_typer(config_cli.app, name="config")
+app.add_typer(schedules.app, name="schedules")
+app.add_typer(policies.app, name="policies")
+app.add_typer(status_pages.app, name="status-pages")
 
 
 def _version(show: bool) -> None:
