@@ -16,6 +16,7 @@ import typer
 
 from warroom.cli.local import local_runtime, settings, shown_url
 from warroom.cli.output import say
+from warroom.observability.logging import configure as configure_logging
 
 
 def engine(
@@ -24,7 +25,10 @@ def engine(
 ) -> None:
     """Run the engine (escalations, notifications, reminders, announcements) until stopped."""
     config = settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if config.log_format == "json":
+        configure_logging("json")
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:

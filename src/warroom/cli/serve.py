@@ -21,6 +21,8 @@ from warroom.cli.output import say
 from warroom.integrations.matrix.listener import matrix_listening
 from warroom.integrations.slack.socket_mode import socket_mode
 from warroom.live.broker import broker
+from warroom.observability.logging import configure as configure_logging
+from warroom.observability.logging import log_config
 from warroom.reports.inbound import inbound_listener
 from warroom.runtime import Runtime, seed_if_empty
 
@@ -42,7 +44,7 @@ def serve(
     if "base_url" not in config.model_fields_set:
         # Nobody set WARROOM_BASE_URL: links in the room and announcements point where we listen.
         config = config.model_copy(update={"base_url": local_url(bind_host, bind_port)})
-    _log_to_terminal()
+    _log_to_terminal(config.log_format)
     tune_interpreter()
     with local_runtime(config) as runtime:
         seeded = seed_if_empty(runtime)
@@ -53,7 +55,8 @@ def serve(
                 socket_mode(runtime):
             # X-Forwarded-For is believed only from WARROOM_TRUSTED_PROXIES (warroom.core.proxies), not by uvicorn.
             run_server(uvicorn.Config(create_app(runtime), host=bind_host, port=bind_port, log_level="info",
-                                      access_log=False, proxy_headers=False,
+                                      access_log=False, proxy_headers=False,  # warroom.access logs requests
+                                      log_config=log_config(runtime.settings.log_format),
                                       timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS))
     say("Warroom stopped.")
 
@@ -98,13 +101,10 @@ def run_server(config: uvicorn.Config) -> None:
         sys.exit(STARTUP_FAILURE)
 
 
-def _log_to_terminal() -> None:
-    logger = logging.getLogger("warroom")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+def _log_to_terminal(log_format: str) -> None:
+    """Warroom's lines and uvicorn's, as text or JSON (WARROOM_LOG_FORMAT), with request ids and the access log."""
+    if not logging.getLogger("warroom").handlers:
+        configure_logging(log_format)
 
 
 def local_url(host: str, port: int) -> str:
