@@ -202,6 +202,16 @@ def test_a_deactivated_person_is_refused(runtime, corp, web, factory: Factory):
     refused(callback(web, url), 403, "deactivated")
 
 
+def test_an_answer_warroom_cannot_keep_is_refused_not_a_500(runtime, corp, web):
+    url = start(web)
+    corp.issue("code-1", url, sign(corp.claims(url, now(runtime), sub="s" * 300)))
+    refused(callback(web, url), 403, "longer than Warroom keeps")
+    url = start(web)
+    corp.issue("code-2", url, sign(corp.claims(url, now(runtime), email="not-an-address")))
+    refused(callback(web, url, code="code-2"), 403, "cannot make an account")
+    assert support.count(runtime, "users") == 0
+
+
 def test_an_unverified_email_does_not_take_over_an_existing_account(runtime, corp, web, factory: Factory):
     dana = factory.user("dana")
     with runtime.database.writing() as db:

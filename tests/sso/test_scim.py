@@ -120,6 +120,26 @@ def test_bad_input_gets_scims_errors(scim):
                "invalidPath")
 
 
+def test_oversized_and_misshapen_values_are_scim_errors_not_500s(scim):
+    scim_error(scim.post("/Users", json={"schemas": [USER], "userName": "x" * 300 + "@example.com"}), 400,
+               "1 to 255 characters", "invalidValue")
+    dana = new_user(scim)["id"]
+    scim_error(scim.patch(f"/Users/{dana}", json=patch({"op": "replace", "path": "externalId", "value": "y" * 256})),
+               400, "1 to 255 characters", "invalidValue")
+    scim_error(scim.patch(f"/Users/{dana}", json=patch({"op": "replace", "path": "emails",
+                                                         "value": [{"value": "z" * 250 + "@example.com"}]})),
+               400, "not an email address", "invalidValue")
+    scim_error(scim.get("/Users", params={"startIndex": "first"}), 400, "startIndex is a whole number",
+               "invalidValue")
+    gid = scim.post("/Groups", json={"schemas": [GROUP], "displayName": "SRE"}).json()["id"]
+    scim_error(scim.patch(f"/Groups/{gid}", json=patch({"op": "add", "path": "members", "value": ["3"]})), 400,
+               'members is a list of {"value"', "invalidValue")
+    scim_error(scim.post("/Groups", json={"schemas": [GROUP], "displayName": "Ops", "members": "all"}), 400,
+               'members is a list of {"value"', "invalidValue")
+    page = scim.get("/Users", params={"startIndex": "1", "count": "0"}).json()
+    assert page["totalResults"] == 1 and page["Resources"] == []
+
+
 def _on_call(runtime: Runtime, user: User) -> None:
     with runtime.database.writing() as db:
         schedule = Schedule(slug="sre-primary", name="SRE primary", time_zone="UTC", created_at=runtime.clock.now())

@@ -15,6 +15,7 @@ from warroom.accounts.models import AccessRole, User
 from warroom.audit import service as audit
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
+from warroom.core.errors import WarroomError
 from warroom.sso.models import ExternalIdentity
 from warroom.sso.oidc import SignInRefused
 from warroom.sso.providers import Provider
@@ -84,6 +85,9 @@ def _link_or_create(db: Session, provider: Provider, claims: dict[str, Any], acc
     if not email:
         raise SignInRefused(f"{provider.title} did not tell Warroom your email address; ask for the email scope.",
                             status=403)
+    if len(claims["sub"]) > 255 or len(email) > 254:
+        raise SignInRefused(f"{provider.title} names you with a subject or email longer than Warroom keeps "
+                            "(255 characters).", status=403)
     actor = provider_actor(provider, clock)
     user = db.scalar(sa.select(User).where(sa.func.lower(User.email) == email))
     created = user is None
@@ -92,9 +96,13 @@ def _link_or_create(db: Session, provider: Provider, claims: dict[str, Any], acc
                             "address is verified; ask an admin to set trust_email for this provider.", status=403)
     if user is None:
         wanted = str(claims.get("preferred_username") or email)
-        name = str(claims.get("name") or claims.get("preferred_username") or email)
-        user = accounts.create_user(db=db, actor=actor, handle=free_handle(db, wanted), email=email, name=name,
-                                    access_role=access)
+        name = str(claims.get("name") or claims.get("preferred_username") or email)[:200]
+        try:
+            user = accounts.create_user(db=db, actor=actor, handle=free_handle(db, wanted), email=email,
+                                        name=name, access_role=access)
+        except WarroomError as error:
+            raise SignInRefused(f"Warroom cannot make an account from {provider.title}'s answer: {error.message}",
+                                status=403) from error
     now = clock.now()
     db.add(ExternalIdentity(provider=provider.name, subject=claims["sub"], user_id=user.id, created_at=now,
                             last_seen_at=now))

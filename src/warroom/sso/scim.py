@@ -145,22 +145,27 @@ class UserFields:
 def user_fields(body: Any) -> UserFields:
     if not isinstance(body, dict):
         raise ScimError(400, "The body is a SCIM User object (JSON).", "invalidSyntax")
-    user_name = body.get("userName")
-    if not isinstance(user_name, str) or not user_name.strip():
-        raise ScimError(400, "A SCIM User needs a userName.", "invalidValue")
+    user_name = _short(body.get("userName"), "userName")
     emails: list[Any] = body["emails"] if isinstance(body.get("emails"), list) else []
     primary = next((e for e in emails if isinstance(e, dict) and e.get("primary")), None)
     email = str((primary or (emails[0] if emails and isinstance(emails[0], dict) else {})).get("value") or "")
     email = (email or (user_name if EMAIL_RE.match(user_name) else "")).strip().lower()
-    if not EMAIL_RE.match(email):
+    if not EMAIL_RE.match(email) or len(email) > 254:
         raise ScimError(400, f"userName {user_name!r} has no email address: send emails with a primary value.",
                         "invalidValue")
     name_part: dict[str, Any] = body["name"] if isinstance(body.get("name"), dict) else {}
     given = " ".join(str(name_part.get(k) or "") for k in ("givenName", "familyName")).strip()
     name = str(body.get("displayName") or name_part.get("formatted") or given or user_name).strip()
     external = body.get("externalId")
-    return UserFields(user_name.strip(), email, name[:200], as_bool(body.get("active", True)),
-                      str(external) if external is not None else None)
+    return UserFields(user_name, email, name[:200], as_bool(body.get("active", True)),
+                      _short(external, "externalId") if external is not None else None)
+
+
+def _short(value: Any, what: str) -> str:
+    """A non-empty string that fits its column (255 characters)."""
+    if not isinstance(value, str | int) or not str(value).strip() or len(str(value).strip()) > 255:
+        raise ScimError(400, f"{what} is a string of 1 to 255 characters.", "invalidValue")
+    return str(value).strip()
 
 
 def as_bool(value: Any) -> bool:
@@ -229,12 +234,12 @@ def patch_user(db: Session, resource_id: str, body: Any, clock: Clock) -> Deacti
         key = path.lower()
         if key == "active":
             deactivation = set_active(db, user, as_bool(value), scim_actor(clock))
-        elif key == "username" and isinstance(value, str) and value.strip():
-            identity.subject = value.strip()
+        elif key == "username":
+            identity.subject = _short(value, "userName")
         elif key in ("displayname", "name.formatted") and isinstance(value, str) and value.strip():
             user.name = value.strip()[:200]
         elif key == "externalid":
-            identity.external_id = str(value)
+            identity.external_id = _short(value, "externalId")
         elif key in ("emails", 'emails[type eq "work"].value', "emails[primary eq true].value"):
             _set_email(db, user, _email_of(value))
         elif key not in ("name", "name.givenname", "name.familyname", "schemas"):
@@ -251,8 +256,8 @@ def _email_of(value: Any) -> str:
 
 
 def _set_email(db: Session, user: User, email: str) -> None:
-    if not EMAIL_RE.match(email):
-        raise ScimError(400, f"{email!r} is not an email address.", "invalidValue")
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise ScimError(400, f"{email[:254]!r} is not an email address.", "invalidValue")
     other = db.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email, User.id != user.id))
     if other is not None:
         raise ScimError(409, f"{email} is another person's email address.", "uniqueness")
@@ -386,14 +391,14 @@ def create_group(db: Session, body: Any, clock: Clock) -> Team:
     if list_groups(db, f'displayName eq "{name}"'):
         raise ScimError(409, f"A team named {name!r} already exists.", "uniqueness")
     team = accounts.create_team(db=db, actor=scim_actor(clock), slug=_slug_for(db, name), name=name)
-    _set_members(db, team, [m for m in body.get("members") or [] if isinstance(m, dict)], clock)
+    _set_members(db, team, members_of(body.get("members")), clock)
     return team
 
 
 def replace_group(db: Session, resource_id: str, body: Any, clock: Clock) -> Team:
     team = find_group(db, resource_id)
     team.name = _display_name(body)
-    _set_members(db, team, [m for m in body.get("members") or [] if isinstance(m, dict)], clock)
+    _set_members(db, team, members_of(body.get("members")), clock)
     return team
 
 
@@ -405,9 +410,18 @@ def _member(db: Session, value: Any) -> User:
     return user
 
 
-def _set_members(db: Session, team: Team, members: list[dict[str, Any]], clock: Clock) -> None:
+def members_of(value: Any) -> list[Any]:
+    """The member ids of a members list ([{"value": "3"}, …]); invalidValue for anything else."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(m, dict) and "value" in m for m in value):
+        raise ScimError(400, 'members is a list of {"value": "<user id>"}.', "invalidValue")
+    return [m["value"] for m in value]
+
+
+def _set_members(db: Session, team: Team, members: list[Any], clock: Clock) -> None:
     actor = scim_actor(clock)
-    wanted = {_member(db, m.get("value")).id for m in members}
+    wanted = {_member(db, value).id for value in members}
     for user in accounts.team_members(db=db, team=team):
         if user.id not in wanted:
             accounts.remove_member(db=db, actor=actor, team=team, user=user)
@@ -424,15 +438,15 @@ def patch_group(db: Session, resource_id: str, body: Any, clock: Clock) -> Team:
         if op == "remove" and one:
             accounts.remove_member(db=db, actor=actor, team=team, user=_member(db, one.group(1)))
         elif op == "remove" and (path or "").lower() == "members":
-            for m in value or [] if isinstance(value, list) else []:
-                accounts.remove_member(db=db, actor=actor, team=team, user=_member(db, m.get("value")))
+            for member in members_of(value):
+                accounts.remove_member(db=db, actor=actor, team=team, user=_member(db, member))
             if not value:
                 _set_members(db, team, [], clock)
-        elif (path or "").lower() == "members" and isinstance(value, list):
+        elif (path or "").lower() == "members":
             if op == "replace":
-                _set_members(db, team, value, clock)
-            for m in value:
-                accounts.add_member(db=db, actor=actor, team=team, user=_member(db, m.get("value")))
+                _set_members(db, team, members_of(value), clock)
+            for member in members_of(value):
+                accounts.add_member(db=db, actor=actor, team=team, user=_member(db, member))
         elif (path or "").lower() == "displayname" or (path is None and isinstance(value, dict)):
             name = value if isinstance(value, str) else (value or {}).get("displayName")
             team.name = _display_name({"displayName": name})

@@ -48,9 +48,15 @@ def _base(runtime: Runtime) -> str:
     return f"{runtime.settings.base_url.rstrip('/')}/scim/v2"
 
 
-def _page(resources: list[dict[str, Any]], start: int, count: int | None) -> dict[str, Any]:
-    first = max(start, 1)
-    size = MAX_PAGE if count is None else max(0, min(count, MAX_PAGE))
+def _number(value: str, name: str) -> int:
+    if not (value.isascii() and value.lstrip("-").isdigit()) or len(value) > 9:
+        raise ScimError(400, f"{name} is a whole number, not {value[:40]!r}.", "invalidValue")
+    return int(value)
+
+
+def _page(resources: list[dict[str, Any]], start: str, count: str) -> dict[str, Any]:
+    first = max(_number(start, "startIndex"), 1)
+    size = MAX_PAGE if not count else max(0, min(_number(count, "count"), MAX_PAGE))
     shown = resources[first - 1:first - 1 + size]
     return {"schemas": [LIST_SCHEMA], "totalResults": len(resources), "startIndex": first,
             "itemsPerPage": len(shown), "Resources": shown}
@@ -60,7 +66,7 @@ def _page(resources: list[dict[str, Any]], start: int, count: int | None) -> dic
 
 
 @router.get("/Users")
-def list_users(filter: str = "", startIndex: int = 1, count: int | None = None,  # noqa: N803 (SCIM's names)
+def list_users(filter: str = "", startIndex: str = "1", count: str = "",  # noqa: N803 (SCIM's names)
                runtime: Runtime = Depends(scim_client)) -> Response:
     with runtime.database.reading() as db:
         found = [scim.user_resource(db, u, i, _base(runtime)) for u, i in scim.list_users(db, filter)]
@@ -111,7 +117,7 @@ def delete_user(resource_id: str, runtime: Runtime = Depends(scim_client)) -> Re
 
 
 @router.get("/Groups")
-def list_groups(filter: str = "", startIndex: int = 1, count: int | None = None,  # noqa: N803 (SCIM's names)
+def list_groups(filter: str = "", startIndex: str = "1", count: str = "",  # noqa: N803 (SCIM's names)
                 runtime: Runtime = Depends(scim_client)) -> Response:
     with runtime.database.reading() as db:
         found = [scim.group_resource(db, t, _base(runtime)) for t in scim.list_groups(db, filter)]
