@@ -76,7 +76,7 @@ def _snooze(fields: Fields, change: Change) -> None:
 
 def _tags(fields: Fields, change: Change) -> None:
     value = fields.data.get("tags")
-    if isinstance(value, str):  # DELETE …/tags?tags=a,b
+    if isinstance(value, str) and change.name == "remove_tags":  # DELETE …/tags?tags=a,b
         value = [t for t in value.split(",") if t.strip()]
     if not value:
         fields.errors["tags"] = "tags can not be empty: give a list of tags."
