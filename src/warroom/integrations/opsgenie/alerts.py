@@ -1,4 +1,7 @@
-"""Opsgenie Alert API v2 on Warroom alerts: create, acknowledge, close, notes, message, description, get, list.
+"""Opsgenie Alert API v2 on Warroom alerts: create, acknowledge, close, notes, message, description, get.
+
+The other changes are in ``alert_changes``, list, count, notes, logs and recipients in ``alert_reads``, the search
+query in ``query`` (docs/compatibility.md lists every call).
 
 Opsgenie processes requests asynchronously and answers 202 with a ``requestId``; Warroom does the work
 before answering (the 202 comes after commit) and keeps the outcome as an AlertRequest, so
