@@ -22,7 +22,7 @@ from warroom.sso.models import ExternalIdentity
 from warroom.sso.providers import ProviderSettingInvalid
 
 from .. import support
-from ..factories import Factory
+from ..factories import PASSWORD, Factory
 from .provider import OTHER_KEY, FakeProvider, challenge_of, fake_provider, sign
 
 
@@ -246,6 +246,17 @@ def test_with_password_sign_in_off_the_page_offers_only_the_providers(runtime, c
     response = web.post("/login", data={"login": alice.handle, "password": "whatever-long-enough",
                                         "login_token": token, "next": "/"})
     refused(response, 403, "Password sign-in is turned off")
+
+
+def test_password_sign_in_stays_on_while_no_provider_is_set_up(runtime, factory: Factory):
+    runtime.settings.password_signin = False
+    alice = factory.user("alice")
+    with TestClient(create_app(runtime, run_engine=False), follow_redirects=False) as web:
+        assert 'name="password"' in web.get("/login").text
+        token = web.cookies.get("warroom_login") or ""
+        response = web.post("/login", data={"login": alice.handle, "password": PASSWORD, "login_token": token,
+                                            "next": "/"})
+        assert response.status_code == 303
 
 
 def test_a_mistyped_provider_setting_stops_start_up_saying_where(runtime):

@@ -108,6 +108,11 @@ def login_url(next_path: str) -> str:
     return "/login" if next_path in ("", "/") else f"/login?next={quote(next_path, safe='/')}"
 
 
+def password_signin(runtime: Runtime) -> bool:
+    """Whether passwords sign people in: as set, but always while no provider is set up (or nobody could)."""
+    return runtime.settings.password_signin or not parse_providers(runtime.settings.oidc_providers)
+
+
 # Routes -----------------------------------------------------------------------------------------------
 
 
@@ -117,7 +122,7 @@ def _login_page(runtime: Runtime, request: Request, *, next_path: str, login: st
     providers = parse_providers(runtime.settings.oidc_providers)
     response = page(runtime, request, "login.html",
                     {"next_path": next_path, "login": login, "login_token": token, "error": error,
-                     "providers": providers, "password_signin": runtime.settings.password_signin}, status)
+                     "providers": providers, "password_signin": password_signin(runtime)}, status)
     response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="lax",
                         secure=is_secure(runtime))
     return response
@@ -141,7 +146,7 @@ def login(
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     next_path = safe_next(next)
-    if not runtime.settings.password_signin:
+    if not password_signin(runtime):
         return _login_page(runtime, request, next_path=next_path, login=login, status=403,
                            error="Password sign-in is turned off here; sign in with your organisation's account.")
     expected = request.cookies.get(LOGIN_COOKIE, "")
