@@ -15,10 +15,12 @@ import pytest
 import sqlalchemy as sa
 
 from warroom.accounts.models import User
+from warroom.engine.models import JobState
 from warroom.notifications.models import Notification
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertStatus, Priority
 
+from ..support import jobs
 from .conftest import alerts_of
 
 
@@ -217,8 +219,10 @@ def test_list_and_count_with_the_query_language(sdk, runtime, clock):
     assert [a.id for a in sdk.list_alerts(sort="priority", order="asc").data] == [one, three, two]
 
 
-def test_delete_removes_the_alert_and_its_waiting_escalation(sdk, runtime):
+def test_delete_removes_the_alert_and_its_waiting_escalation(sdk, runtime, clock):
     alert_id = created(sdk, alias="to-delete")
+    [waiting] = [j for j in jobs(runtime, "escalate") if j.payload["alert_id"] == int(alert_id)]
+    assert waiting.state is JobState.pending  # the policy's second step, due in 10 minutes
     sent = sdk.delete_alert("to-delete", identifier_type="alias", user="ops")
     status = sdk.get_request_status(sent.request_id).data
     assert (status.is_success, status.action, status.alias) == (True, "Delete", "to-delete")
@@ -226,7 +230,10 @@ def test_delete_removes_the_alert_and_its_waiting_escalation(sdk, runtime):
     with pytest.raises(og.exceptions.RetryableException) as gone:
         sdk.get_alert(alert_id)
     assert gone.value.status == 404
-    runtime.engine().tick()  # its next step's job finds nothing to do, and fails nothing
+    clock.advance(timedelta(minutes=11))
+    runtime.engine().tick()  # its next step's job is done with the alert: nothing runs, nothing fails
+    assert [j.state for j in jobs(runtime, "escalate") if j.payload["alert_id"] == int(alert_id)] == [
+        JobState.done]
 
 
 def refused(call: Callable[[], Any], status: int, *words: str) -> dict[str, Any]:
