@@ -21,7 +21,7 @@ def og_key(integration_keys) -> str:
 @pytest.mark.parametrize(("method", "path", "body", "status", "field"), [
     ("post", "snooze", {}, 422, "endTime"),
     ("post", "snooze", {"endTime": "next week"}, 422, "endTime"),
-    ("post", "snooze", {"endTime": "2099-01-01T00:00:00Z"}, 422, "until"),  # more than 7 days
+    ("post", "snooze", {"endTime": "2099-01-01T00:00:00Z"}, 422, "endTime"),  # more than 7 days
     ("post", "tags", {"tags": "prod"}, 422, "tags"),
     ("post", "tags", {"tags": [1, 2]}, 422, "tags"),
     ("post", "tags", {"tags": [f"t{i}" for i in range(21)]}, 422, "tags"),

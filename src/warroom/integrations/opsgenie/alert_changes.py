@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from warroom.accounts.models import User
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
-from warroom.core.errors import Conflict
+from warroom.core.errors import Conflict, ValidationFailed
 from warroom.oncall.alerts import changes, privacy
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, Priority
@@ -33,6 +33,7 @@ from .wire import Call, Fields, OpsgenieError, authenticate, unprocessable
 
 MAX_DETAIL_KEY = 100
 MAX_DETAIL_VALUE = 8_000
+WIRE_FIELDS = {"until": "endTime"}
 
 
 @dataclass
@@ -166,6 +167,9 @@ def apply(*, db: Session, call: Call, header: str | None, identifier: str, kind:
     except Conflict as refused:
         og.record(db, call, key, action, alert_id, alias, False, refused.message, clock.now())
         return
+    except ValidationFailed as refused:  # named as the request named it (snooze's "until" is its endTime)
+        raise unprocessable({WIRE_FIELDS.get(refused.field or "", refused.field or change.name): refused.message}
+                            ) from None
     og.record(db, call, key, action, None if change.name == "delete" else alert_id, alias, True, status,
               clock.now())
 
