@@ -45,6 +45,7 @@ class Issued:
 class FakeProvider:
     server: RecordingServer
     codes: dict[str, Issued] = field(default_factory=dict)
+    userinfo: dict[str, Any] = field(default_factory=dict)  # what GET /userinfo answers for the access token
 
     @property
     def issuer(self) -> str:
@@ -82,9 +83,14 @@ def _respond(provider: Callable[[], FakeProvider]) -> Callable[[Request], Reply]
         if request.path == "/.well-known/openid-configuration":
             return Reply(body={"issuer": fake.issuer, "authorization_endpoint": f"{fake.issuer}/authorize",
                                "token_endpoint": f"{fake.issuer}/token", "jwks_uri": f"{fake.issuer}/jwks",
+                               "userinfo_endpoint": f"{fake.issuer}/userinfo",
                                "id_token_signing_alg_values_supported": ["RS256"]})
         if request.path == "/jwks":
             return Reply(body=KeySet([KEY]).as_dict(private=False))
+        if request.path == "/userinfo":
+            if request.headers.get("authorization") != "Bearer at":
+                return Reply(401, {"error": "invalid_token"})
+            return Reply(body=fake.userinfo)
         if request.path == "/token":
             form = request.form()
             issued = fake.codes.pop(form.get("code", ""), None)

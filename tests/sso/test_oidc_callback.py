@@ -101,6 +101,25 @@ def test_the_groups_set_access_and_teams_at_every_sign_in(runtime, corp, web):
         assert accounts.teams_of(db=db, user_id=dana.id) == []  # engineering was sre's: left with the group
 
 
+def test_groups_left_out_of_the_id_token_are_read_from_userinfo_for_the_same_subject(runtime, corp, web):
+    corp.userinfo = {"sub": "corp|dana", "groups": ["ir-leads"], "email": "elsewhere@example.com"}
+    url = start(web)
+    corp.issue("code-1", url, sign(corp.claims(url, now(runtime), groups=None)))
+    assert callback(web, url).status_code == 303
+    with runtime.database.reading() as db:
+        dana = db.scalar(sa.select(User).where(User.handle == "dana"))
+        assert dana is not None and dana.access_role is AccessRole.admin
+        assert dana.email == "dana@example.com"  # the ID token's own claims win
+
+    corp.userinfo = {"sub": "corp|someone-else", "groups": ["ir-leads"]}
+    url = start(web)
+    corp.issue("code-2", url, sign(corp.claims(url, now(runtime), groups=None)))
+    assert callback(web, url, code="code-2").status_code == 303
+    with runtime.database.reading() as db:
+        dana = db.scalar(sa.select(User).where(User.handle == "dana"))
+        assert dana is not None and dana.access_role is AccessRole.viewer  # another subject's answer is ignored
+
+
 def test_a_state_that_is_not_this_browsers_is_refused(corp, web, runtime):
     url = start(web)
     corp.issue("code-1", url, sign(corp.claims(url, now(runtime))))

@@ -136,6 +136,8 @@ def test_oversized_and_misshapen_values_are_scim_errors_not_500s(scim):
                'members is a list of {"value"', "invalidValue")
     scim_error(scim.post("/Groups", json={"schemas": [GROUP], "displayName": "Ops", "members": "all"}), 400,
                'members is a list of {"value"', "invalidValue")
+    scim_error(scim.get("/Schemas"), 404, "serves /Users")
+    scim_error(scim.post(f"/Users/{dana}", json={}), 404, "serves /Users")
     page = scim.get("/Users", params={"startIndex": "1", "count": "0"}).json()
     assert page["totalResults"] == 1 and page["Resources"] == []
 

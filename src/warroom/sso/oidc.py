@@ -164,14 +164,38 @@ def check_answer(provider: Provider, params: dict[str, str], cookie: str, *, sec
 def redeem(provider: Provider, flow: Flow, code: str, *, redirect_uri: str, now: datetime) -> dict[str, Any]:
     """Exchange the code for tokens (with the PKCE verifier) and return the checked ID token's claims."""
     document = discovery(provider)
-    id_token = _exchange(provider, document, code, verifier=flow.verifier, redirect_uri=redirect_uri)
-    claims = _verified_claims(provider, document, id_token)
+    tokens = _exchange(provider, document, code, verifier=flow.verifier, redirect_uri=redirect_uri)
+    claims = _verified_claims(provider, document, tokens["id_token"])
     check_claims(provider, claims, issuer=str(document["issuer"]), nonce=flow.nonce, now=now)
-    return claims
+    return {**_userinfo(provider, document, tokens, claims), **claims}
+
+
+def _userinfo(provider: Provider, document: dict[str, Any], tokens: dict[str, Any],
+              claims: dict[str, Any]) -> dict[str, Any]:
+    """The groups (and email) the ID token left out, from the UserInfo endpoint, when the mapping needs them.
+
+    Some providers put group claims only in UserInfo. Its answer counts only for the ID token's subject
+    (OpenID Connect Core §5.3.2); the ID token's own claims always win.
+    """
+    wanted = (provider.groups and provider.group_claim not in claims) or "email" not in claims
+    endpoint, access_token = document.get("userinfo_endpoint"), tokens.get("access_token")
+    if not wanted or not isinstance(endpoint, str) or not isinstance(access_token, str):
+        return {}
+    try:
+        response = httpx.get(endpoint, headers={"authorization": f"Bearer {access_token}",
+                                                "accept": "application/json"}, timeout=HTTP_TIMEOUT)
+    except httpx.HTTPError as error:
+        raise SignInRefused(f"{provider.title} cannot be reached for your groups ({error}); try again.",
+                            status=503, retry_after=30) from error
+    info = _json_object(response)
+    if response.status_code != 200 or info.get("sub") != claims["sub"]:
+        return {}
+    return {k: v for k, v in info.items() if k in (provider.group_claim, "email", "email_verified", "name",
+                                                     "preferred_username")}
 
 
 def _exchange(provider: Provider, document: dict[str, Any], code: str, *, verifier: str,
-              redirect_uri: str) -> str:
+              redirect_uri: str) -> dict[str, Any]:
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
             "code_verifier": verifier, "client_id": provider.client_id}
     methods = document.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
@@ -195,7 +219,7 @@ def _exchange(provider: Provider, document: dict[str, Any], code: str, *, verifi
     if not isinstance(id_token, str) or not id_token:
         raise SignInRefused(f"{provider.title} answered without an ID token; ask for the openid scope.",
                             status=502)
-    return id_token
+    return body
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

@@ -174,6 +174,13 @@ def service_provider_config(runtime: Runtime = Depends(scim_client)) -> Response
     })
 
 
+@router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def elsewhere(rest: str, request: Request, runtime: Runtime = Depends(scim_client)) -> Response:
+    """Anything else under /scim/v2: a SCIM 404 that says what is served (after the token check)."""
+    raise ScimError(404, f"{request.method} /scim/v2/{rest[:100]} is not served here; Warroom's SCIM serves /Users, "
+                    "/Users/<id>, /Groups, /Groups/<id> and /ServiceProviderConfig.")
+
+
 def register_scim(app: FastAPI) -> None:
     app.include_router(router)
 
