@@ -73,6 +73,10 @@ def apply(*, db: Session, actor: Actor, plan: Plan, document: Document, outbound
 def _run(document: Document, step: Step, applier: _Applier, change: Writer) -> None:
     try:
         change(applier, step)
+        # Each step looks up what it needs by key: objects of earlier steps need not stay in the session, where
+        # every flush would look them over again (a 1,000-object file would flush in quadratic time).
+        applier.db.flush()
+        applier.db.expunge_all()
     except WarroomError as error:
         where = f"line {document.line(step.path)} ({step.section} '{step.key}')" if step.path else \
             f"{step.section} '{step.key}'"

@@ -20,6 +20,8 @@ NULL = "tag:yaml.org,2002:null"
 INT = "tag:yaml.org,2002:int"
 BOOL = "tag:yaml.org,2002:bool"
 MAX_BYTES = 20_000_000
+# libyaml's parser when PyYAML was built with it (the wheels are): the same nodes and marks, ~10x faster.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ConfigError(ValidationFailed):
@@ -59,7 +61,7 @@ def read(text: str) -> Document:
     if len(text.encode()) > MAX_BYTES:
         raise ConfigError(f"The file is larger than {MAX_BYTES // 1_000_000} MB.")
     try:
-        loader = yaml.SafeLoader(text)
+        loader = LOADER(text)
         try:
             root = loader.get_single_node()
         finally:

@@ -26,7 +26,7 @@ HEADER = ("# Warroom configuration: `warroom config plan -f FILE` shows what app
 DEFAULTS: dict[str, Any] = {"dedup_per_alert": False, "listed": True, "repeat": 0}
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     """Multi-line text (playbooks, template bodies) as literal blocks, not escaped one-liners."""
 
 
