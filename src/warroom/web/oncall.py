@@ -21,10 +21,10 @@ from warroom.accounts.models import AccessRole, Team, User
 from warroom.api.deps import Principal, get_runtime
 from warroom.core.bounds import RowId, is_count
 from warroom.core.clock import as_utc
-from warroom.core.errors import NotAuthenticated, NotFound, ValidationFailed, WarroomError
+from warroom.core.errors import NotFound, ValidationFailed, WarroomError
 from warroom.oncall import paging
 from warroom.oncall.alerts.models import Priority
-from warroom.oncall.schedules import ical
+from warroom.oncall.schedules import feeds, ical
 from warroom.oncall.schedules import service as schedules
 from warroom.oncall.schedules.models import RotationKind
 from warroom.runtime import Runtime
@@ -140,14 +140,9 @@ async def create_schedule(request: Request, runtime: Runtime = Depends(get_runti
 
 
 def _calendar_reader(runtime: Runtime, request: Request) -> None:
-    """A calendar feed is read by a signed-in browser, or by a calendar app with ``?token=`` (an API token)."""
-    token = request.query_params.get("token", "")
+    """A calendar download for a signed-in browser; calendar apps subscribe at the feed's secret URL instead
+    (shown on the profile and the schedule page), never with an API token in the link."""
     with runtime.database.reading() as db:
-        if token:
-            if accounts.authenticate_token(db=db, secret=token) is None:
-                raise NotAuthenticated("The token in this calendar link is unknown or revoked; make a new read "
-                                       "token on the API tokens page.")
-            return
         if principal_in(db, runtime, request) is None:
             raise SignInRequired(request.url.path)
 
@@ -178,6 +173,35 @@ def user_ics(request: Request, handle: str, runtime: Runtime = Depends(get_runti
     return _calendar(body, f"oncall-{user.handle}")
 
 
+@router.get("/calendars/{kind}/{owner_id}/{secret}.ics")
+def calendar_feed(kind: str, owner_id: str, secret: str, runtime: Runtime = Depends(get_runtime)) -> Response:
+    """A subscribed calendar: the secret URL is the only credential; a renewed feed's old URL is refused."""
+    now = runtime.clock.now()
+    with runtime.database.reading() as db:
+        owner = feeds.open_feed(db=db, kind=kind, owner_id=owner_id, secret=secret, key=runtime.secret_key)
+        if isinstance(owner, User):
+            body = ical.user_calendar(db=db, user=owner, start=now - CALENDAR_BEHIND, days=CALENDAR_DAYS, now=now)
+            return _calendar(body, f"oncall-{owner.handle}")
+        body = ical.schedule_calendar(db=db, schedule=owner, start=now - CALENDAR_BEHIND, days=CALENDAR_DAYS,
+                                      now=now)
+        return _calendar(body, f"oncall-{owner.slug}")
+
+
+@router.post("/oncall/schedules/{slug}/calendar-feed")
+async def renew_schedule_feed(request: Request, slug: str, runtime: Runtime = Depends(get_runtime),
+                              principal: Principal = Depends(web_principal)) -> Response:
+    values = await read_form(request)
+
+    def change(db: Session) -> str:
+        schedule = schedules.get_schedule(db=db, ref=slug)
+        feeds.renew_schedule_feed(db=db, actor=principal.actor, schedule=schedule)
+        return "The schedule's calendar has a new URL: calendars subscribed to the old one stop updating."
+
+    return await run_in_threadpool(
+        submit, request, runtime, principal, "calendar-feed", values, change, then=f"/oncall/schedules/{slug}",
+        on_error=lambda error: _schedule_page(runtime, request, slug, error=error))
+
+
 # A schedule ---------------------------------------------------------------------------------------------------
 
 
@@ -201,6 +225,8 @@ def _schedule_page(runtime: Runtime, request: Request, slug: str, *, error: Form
     first_day = _first_day(request.query_params.get("start", ""))
     with reading_as(request) as (db, principal):
         shown = oncall_view.schedule_page(db=db, ref=slug, now=now, first_day=first_day, days=days)
+        feed_url = feeds.schedule_feed_url(db=db, schedule=shown.schedule, key=runtime.secret_key,
+                                           base_url=runtime.settings.base_url) if can_act(principal) else ""
     zone = shown.schedule.time_zone
     start_day = as_utc(shown.timeline.start).astimezone(oncall_view.zone_of(zone)).date()
     begin = now.astimezone(oncall_view.zone_of(zone)).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
@@ -213,6 +239,7 @@ def _schedule_page(runtime: Runtime, request: Request, slug: str, *, error: Form
         "earlier": (start_day - timedelta(days=days)).isoformat(),
         "later": (start_day + timedelta(days=days)).isoformat(),
         "form_error": error, "can_act": can_act(principal), "is_admin": principal.actor.is_admin, "nav": "oncall",
+        "feed_url": feed_url,
     }, error.status if error else 200)
 
 

@@ -17,6 +17,7 @@ from warroom.core.bounds import RowId, is_count
 from warroom.core.errors import ValidationFailed
 from warroom.notifications import service as notifications
 from warroom.notifications.models import ContactKind
+from warroom.oncall.schedules import feeds
 from warroom.oncall.schedules import service as schedules
 from warroom.runtime import Runtime
 from warroom.web.auth import client_address, reading_as, web_principal
@@ -43,10 +44,12 @@ def _profile_page(runtime: Runtime, request: Request, *, values: dict[str, str] 
         methods = notifications.list_contact_methods(db=db, user=user)
         rules = notifications.list_rules(db=db, user=user)
         shifts = schedules.shifts_of_user(db=db, user=user, start=now, days=SHIFT_DAYS)
+        feed_url = feeds.user_feed_url(db=db, user=user, key=runtime.secret_key, base_url=runtime.settings.base_url)
     context: dict[str, Any] = {
         "principal": principal, "user": user, "methods": methods, "rules": rules, "shifts": shifts,
         "shift_days": SHIFT_DAYS, "kinds": list(ContactKind), "hints": {k.value: v for k, v in ADDRESS_HINTS.items()},
         "max_delay": notifications.MAX_DELAY_MINUTES, "values": values or {}, "form_error": error, "nav": "profile",
+        "feed_url": feed_url,
     }
     return page(runtime, request, "profile.html", context, error.status if error else 200)
 
@@ -98,6 +101,21 @@ async def remove_contact_method(request: Request, method_id: RowId, runtime: Run
 
     return await run_in_threadpool(
         submit, request, runtime, principal, f"remove-method:{method_id}", values, change, then="/profile",
+        on_error=lambda error: _profile_page(runtime, request, error=error))
+
+
+@router.post("/profile/calendar-feed")
+async def renew_calendar_feed(request: Request, runtime: Runtime = Depends(get_runtime),
+                              principal: Principal = Depends(web_principal)) -> Response:
+    """A new secret URL for your shifts' calendar; calendars subscribed to the old one stop updating."""
+    values = await read_form(request)
+
+    def change(db: Session) -> str:
+        feeds.renew_user_feed(db=db, actor=principal.actor, user=principal.user)
+        return "Your calendar has a new URL: calendars subscribed to the old one stop updating."
+
+    return await run_in_threadpool(
+        submit, request, runtime, principal, "calendar-feed", values, change, then="/profile",
         on_error=lambda error: _profile_page(runtime, request, error=error))
 
 

@@ -66,3 +66,19 @@ class ScheduleOverride(Base):
     end_at: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+
+
+class CalendarFeed(Base):
+    """A person's or a schedule's calendar feed: its secret URL is derived from the server's key and ``nonce``, so
+    no secret is stored; a new nonce (the "new URL" button) makes every earlier URL unknown. Without a row the
+    nonce is empty, so a feed has a URL before anyone renews it."""
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (sa.CheckConstraint("(user_id IS NULL) <> (schedule_id IS NULL)", name="one_owner"),)
+
+    id: Mapped[int] = int_pk()
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    schedule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schedules.id", ondelete="CASCADE"), unique=True)
+    nonce: Mapped[str] = mapped_column(sa.String(64))
+    renewed_at: Mapped[datetime]
+    renewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
