@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -16,7 +18,7 @@ import sqlalchemy as sa
 from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole, User
 from warroom.config import Settings
-from warroom.core.clock import SystemClock
+from warroom.core.clock import Clock, FakeClock, SystemClock
 from warroom.db.engine import Database
 from warroom.runtime import Runtime
 
@@ -34,20 +36,27 @@ def issuer(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def live(settings: Settings, issuer: str) -> Iterator[support.LiveServer]:
-    """Warroom on the real clock (the provider's tokens carry real times), password sign-in off."""
+@contextmanager
+def warroom(settings: Settings, issuer: str, clock: Clock) -> Iterator[support.LiveServer]:
+    """Warroom signing in with the provider at ``issuer``, password sign-in off."""
     provider = {"name": "corp", "label": "Corp SSO", "issuer": issuer, "client_id": "warroom",
                 "client_secret": "not-checked-by-this-provider",
                 "groups": {"sre": {"team": "engineering", "access": "responder"}, "ir-leads": {"access": "admin"}}}
     configured = settings.model_copy(update={"oidc_providers": json.dumps([provider]), "password_signin": False})
-    runtime = Runtime(configured, Database(configured.resolved_database_url()), SystemClock())
+    runtime = Runtime(configured, Database(configured.resolved_database_url()), clock)
     try:
         with support.live_server(runtime) as server:
             runtime.settings.base_url = server.url  # the callback URL the provider sends the browser back to
             yield server
     finally:
         runtime.database.dispose()
+
+
+@pytest.fixture
+def live(settings: Settings, issuer: str) -> Iterator[support.LiveServer]:
+    """On the real clock: the provider's tokens carry real times."""
+    with warroom(settings, issuer, SystemClock()) as server:
+        yield server
 
 
 def _dana(runtime: Runtime) -> tuple[User, list[str]]:
@@ -88,6 +97,16 @@ def test_a_code_replayed_into_another_browsers_sign_in_is_refused(live, issuer):
         # The provider redeems the code (it does not check PKCE), but the ID token's nonce is the attacker's.
         assert forged.status_code == 401 and "nonce differs" in forged.text
         assert "warroom_session" not in victim.cookies
+
+
+def test_a_real_providers_token_is_refused_once_expired(settings, issuer):
+    two_hours_on = FakeClock(datetime.now(UTC) + timedelta(hours=2))  # its tokens last an hour
+    with warroom(settings, issuer, two_hours_on) as live, httpx.Client(base_url=live.url) as browser:
+        authorize = browser.get("/sso/corp/start").headers["location"]
+        answer = browser.post(authorize, data={"sub": "dana"}).headers["location"]
+        back = browser.get(urljoin(authorize, answer), headers={"accept": "text/html"})
+        assert back.status_code == 401 and "expired at" in back.text
+        assert "warroom_session" not in browser.cookies
 
 
 @pytest.mark.browser
