@@ -45,7 +45,7 @@ from warroom.audit import service as audit
 from warroom.core.actor import Actor
 from warroom.core.clock import as_utc
 from warroom.core.errors import WarroomError
-from warroom.importers.source_ids import SourceKind, remember
+from warroom.importers.source_ids import MAX_SOURCE_ID, SourceId, SourceKind, remember
 from warroom.notifications import service as notifications
 from warroom.notifications.models import ContactKind, ContactMethod, NotificationRule
 from warroom.oncall.alerts import service as alerts
@@ -217,6 +217,17 @@ class Importer:
         self.schedules: dict[str, Schedule] = {}
         self.new_schedules: set[int] = set()
         self.policies: dict[str, EscalationPolicy] = {}
+        # Read once per run, kept up to date as the run adds to them: one query instead of one per item.
+        self._emails: dict[str, int] | None = None
+        self._handles: set[str] = set()
+        self._kept: dict[tuple[SourceKind, str], SourceId] | None = None
+
+    def emails(self) -> dict[str, int]:
+        if self._emails is None:
+            rows = self.db.execute(sa.select(User.id, User.email, User.handle)).all()
+            self._emails = {email.lower(): ident for ident, email, _ in rows}
+            self._handles = {handle for _, _, handle in rows}
+        return self._emails
 
     def warn(self, text: str) -> None:
         self.report.warnings.append(text)
@@ -226,9 +237,18 @@ class Importer:
 
     def keep_id(self, item: Mapping[str, Any], kind: SourceKind, target: int) -> None:
         ident = item.get("id")
-        if isinstance(ident, str | int) and not isinstance(ident, bool) and str(ident).strip() and remember(
-                self.db, source=self.source, kind=kind, source_id=str(ident), target=target):
-            self.report.created["source_ids"] += 1
+        if not isinstance(ident, str | int) or isinstance(ident, bool) or not str(ident).strip():
+            return
+        if self._kept is None:
+            self._kept = {(row.kind, row.source_id): row for row in self.db.scalars(
+                sa.select(SourceId).where(SourceId.source == self.source))}
+        text = str(ident).strip()[:MAX_SOURCE_ID]
+        row = self._kept.get((kind, text))
+        if row is not None:
+            row.target_id = target
+            return
+        self._kept[(kind, text)] = remember(self.db, source=self.source, kind=kind, source_id=text, target=target)
+        self.report.created["source_ids"] += 1
 
     def each(self, section: str, value: Any) -> list[tuple[str, dict[str, Any]]]:
         """The section's items with their place, their uncarried fields counted, the progress told."""
@@ -274,7 +294,8 @@ class Importer:
 
     def user(self, item: Mapping[str, Any], where: str) -> None:
         email = _text(item, "username", where).lower()
-        user = self.db.scalar(sa.select(User).where(sa.func.lower(User.email) == email))
+        known = self.emails().get(email)
+        user = self.db.get(User, known) if known is not None else None
         if user is not None:
             self.report.reused["users"] += 1
             self.did(f"reuse user {email} (@{user.handle})")
@@ -290,17 +311,21 @@ class Importer:
                 accounts.credentials_changed()
             self.report.created["users"] += 1
             self.did(f"create user {email} (@{user.handle})")
+            self.emails()[email] = user.id
+            self._handles.add(user.handle)
         for ref in (_text(item, "id", where, required=False), email):
             if ref:
                 self.users[ref.lower()] = user
         self.keep_id(item, SourceKind.user, user.id)
-        methods = self.contacts(user, item.get("contacts"), where)
-        self.notification_rules(user, methods, item.get("notificationRules"), where)
+        methods = self.contacts(user, item.get("contacts"), where, fresh=known is None)
+        self.notification_rules(user, methods, item.get("notificationRules"), where, fresh=known is None)
 
-    def contacts(self, user: User, value: Any, where: str) -> dict[tuple[str, str], ContactMethod]:
+    def contacts(self, user: User, value: Any, where: str, *, fresh: bool) -> dict[tuple[str, str], ContactMethod]:
         """The person's contact methods, added unless they have them; keyed by (method, address)."""
-        have = {(m.kind.value, m.address.lower()): m for m in notifications.list_contact_methods(db=self.db,
-                                                                                                   user=user)}
+        if not value:
+            return {}
+        have = {} if fresh else {(m.kind.value, m.address.lower()): m
+                                 for m in notifications.list_contact_methods(db=self.db, user=user)}
         for number, contact in enumerate(_items(value, f"{where}.contacts")):
             here = f"{where}.contacts[{number}]"
             method = str(contact.get("method", "")).lower()
@@ -324,8 +349,10 @@ class Importer:
         return have
 
     def notification_rules(self, user: User, methods: Mapping[tuple[str, str], ContactMethod], value: Any,
-                           where: str) -> None:
-        rules = {(r.contact_method_id, r.delay_minutes) for r in self.db.scalars(
+                           where: str, *, fresh: bool) -> None:
+        if not value:
+            return
+        rules = set() if fresh else {(r.contact_method_id, r.delay_minutes) for r in self.db.scalars(
             sa.select(NotificationRule).where(NotificationRule.user_id == user.id))}
         for number, rule in enumerate(_items(value, f"{where}.notificationRules")):
             here = f"{where}.notificationRules[{number}]"
@@ -351,7 +378,8 @@ class Importer:
     def _free_handle(self, email: str) -> str:
         base = re.sub(r"[^a-z0-9._-]+", "-", email.split("@")[0].lower()).strip("-._")[:56] or "user"
         handle, number = base, 1
-        while self.db.scalar(sa.select(User.id).where(User.handle == handle)) is not None:
+        self.emails()  # reads the handles taken
+        while handle in self._handles:
             number += 1
             handle = f"{base}-{number}"
         return handle
@@ -373,6 +401,7 @@ class Importer:
         name = _text(item, "name", where)
         slug = slugify(name, limit=64, fallback="team")
         team = accounts.find_team(db=self.db, name=slug)
+        members: set[int] | None = None  # a new team has none yet: no need to ask for each member
         if team is not None:
             self.report.reused["teams"] += 1
             self.did(f"reuse team {slug}")
@@ -380,6 +409,7 @@ class Importer:
             team = self._service(where, accounts.create_team, slug=slug, name=name)
             self.report.created["teams"] += 1
             self.did(f"create team {slug}")
+            members = set()
         assert team is not None
         self.keep_id(item, SourceKind.team, team.id)
         for ref in (_text(item, "id", where, required=False), name, slug):
@@ -390,9 +420,13 @@ class Importer:
             if not isinstance(user_ref, dict):
                 raise ExportProblem(f"{where}.members[{number}]: 'user' must be an object with id or username.")
             person = self.person(user_ref, f"{where}.members[{number}]")
-            if not accounts.is_member(db=self.db, user_id=person.id, team_slug=team.slug):
+            known = person.id in members if members is not None else accounts.is_member(
+                db=self.db, user_id=person.id, team_slug=team.slug)
+            if not known:
                 self._service(where, accounts.add_member, team=team, user=person)
                 self.report.created["memberships"] += 1
+                if members is not None:
+                    members.add(person.id)
 
     def team_of(self, ref: Any, where: str) -> Team | None:
         if not isinstance(ref, dict):

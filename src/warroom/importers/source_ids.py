@@ -52,19 +52,12 @@ def target_id(db: Session, kind: str, ref: str) -> int | None:
     return found
 
 
-def remember(db: Session, *, source: str, kind: SourceKind, source_id: str, target: int) -> bool:
-    """Keep one source id (idempotent). True when it was new."""
-    text = source_id.strip()[:MAX_SOURCE_ID]
-    if not text:
-        return False
+def remember(db: Session, *, source: str, kind: SourceKind, source_id: str, target: int) -> SourceId:
+    """Keep a source id the caller knows is not kept yet (an importer reads the kept ones once per run)."""
     forget(db, "source_ids")
-    row = db.scalar(sa.select(SourceId).where(SourceId.source == source, SourceId.kind == kind,
-                                              SourceId.source_id == text))
-    if row is not None:
-        row.target_id = target
-        return False
-    db.add(SourceId(source=source, kind=kind, source_id=text, target_id=target))
-    return True
+    row = SourceId(source=source, kind=kind, source_id=source_id.strip()[:MAX_SOURCE_ID], target_id=target)
+    db.add(row)
+    return row
 
 
 def row(db: Session, model: type[Row], kind: str, ref: str) -> Row | None:
