@@ -4,6 +4,8 @@ issuer, an expired token, a replayed nonce. A good answer signs the person in, c
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -54,6 +56,10 @@ def callback(web: TestClient, authorize_url: str, code: str = "code-1", **params
 
 def now(runtime: Runtime) -> float:
     return runtime.clock.now().timestamp()
+
+
+def b64json(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
 def refused(response: httpx.Response, status: int, words: str) -> None:
@@ -153,12 +159,15 @@ def test_a_nonce_from_another_sign_in_is_refused(corp, web, runtime):
 def test_a_tampered_id_token_is_refused(corp, web, runtime):
     url = start(web)
     header, payload, signature = sign(corp.claims(url, now(runtime))).split(".")
-    import base64
-    import json
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["groups"] = ["ir-leads"]  # promote oneself to admin
-    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    corp.issue("code-1", url, f"{header}.{forged}.{signature}")
+    corp.issue("code-1", url, f"{header}.{b64json(claims)}.{signature}")
+    refused(callback(web, url), 401, "not signed by one of its published keys")
+
+
+def test_an_unsigned_id_token_is_refused(corp, web, runtime):
+    url = start(web)
+    corp.issue("code-1", url, f"{b64json({'alg': 'none'})}.{b64json(corp.claims(url, now(runtime)))}.")
     refused(callback(web, url), 401, "not signed by one of its published keys")
 
 

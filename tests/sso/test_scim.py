@@ -87,6 +87,9 @@ def test_a_person_is_created_found_by_filter_and_replaced(scim, runtime):
         "emails": [{"value": "dana.mulder@example.com", "primary": True}], "active": True})
     assert replaced.status_code == 200, replaced.text
     assert replaced.json()["displayName"] == "Dana Mulder"
+    renamed = scim.patch(f"/Users/{created['id']}", json=patch(
+        {"op": "replace", "path": "name", "value": {"givenName": "Dana", "familyName": "Katz"}}))
+    assert renamed.json()["displayName"] == "Dana Katz"
     with runtime.database.reading() as db:
         dana = db.get(User, int(created["id"]))
         assert dana is not None and dana.handle == "dana" and dana.email == "dana.mulder@example.com"

@@ -238,11 +238,14 @@ def patch_user(db: Session, resource_id: str, body: Any, clock: Clock) -> Deacti
             identity.subject = _short(value, "userName")
         elif key in ("displayname", "name.formatted") and isinstance(value, str) and value.strip():
             user.name = value.strip()[:200]
+        elif key == "name" and isinstance(value, dict):
+            user.name = user_fields({"userName": identity.subject, "emails": [{"value": user.email}],
+                                     "name": value}).name
         elif key == "externalid":
             identity.external_id = _short(value, "externalId")
         elif key in ("emails", 'emails[type eq "work"].value', "emails[primary eq true].value"):
             _set_email(db, user, _email_of(value))
-        elif key not in ("name", "name.givenname", "name.familyname", "schemas"):
+        elif key not in ("name.givenname", "name.familyname", "schemas"):
             raise ScimError(400, f"Attribute {path!r} is not one Warroom keeps; send active, userName, "
                             "displayName, name.formatted, externalId or emails.", "invalidPath")
     identity.last_seen_at = clock.now()
