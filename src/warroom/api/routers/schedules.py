@@ -11,19 +11,20 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from warroom.accounts import service as accounts
-from warroom.accounts.models import Team
+from warroom.accounts.models import AccessRole, Team
 from warroom.api.deps import Principal, admin, get_runtime, reader, writer
 from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, Offset, problems, window
 from warroom.core.bounds import Int, is_count
 from warroom.core.clock import as_utc
-from warroom.core.errors import NotFound, ValidationFailed
+from warroom.core.errors import NotFound, PermissionDenied, ValidationFailed
 from warroom.oncall.escalation import policies
 from warroom.oncall.escalation.policies import MAX_ID, TargetKind
-from warroom.oncall.schedules import ical
+from warroom.oncall.schedules import feeds, ical
 from warroom.oncall.schedules import service as schedules
 from warroom.oncall.schedules.models import Schedule, ScheduleLayer, ScheduleOverride
 from warroom.oncall.schedules.schemas import (
@@ -317,3 +318,63 @@ def user_calendar(
         body = ical.user_calendar(db=db, user=user, start=as_utc(start) if start else now, days=days, now=now)
     return Response(body, media_type=CALENDAR,
                     headers={"Content-Disposition": f'inline; filename="on-call-{user.handle}.ics"'})
+
+
+# Calendar feeds: secret URLs for calendar apps -------------------------------------------------------------
+
+
+class CalendarFeedOut(BaseModel):
+    url: str = Field(description="The feed's secret URL: calendar apps subscribe to it without signing in. A new "
+                                 "URL (POST) refuses the old one at once.")
+
+
+FEED_ERRORS = problems(401, 403, 404, 422)
+
+
+def _user_feed(runtime: Runtime, principal: Principal, handle: str, *, renew: bool) -> CalendarFeedOut:
+    with runtime.database.writing() as db:
+        user = accounts.find_person(db=db, who=handle)
+        if renew:
+            feeds.renew_user_feed(db=db, actor=principal.actor, user=user)
+        elif principal.actor.user_id != user.id and not principal.actor.is_admin:
+            raise PermissionDenied(f"Only @{user.handle} or an admin reads @{user.handle}'s calendar URL.")
+        return CalendarFeedOut(url=feeds.user_feed_url(db=db, user=user, key=runtime.secret_key,
+                                                       base_url=runtime.settings.base_url))
+
+
+@router.get("/users/{handle}/calendar-feed", summary="A person's calendar feed URL (theirs, or any for admins)",
+            response_model=CalendarFeedOut, responses=FEED_ERRORS)
+def user_calendar_feed(handle: str, runtime: Runtime = Depends(get_runtime),
+                       principal: Principal = Depends(reader)) -> CalendarFeedOut:
+    return _user_feed(runtime, principal, handle, renew=False)
+
+
+@router.post("/users/{handle}/calendar-feed", summary="A new calendar feed URL for a person; the old one is refused",
+             response_model=CalendarFeedOut, responses=WRITES)
+def renew_user_calendar_feed(handle: str, runtime: Runtime = Depends(get_runtime),
+                             principal: Principal = Depends(writer)) -> CalendarFeedOut:
+    return _user_feed(runtime, principal, handle, renew=True)
+
+
+def _schedule_feed(runtime: Runtime, principal: Principal, slug: str, *, renew: bool) -> CalendarFeedOut:
+    principal.actor.require(AccessRole.responder)
+    with runtime.database.writing() as db:
+        schedule = _schedule(db, slug)
+        if renew:
+            feeds.renew_schedule_feed(db=db, actor=principal.actor, schedule=schedule)
+        return CalendarFeedOut(url=feeds.schedule_feed_url(db=db, schedule=schedule, key=runtime.secret_key,
+                                                           base_url=runtime.settings.base_url))
+
+
+@router.get(f"{SCHEDULE_PATH}/calendar-feed", summary="The schedule's calendar feed URL (responders and admins)",
+            response_model=CalendarFeedOut, responses=FEED_ERRORS)
+def schedule_calendar_feed(slug: str, runtime: Runtime = Depends(get_runtime),
+                           principal: Principal = Depends(reader)) -> CalendarFeedOut:
+    return _schedule_feed(runtime, principal, slug, renew=False)
+
+
+@router.post(f"{SCHEDULE_PATH}/calendar-feed", summary="A new calendar feed URL for the schedule; the old one is "
+             "refused", response_model=CalendarFeedOut, responses=WRITES)
+def renew_schedule_calendar_feed(slug: str, runtime: Runtime = Depends(get_runtime),
+                                 principal: Principal = Depends(writer)) -> CalendarFeedOut:
+    return _schedule_feed(runtime, principal, slug, renew=True)
