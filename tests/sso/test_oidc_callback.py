@@ -126,6 +126,22 @@ def test_groups_left_out_of_the_id_token_are_read_from_userinfo_for_the_same_sub
         assert dana is not None and dana.access_role is AccessRole.viewer  # another subject's answer is ignored
 
 
+def test_a_mapping_of_teams_only_leaves_access_as_admins_set_it(runtime, corp, web, factory: Factory):
+    runtime.settings.oidc_providers = corp.setting(groups={"sre": {"team": "engineering"}})
+    dana = factory.user("dana", AccessRole.admin)
+    with runtime.database.writing() as db:
+        person = db.get(User, dana.id)
+        assert person is not None
+        person.email = "dana@example.com"
+    url = start(web)
+    corp.issue("code-1", url, sign(corp.claims(url, now(runtime))))
+    assert callback(web, url).status_code == 303
+    with runtime.database.reading() as db:
+        person = db.get(User, dana.id)
+        assert person is not None and person.access_role is AccessRole.admin
+        assert [t.slug for t in accounts.teams_of(db=db, user_id=dana.id)] == ["engineering"]
+
+
 def test_a_state_that_is_not_this_browsers_is_refused(corp, web, runtime):
     url = start(web)
     corp.issue("code-1", url, sign(corp.claims(url, now(runtime))))

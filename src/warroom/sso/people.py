@@ -113,11 +113,12 @@ def _link_or_create(db: Session, provider: Provider, claims: dict[str, Any], acc
 
 def _apply_groups(db: Session, provider: Provider, user: User, access: AccessRole, teams: set[str],
                   clock: Clock) -> None:
-    """The provider's groups are the truth for the access and the teams its mapping names."""
+    """The provider's groups are the truth for the teams its mapping names, and for access when it grants any."""
     if not provider.groups:
         return
     actor = provider_actor(provider, clock)
-    if user.access_role is not access:
+    manages_access = any(g.access is not None for g in provider.groups.values())
+    if manages_access and user.access_role is not access:
         accounts.set_access_role(db=db, actor=actor, user=user, access_role=access)
     managed = {g.team for g in provider.groups.values() if g.team}
     for slug in sorted(managed):
