@@ -56,5 +56,17 @@ def test_what_only_the_database_can_refuse_names_the_object_line_and_rolls_every
     text = documented_example().replace("participants: [bob]", "participants: [bob, zoe]")
     with pytest.raises(WarroomError) as refused:
         apply(runtime, text)
-    assert refused.value.message.startswith("line 35 (schedules 'platform-primary'): No user 'zoe'.")
+    assert refused.value.message.startswith("line 44 (schedules 'platform-primary', layers[1]): No user 'zoe'.")
     assert count(runtime, "users") == 0 and count(runtime, "teams") == 0
+
+
+def test_a_layer_the_schedule_service_refuses_is_named_by_its_own_line(runtime):
+    apply(runtime, documented_example())
+    before = stored(runtime)
+    text = documented_example().replace("        rotation: daily\n        handoff: 2026-01-05T09:00",
+                                        "        rotation: daily\n        handoff: 2026-01-05 9am")
+    with pytest.raises(WarroomError) as refused:
+        apply(runtime, text)
+    assert refused.value.message.startswith("line 44 (schedules 'platform-primary', layers[1]): ")
+    assert "2026-01-05 9am" in refused.value.message
+    assert stored(runtime) == before

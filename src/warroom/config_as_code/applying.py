@@ -7,7 +7,8 @@ error names the object's line in the file and rolls the whole transaction back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from warroom.accounts.models import AccessRole, Team, User
 from warroom.announcement_days import service as days
 from warroom.announcement_days.models import AnnouncementDay
 from warroom.audit import service as audit
-from warroom.config_as_code.document import Document
+from warroom.config_as_code.document import Document, Path, shown
 from warroom.config_as_code.planning import Action, Plan, Step
 from warroom.config_as_code.snapshot import Record, stamp
 from warroom.core.actor import Actor
@@ -70,6 +71,22 @@ def apply(*, db: Session, actor: Actor, plan: Plan, document: Document, outbound
     return applier.secrets
 
 
+class _InPart(Exception):
+    """A domain error about one part of an object (a schedule's second layer): its line is the part's."""
+
+    def __init__(self, error: WarroomError, part: Path) -> None:
+        super().__init__(error.message)
+        self.error, self.part = error, part
+
+
+@contextmanager
+def _part(*part: str | int) -> Iterator[None]:
+    try:
+        yield
+    except WarroomError as error:
+        raise _InPart(error, part) from None
+
+
 def _run(document: Document, step: Step, applier: _Applier, change: Writer) -> None:
     try:
         change(applier, step)
@@ -77,9 +94,11 @@ def _run(document: Document, step: Step, applier: _Applier, change: Writer) -> N
         # every flush would look them over again (a 1,000-object file would flush in quadratic time).
         applier.db.flush()
         applier.db.expunge_all()
-    except WarroomError as error:
-        where = f"line {document.line(step.path)} ({step.section} '{step.key}')" if step.path else \
-            f"{step.section} '{step.key}'"
+    except (WarroomError, _InPart) as failure:
+        error, part = (failure.error, failure.part) if isinstance(failure, _InPart) else (failure, ())
+        inside = f", {shown(part)}" if part else ""
+        where = (f"line {document.line((*step.path, *part))} ({step.section} '{step.key}'{inside})" if step.path
+                 else f"{step.section} '{step.key}'")
         raise type(error)(f"{where}: {error.message}", field=error.field, hint=error.hint) from None
 
 
@@ -224,10 +243,15 @@ def _change_schedule(a: _Applier, step: Step) -> None:
 
 def _add_layers(a: _Applier, schedule: Schedule, layers: list[Record]) -> None:
     for position, layer in enumerate(layers):
-        schedules.add_layer(db=a.db, actor=a.actor, schedule=schedule, rotation=layer["rotation"],
-                            handoff_local=layer["handoff"], participants=layer["participants"], name=layer["name"],
-                            length_hours=layer["length_hours"], restrictions=layer["restrictions"],
-                            position=position, starts_at=_edge(layer["starts_at"]), ends_at=_edge(layer["ends_at"]))
+        with _part("layers", position):
+            _add_layer(a, schedule, position, layer)
+
+
+def _add_layer(a: _Applier, schedule: Schedule, position: int, layer: Record) -> None:
+    schedules.add_layer(db=a.db, actor=a.actor, schedule=schedule, rotation=layer["rotation"],
+                        handoff_local=layer["handoff"], participants=layer["participants"], name=layer["name"],
+                        length_hours=layer["length_hours"], restrictions=layer["restrictions"],
+                        position=position, starts_at=_edge(layer["starts_at"]), ends_at=_edge(layer["ends_at"]))
 
 
 def _sync_overrides(a: _Applier, schedule: Schedule, wanted: list[Record], *, prune: bool) -> None:
