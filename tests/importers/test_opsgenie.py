@@ -11,6 +11,7 @@ from warroom.accounts import service as accounts
 from warroom.importers.run import Source
 from warroom.integrations.opsgenie import importer
 from warroom.oncall.alerts.models import Alert
+from warroom.oncall.heartbeats.models import Heartbeat
 from warroom.oncall.keys.models import IntegrationKey
 
 from ..support import http_server, stored
@@ -86,6 +87,13 @@ def test_the_integration_key_is_kept_and_the_compat_api_finds_things_by_opsgenie
         kinds = sorted(r["type"] for r in alert.responders)
     assert kinds == ["escalation", "team", "user"]
     assert alert.unresolved_responders == []
+    made = client.post("/v2/heartbeats", headers=genie(), json={
+        "name": "weekly-report", "interval": 7, "intervalUnit": "days", "enabled": True,
+        "ownerTeam": {"id": "og-team-sre"}})
+    assert made.status_code == 201, made.text
+    with runtime.database.reading() as db:
+        beat = db.scalar(sa.select(Heartbeat).where(Heartbeat.name == "weekly-report"))
+        assert beat is not None and beat.team_id == team.id
 
 
 def test_a_dry_run_writes_nothing_and_a_second_run_changes_nothing(runtime, factory):

@@ -15,6 +15,7 @@ from warroom.accounts.models import Team
 from warroom.core.bounds import is_count
 from warroom.core.clock import Clock
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
+from warroom.importers import source_ids
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Priority
 from warroom.oncall.heartbeats import service as heartbeats
@@ -93,6 +94,7 @@ def _team(db: Session, fields: Fields) -> Team | None:
         team = db.get(Team, int(ident))
     elif isinstance(name, str) and name.strip():
         team = accounts.find_team(db=db, name=name)
+    team = team or (source_ids.row(db, Team, "team", ident) if isinstance(ident, str) else None)
     if team is None:
         fields.errors["ownerTeam"] = "ownerTeam names a Warroom team by id or name (its slug)."
     return team
