@@ -21,7 +21,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= -n 2 --dist worksteal
 # The inner loop: everything but the tests that drive real outside programs (browser, Synapse, Alertmanager)
 # and the fault and fuzz runs.
-FAST_MARKERS := not browser and not matrix and not alertmanager and not fault and not fuzz
+FAST_MARKERS := not browser and not matrix and not alertmanager and not prometheus and not fault and not fuzz
 
 .DEFAULT_GOAL := help
 .PHONY: help run lock test test-fast test-faults lint typecheck test-sqlite test-postgres browser synapse bench clean
@@ -76,6 +76,7 @@ browser: ## Make sure Debian's Chromium and Prometheus Alertmanager are there fo
 	@missing=""; \
 	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
 	[ -x /usr/bin/prometheus-alertmanager ] || missing="$$missing prometheus-alertmanager"; \
+	[ -x /usr/bin/promtool ] || missing="$$missing prometheus"; \
 	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = "0" ]; then \
 	  echo "== installing$$missing (Debian packages) for the browser and Alertmanager tests"; \

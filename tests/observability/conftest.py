@@ -45,3 +45,15 @@ def names(text: str) -> set[str]:
 
 def is_nan(number: float) -> bool:
     return math.isnan(number)
+
+
+def exposed(text: str) -> set[str]:
+    """Every name a query may use for the families in the exposition, samples or not yet (a labelled counter no
+    one has touched shows only its HELP and TYPE)."""
+    suffixes = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created"),
+                "summary": ("_sum", "_count", "_created")}
+    found = set()
+    for family in text_string_to_metric_families(text):
+        found.add(family.name)
+        found.update(family.name + suffix for suffix in suffixes.get(family.type, ()))
+    return found | names(text)

@@ -8,7 +8,10 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from warroom.core.clock import FakeClock
+from warroom.db.engine import Database
 from warroom.runtime import Runtime
+
+from ..support import free_port
 
 
 def _ready(client: TestClient) -> tuple[int, dict[str, bool], str]:
@@ -52,14 +55,12 @@ def test_readyz_without_the_engine_check_and_with_a_migration_missing(runtime: R
 
 
 def test_readyz_and_health_say_503_when_the_database_does_not_answer(runtime: Runtime, client: TestClient):
-    runtime.database.engine.dispose()
-    runtime.database.engine.pool._creator = _refuse  # type: ignore[attr-defined]  # every new connection fails
+    shared = runtime.database
+    runtime.database = Database(f"postgresql://postgres@127.0.0.1:{free_port()}/gone")  # nothing listens there
     answer = client.get("/readyz")
     assert (answer.status_code, answer.headers["retry-after"]) == (503, "5")
     assert answer.json()["checks"] == [{"name": "database", "ok": False, "detail": "the database is not answering"}]
     assert client.get("/api/v1/health").status_code == 503
     assert client.get("/livez").status_code == 200  # alive: restarting it would not bring the database back
-
-
-def _refuse() -> None:
-    raise sa.exc.OperationalError("connect", {}, Exception("connection refused"))
+    runtime.database.dispose()
+    runtime.database = shared

@@ -9,6 +9,7 @@
 - ``http_server``, ``Request``, ``Reply`` (http): a recording HTTP server for fakes of outside services.
 - ``people``, ``HANDBOOK`` (people): named users with access and teams.
 - ``alertmanager_process`` (alertmanager, imported from its module): a real Prometheus Alertmanager.
+- ``prometheus_process``, ``promtool`` (prometheus, imported from its module): a real Prometheus and promtool.
 - ``oidc_provider_process`` (oidc, imported from its module): a real OpenID Connect provider (oidc-provider-mock).
 """
 

@@ -1,6 +1,6 @@
 """engine processes write a heartbeat row, read by /readyz and /metrics; retention may delete audit rows that are
 at least 365 days older than the newest one, and the audit log still refuses every UPDATE and any other DELETE
-(ADR 0010)
+(ADR 0011)
 
 Revision ID: 0018
 Revises: 0013
