@@ -154,6 +154,9 @@ def test_slack_and_github_tokens_are_tried(cli: Cli, env: Any) -> None:
 
         env(github_token="ghp_wrong")
         assert "GitHub refused the token (401)" in _findings(cli)[1]["github"][0]["said"]
+        env(github_token="")
+        result, found = _findings(cli)
+        assert found["github"][0]["status"] == "fail" and "WARROOM_GITHUB_TOKEN is not" in found["github"][0]["said"]
 
 
 def test_an_unmigrated_database_is_named_and_never_created(cli: Cli, env: Any, tmp_path: Path) -> None:

@@ -247,10 +247,14 @@ def _github(settings: Settings) -> Finding:
     token, repository = settings.github_token, settings.github_repository
     if not token and not repository:
         return Finding("github", "skip", "GitHub is not configured: follow-ups are not attached to issues")
-    if not token or not repository:
-        missing = "WARROOM_GITHUB_TOKEN" if not token else "WARROOM_GITHUB_REPOSITORY (owner/name)"
-        return Finding("github", "fail", f"GitHub is half configured: {missing} is not set.",
-                       f"Set {missing}, or unset the other.")
+    if not token:
+        return Finding("github", "fail", "WARROOM_GITHUB_REPOSITORY is set but WARROOM_GITHUB_TOKEN is not: no "
+                       "follow-up issue can be opened.",
+                       "Set WARROOM_GITHUB_TOKEN, or unset WARROOM_GITHUB_REPOSITORY.")
+    if not repository:
+        return Finding("github", "warn", "WARROOM_GITHUB_TOKEN is set without WARROOM_GITHUB_REPOSITORY: related "
+                       "issues work (owner/name#12), follow-ups must name their repository.",
+                       "Set WARROOM_GITHUB_REPOSITORY (owner/name) for follow-up issues.")
     client = GithubClient(token, settings.github_api_url, timeout=TIMEOUT)
     return _outside("github", lambda: _github_said(client.get_repository(repository=repository), repository),
                     "Check WARROOM_GITHUB_TOKEN (it needs the Issues permission on the repository) and "
