@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from warroom.config_as_code import document
 from warroom.config_as_code.document import ConfigError
 from warroom.core.errors import WarroomError
 
@@ -70,3 +71,16 @@ def test_a_layer_the_schedule_service_refuses_is_named_by_its_own_line(runtime):
     assert refused.value.message.startswith("line 44 (schedules 'platform-primary', layers[1]): ")
     assert "2026-01-05 9am" in refused.value.message
     assert stored(runtime) == before
+
+
+def test_aliases_that_multiply_a_list_are_refused_not_read_forever(runtime, monkeypatch):
+    monkeypatch.setattr(document, "MAX_VALUES", 5_000)  # the real ceiling is a million: the same code, sooner
+    days = "[" + ", ".join(["0"] * 100) + "]"
+    windows = ", ".join(["{days: *d, start: '09:00', end: '17:00'}"] * 60)
+    text = (BASE + "schedules:\n  - slug: s\n    name: S\n    time_zone: UTC\n    layers:\n"
+            "      - rotation: daily\n        handoff: 2026-01-05T09:00\n        participants: [alice]\n"
+            f"        restrictions: [{{days: &d {days}, start: '09:00', end: '17:00'}}, {windows}]\n")
+    with pytest.raises(ConfigError) as refused:
+        apply(runtime, text)
+    assert "line 17 (schedules[0].layers[0].restrictions[" in refused.value.message
+    assert "more than 5,000 values (are aliases repeating a large list?)" in refused.value.message

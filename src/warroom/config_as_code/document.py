@@ -20,6 +20,8 @@ NULL = "tag:yaml.org,2002:null"
 INT = "tag:yaml.org,2002:int"
 BOOL = "tag:yaml.org,2002:bool"
 MAX_BYTES = 20_000_000
+# Values read at most: an alias re-reads its anchor's value, so a small file of aliases could otherwise be endless.
+MAX_VALUES = 1_000_000
 # libyaml's parser when PyYAML was built with it (the wheels are): the same nodes and marks, ~10x faster.
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -83,11 +85,16 @@ def read(text: str) -> Document:
 class _Reader:
     def __init__(self, document: Document) -> None:
         self.document = document
+        self.values = 0
 
     def _fail(self, node: Node, path: Path, message: str) -> ConfigError:
         return ConfigError(f"line {node.start_mark.line + 1} ({shown(path)}): {message}")
 
     def value(self, node: Node, schema: Mapping[str, Any], path: Path) -> Any:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise self._fail(node, path, f"the file holds more than {MAX_VALUES:,} values (are aliases repeating "
+                                         "a large list?).")
         self.document.lines[path] = node.start_mark.line + 1
         kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         if isinstance(node, ScalarNode) and node.tag == NULL:
