@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from warroom.core.clock import FakeClock
+from warroom.integrations.slack.answers import send_notes
+from warroom.integrations.slack.socket_mode import answer_envelope
 from warroom.runtime import Runtime
 
 from .conftest import GENERAL_ID, FakeSlack, People, SlackRequests, drain
@@ -42,3 +44,19 @@ def test_a_mistyped_command_outside_incident_channels_is_answered_too(
     [(channel, user, text)] = slack.ephemeral
     assert (channel, user) == (GENERAL_ID, "UBOB")
     assert "Did you mean '/genie'?" in text
+
+
+def test_in_socket_mode_the_answer_is_a_note_sent_after_the_acknowledgement(
+        people: People, slack: FakeSlack, runtime: Runtime) -> None:
+    envelope = {"envelope_id": "env-typo", "type": "events_api", "accepts_response_payload": False,
+                "retry_attempt": 0, "retry_reason": "",
+                "payload": {"token": "x", "team_id": "T0001", "api_app_id": "A123456", "type": "event_callback",
+                            "event_id": "EvSocket1", "event_time": 1767600000,
+                            "event": _said(GENERAL_ID, "/incdent lead <@UBOB>", "1767600300.000100")}}
+    ack, notes = answer_envelope(runtime, envelope)
+    assert ack == {"envelope_id": "env-typo"}
+    [note] = notes
+    assert (note.room_id, note.person_id) == (GENERAL_ID, "UBOB")
+    assert note.text.startswith("Unknown command '/incdent'. Did you mean '/incident'?")
+    send_notes(runtime, notes)
+    assert slack.ephemeral[-1][2] == note.text
