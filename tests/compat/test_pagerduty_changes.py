@@ -173,3 +173,16 @@ def test_the_pages_show_a_service_s_changes_and_the_room_links_to_its_own(client
     page = admin.get(f"/incidents/{incident.ref}/changes").text
     before = page.split("<h2>Before it was declared</h2>")[1].split("<h2>Since</h2>")[0]
     assert "Deploy search v2.3.1" in before
+
+
+@pytest.mark.parametrize(("sent", "kept"), [
+    ("2026-12-07T08:42:58.315+0000", "2026-12-07T08:42:58.315000+00:00"),  # PagerDuty's documented example
+    ("2026-12-07T08:42:58Z", "2026-12-07T08:42:58+00:00"),
+    ("2026-12-07T09:42:58.123456+01:00", "2026-12-07T08:42:58.123456+00:00"),
+    ("2026-12-07T08:42:58.123456+00:00Z", "2026-12-07T08:42:58.123456+00:00"),  # the pagerduty 7 client's shape
+])
+def test_timestamps_in_the_shapes_senders_write(client, runtime, integration_keys, sent, kept):
+    key = integration_keys.make("pagerduty", name="search")
+    response = client.post(URL, json={"routing_key": key, "payload": {"summary": "x", "timestamp": sent}})
+    assert response.status_code == 202, response.text
+    assert changes_in(runtime)[0].happened_at.isoformat() == kept

@@ -35,7 +35,8 @@ def live_server(runtime: Runtime, *, engine: bool | None = False, start_seconds:
     """Serve ``create_app(runtime)`` until the block ends.
 
     ``engine``: False runs no engine (the default), True runs it, None leaves it to the runtime's settings.
-    ``config``: uvicorn.Config options that differ (lifespan, timeout_graceful_shutdown, backlog…).
+    ``config``: uvicorn.Config options that differ (lifespan, timeout_graceful_shutdown, backlog…); with
+    ``ssl_certfile`` (and ``ssl_keyfile``) it serves HTTPS and its url says so.
     """
     sock = free_socket()
     port = sock.getsockname()[1]
@@ -47,7 +48,8 @@ def live_server(runtime: Runtime, *, engine: bool | None = False, start_seconds:
         wait_until(lambda: server.started or not thread.is_alive(), start_seconds, what="uvicorn to start",
                    every=0.02)
         assert server.started, "the test server died while starting"
-        yield LiveServer(f"http://127.0.0.1:{port}", runtime, server)
+        scheme = "https" if config.get("ssl_certfile") else "http"
+        yield LiveServer(f"{scheme}://127.0.0.1:{port}", runtime, server)
     finally:
         server.should_exit = True
         thread.join(timeout=start_seconds)

@@ -123,6 +123,9 @@ def _payload(value: Any, errors: list[str]) -> dict[str, Any]:
 
 
 def parse_time(text: str) -> datetime | None:
+    """An ISO 8601 time; a Z after an offset ('…+00:00Z', what the pagerduty 7 client writes) is read as UTC."""
+    if text.endswith("Z") and len(text) > 6 and text[-7] in "+-" and text[-4] == ":":
+        text = text[:-1]
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
