@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 
 from warroom.accounts.models import Team, User
 from warroom.incidents.models import Incident
@@ -239,8 +238,8 @@ def condition(node: Node | None, reader: Reader) -> sa.ColumnElement[bool]:
         return sa.or_(*(condition(p, reader) for p in node.parts))
     if isinstance(node, Not):
         return sa.not_(condition(node.part, reader))
-    # A term on an empty column (no owner, no team) is false, never unknown: NOT of it is then true.
-    return sa.func.coalesce(_MATCHERS[node.field](node, reader), sa.false())
+    # Every matcher is false, never SQL's unknown, on an empty column (no owner, no team): NOT of it holds.
+    return _MATCHERS[node.field](node, reader)
 
 
 def _status(term: Term, reader: Reader) -> sa.ColumnElement[bool]:
@@ -261,8 +260,18 @@ def _words_shown(reader: Reader) -> sa.ColumnElement[bool]:
     """The alert's words (alias, tags) are the key's to search: not an alert of a private incident raised by
     another key (privacy.hidden_from_key), whose words it reads as empty."""
     private = sa.select(Incident.id).where(Incident.security.is_(True))
-    return sa.or_(Alert.incident_id.is_(None), Alert.integration_key_id == reader.key_id,
-                  Alert.incident_id.not_in(private))
+    return sa.or_(Alert.incident_id.is_(None), _is(Alert.integration_key_id, reader.key_id),
+                  sa.and_(Alert.incident_id.is_not(None), Alert.incident_id.not_in(private)))
+
+
+def _is(column: Any, value: int) -> sa.ColumnElement[bool]:
+    """``column = value``, false (not unknown) where the column is empty."""
+    return sa.and_(column.is_not(None), column == value)
+
+
+def _among(column: Any, found: sa.Select[Any]) -> sa.ColumnElement[bool]:
+    """``column IN (…)``, false (not unknown) where the column is empty."""
+    return sa.and_(column.is_not(None), column.in_(found))
 
 
 def _alias(term: Term, reader: Reader) -> sa.ColumnElement[bool]:
@@ -270,11 +279,9 @@ def _alias(term: Term, reader: Reader) -> sa.ColumnElement[bool]:
 
 
 def _tags(term: Term, reader: Reader) -> sa.ColumnElement[bool]:
-    if reader.dialect == "postgresql":
-        held = sa.cast(Alert.tags, JSONB).contains(sa.cast(sa.func.json_build_array(term.value), JSONB))
-    else:
-        each = sa.func.json_each(Alert.tags).table_valued("value")
-        held = sa.exists(sa.select(sa.literal(1)).select_from(each).where(each.c.value == term.value))
+    tags = "json_array_elements_text" if reader.dialect == "postgresql" else "json_each"
+    each = getattr(sa.func, tags)(Alert.tags).table_valued("value")
+    held = sa.exists(sa.select(sa.literal(1)).select_from(each).where(each.c.value == term.value))
     return sa.and_(held, _words_shown(reader))
 
 
@@ -285,15 +292,15 @@ def _users_named(value: str) -> sa.Select[Any]:
 
 def _owner(term: Term, reader: Reader) -> sa.ColumnElement[bool]:
     named = _users_named(term.value)
-    return sa.or_(Alert.owner_id.in_(named), sa.and_(Alert.owner_id.is_(None), Alert.acknowledged_at.is_not(None),
-                                                     Alert.acknowledged_by_id.in_(named)))
+    return sa.or_(_among(Alert.owner_id, named), sa.and_(Alert.owner_id.is_(None), Alert.acknowledged_at.is_not(None),
+                                                         _among(Alert.acknowledged_by_id, named)))
 
 
 def _teams(term: Term, reader: Reader) -> sa.ColumnElement[bool]:
     wanted = term.value.lower()
     named = sa.select(Team.id).where(sa.or_(sa.func.lower(Team.slug) == wanted, sa.func.lower(Team.name) == wanted))
     if reader.dialect == "postgresql":
-        each = sa.func.jsonb_array_elements(sa.cast(Alert.responders, JSONB)).table_valued("value")
+        each = sa.func.json_array_elements(Alert.responders).table_valued("value")
         kind: sa.ColumnElement[Any] = each.c.value.op("->>")("type")
         ident: sa.ColumnElement[Any] = each.c.value.op("->>")("id")
     else:
@@ -301,7 +308,7 @@ def _teams(term: Term, reader: Reader) -> sa.ColumnElement[bool]:
         kind, ident = sa.func.json_extract(each.c.value, "$.type"), sa.func.json_extract(each.c.value, "$.id")
     paged = sa.exists(sa.select(sa.literal(1)).select_from(each).where(
         kind == "team", sa.cast(ident, sa.Integer).in_(named)))
-    return sa.or_(Alert.team_id.in_(named), paged)
+    return sa.or_(_among(Alert.team_id, named), paged)
 
 
 def _created_at(term: Term, reader: Reader) -> sa.ColumnElement[bool]:
