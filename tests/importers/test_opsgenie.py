@@ -5,6 +5,7 @@ monitoring tool's key and to Opsgenie's ids."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from warroom.accounts import service as accounts
@@ -14,6 +15,7 @@ from warroom.oncall.alerts.models import Alert
 from warroom.oncall.heartbeats.models import Heartbeat
 from warroom.oncall.keys.models import IntegrationKey
 
+from ..compat.conftest import admin_token  # noqa: F401  (fixture, registered by importing it)
 from ..support import http_server, stored
 from .fakes import OPSGENIE, OPSGENIE_KEY, opsgenie_fake
 from .helpers import on_call, reach, run, steps
@@ -105,3 +107,31 @@ def test_a_dry_run_writes_nothing_and_a_second_run_changes_nothing(runtime, fact
     _, _, again = live(runtime, factory)
     assert again.created == dict.fromkeys(again.created, 0)
     assert again.skipped["keys"] == 1
+
+
+def test_admins_import_integrations_over_the_api_too(client, runtime, admin_token):  # noqa: F811
+    export = {"users": OPSGENIE["/v2/users"], "teams": [OPSGENIE["/v2/teams/og-team-sre"]],
+              "integrations": [OPSGENIE["/v2/integrations/og-int-1"]],
+              "contacts": {"og-alice": OPSGENIE["/v2/users/og-alice/contacts"]},
+              "notification-rules": {"og-alice": [OPSGENIE["/v2/users/og-alice/notification-rules/nr1"]]}}
+    done = client.post("/api/v1/integrations/opsgenie/import", json=export,
+                       headers={"Authorization": f"Bearer {admin_token}"})
+    assert done.status_code == 200, done.text
+    assert done.json()["created"]["keys"] == 1 and done.json()["created"]["notification_rules"] == 2
+    assert done.json()["not_carried"]["users.contacts.mobile"] == 1
+    sent = client.post("/v2/alerts", headers=genie(), json={"message": "Disk full"})
+    assert sent.status_code == 202, sent.text
+
+
+def test_a_kept_key_value_must_look_like_a_credential_and_be_nobody_elses(runtime, factory):
+    from warroom.core.errors import ValidationFailed
+    from warroom.oncall.keys import service as keys
+    from warroom.oncall.keys.models import KeyKind
+
+    with runtime.database.writing() as db:
+        keys.create_key(db=db, actor=factory.system, name="kept", kind=KeyKind.opsgenie, secret=OPSGENIE_KEY)
+    for value, says in (("short", "at least 16"), ("has spaces in it, sixteen+", "no spaces"),
+                        (OPSGENIE_KEY, "has this value already")):
+        with pytest.raises(ValidationFailed) as refused, runtime.database.writing() as db:
+            keys.create_key(db=db, actor=factory.system, name="again", kind=KeyKind.opsgenie, secret=value)
+        assert says in refused.value.message

@@ -115,7 +115,7 @@ def to_plan(export: Mapping[str, Any], report: ImportReport) -> dict[str, Any]:
         users.append(user)
     plan["users"] = users
     plan["keys"] = [key for item in _items(export.get("integrations"), "integrations")
-                    if (key := _key(item, report)) is not None]
+                    if (key := _key(_mapping(_data(item)), report)) is not None]
     return plan
 
 

@@ -83,6 +83,10 @@ class OpsgenieExportIn(BaseModel):
     overrides: Any = Field(None, description="{<schedule id or name>: List schedule overrides response}")
     escalations: Any = None
     heartbeats: Any = None
+    integrations: Any = Field(None, description="Get integration responses (their apiKey is kept as the key)")
+    contacts: Any = Field(None, description="{<user id or email>: List contacts response}")
+    notification_rules: Any = Field(None, alias="notification-rules",
+                                    description="{<user id or email>: [Get notification rule response]}")
 
 
 class ImportReportOut(BaseModel):
@@ -90,14 +94,16 @@ class ImportReportOut(BaseModel):
     reused: dict[str, int]
     skipped: dict[str, int]
     warnings: list[str]
+    not_carried: dict[str, int] = Field(default_factory=dict,
+                                        description="'<section>.<field>' Warroom has no place for: how many")
 
 
 @router.post("/integrations/opsgenie/import", response_model=ImportReportOut, responses=WRITES,
              summary="Import users, teams, schedules, overrides, escalations and heartbeats from Opsgenie (admins)")
 def import_opsgenie(body: OpsgenieExportIn, runtime: Runtime = Depends(get_runtime),
                     principal: Principal = Depends(admin)) -> ImportReportOut:
-    export = {k: v for k, v in body.model_dump().items() if v is not None}
+    export = {k: v for k, v in body.model_dump(by_alias=True).items() if v is not None}
     with runtime.database.writing() as db:
         report = importer.import_export(db=db, actor=principal.actor, export=export)
     return ImportReportOut(created=report.created, reused=report.reused, skipped=report.skipped,
-                           warnings=report.warnings)
+                           warnings=report.warnings, not_carried=report.uncarried)
