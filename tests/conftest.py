@@ -21,7 +21,7 @@ from warroom.config import Settings
 from warroom.core import security
 from warroom.core.clock import FakeClock
 from warroom.db import migrate
-from warroom.db.engine import Database, normalise_url
+from warroom.db.engine import Database, make_engine, normalise_url
 from warroom.runtime import Runtime
 
 from .factories import Factory
@@ -119,14 +119,35 @@ def postgres_cleaner(database_template: str) -> Iterator[_PostgresCleaner | None
     cleaner.dispose()
 
 
+@pytest.fixture(scope="session")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this worker's SQLite database lives: one path for every test, so one engine serves them all."""
+    return tmp_path_factory.mktemp("store") / "warroom.db"
+
+
 @pytest.fixture
-def database_url(database_template: str, postgres_cleaner: _PostgresCleaner | None, tmp_path: Path) -> str:
+def database_url(database_template: str, postgres_cleaner: _PostgresCleaner | None, store_path: Path) -> str:
     if postgres_cleaner is not None:
         postgres_cleaner.clean()
         return database_template
-    path = tmp_path / "warroom.db"
-    shutil.copyfile(database_template, path)
-    return f"sqlite:///{path}"
+    # A fresh copy of the migrated template, renamed into place: a connection somebody left open keeps the old
+    # file, never sees a half-copied one.
+    for leftover in (store_path.with_name(store_path.name + "-wal"), store_path.with_name(store_path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    fresh = store_path.with_name("fresh.db")
+    shutil.copyfile(database_template, fresh)
+    os.replace(fresh, store_path)
+    return f"sqlite:///{store_path}"
+
+
+@pytest.fixture(scope="session")
+def engines() -> Iterator[dict[str, sa.Engine]]:
+    """One engine per database url for the whole run: its compiled-statement cache and (on PostgreSQL) its
+    connections outlive each test, which otherwise compiled every statement again and opened new connections."""
+    made: dict[str, sa.Engine] = {}
+    yield made
+    for engine in made.values():
+        engine.dispose()
 
 
 @pytest.fixture
@@ -142,8 +163,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def runtime(settings: Settings, clock: FakeClock) -> Iterator[Runtime]:
-    rt = Runtime(settings, Database(settings.resolved_database_url()), clock)
+def runtime(settings: Settings, clock: FakeClock, engines: dict[str, sa.Engine]) -> Iterator[Runtime]:
+    url = normalise_url(settings.resolved_database_url())
+    engine = engines.get(url) or engines.setdefault(url, make_engine(url))
+    rt = Runtime(settings, Database(url, engine=engine), clock)
     yield rt
     rt.database.dispose()
 

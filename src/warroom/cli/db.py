@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typer
-from alembic.script import ScriptDirectory
 from sqlalchemy.exc import SQLAlchemyError
 
 from warroom.cli.local import settings, shown_url
@@ -14,7 +13,7 @@ app = typer.Typer(help="The database: migrate it to the latest schema, show its 
 
 
 def _head(url: str) -> str | None:
-    return ScriptDirectory.from_config(migrate.alembic_config(url)).get_current_head()
+    return migrate.head()
 
 
 def _current(url: str) -> str | None:

@@ -103,9 +103,10 @@ class _ProcessLock:
 class Database:
     """The engine plus two session factories: one for reads, one for writes."""
 
-    def __init__(self, url: str, **kwargs: Any) -> None:
+    def __init__(self, url: str, *, engine: Engine | None = None, **kwargs: Any) -> None:
+        """``engine``: one made by ``make_engine`` for this url, to reuse its pool and statement cache."""
         self.url = normalise_url(url)
-        self.engine = make_engine(self.url, **kwargs)
+        self.engine = make_engine(self.url, **kwargs) if engine is None else engine
         self.dialect = self.engine.dialect.name
         # What every session of this database starts with in ``Session.info`` (settings the domains read, such
         # as where unrouted alerts page), filled in by the composition that owns the database.

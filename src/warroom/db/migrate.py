@@ -20,9 +20,11 @@ def alembic_config(database_url: str) -> Config:
 
 
 def head() -> str | None:
+    """The newest revision (several, comma-separated, while branches of the schema are not merged yet)."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def upgrade(database_url: str, revision: str = "heads") -> None:
@@ -41,6 +43,7 @@ def current(database_url: str) -> str | None:
     engine = make_engine(database_url)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            heads = MigrationContext.configure(conn).get_current_heads()
+            return ",".join(sorted(heads)) or None
     finally:
         engine.dispose()
