@@ -10,7 +10,7 @@ from warroom.engine.runner import Engine
 from warroom.observability import metrics
 from warroom.runtime import Runtime
 
-from ..support import Reply, http_server, wait_until
+from ..support import Reply, http_server, live_server, wait_until
 
 
 def _beat(engine: Engine, clock: FakeClock, seconds: float) -> None:
@@ -66,3 +66,23 @@ def test_no_url_no_ping_and_an_answer_of_500_is_a_failure(runtime: Runtime, cloc
         wait_until(lambda: _sent("failed") == failed + 1, 5, what="the failed ping to be counted")
         engine.close()
     assert len(receiver.requests) == 1
+
+
+def test_another_warroom_s_opsgenie_heartbeat_takes_the_ping(runtime: Runtime, clock: FakeClock, client,
+                                                             integration_keys):
+    key = integration_keys.make("opsgenie")
+    headers = {"Authorization": f"GenieKey {key}"}
+    made = client.post("/v2/heartbeats", headers=headers, json={
+        "name": "warroom-prod", "interval": 3, "intervalUnit": "minutes", "enabled": True})
+    assert made.status_code == 201, made.text
+    assert "lastPingTime" not in client.get("/v2/heartbeats/warroom-prod", headers=headers).json()["data"]
+    with live_server(runtime, proxy_headers=False) as watcher:  # the watching Warroom (here, the same store)
+        runtime.settings.self_heartbeat_url = f"{watcher.url}/v2/heartbeats/warroom-prod/ping"
+        runtime.settings.self_heartbeat_authorization = f"GenieKey {key}"
+        sent = _sent("sent")
+        engine = runtime.engine()
+        _beat(engine, clock, 0)
+        wait_until(lambda: _sent("sent") == sent + 1, 5, what="the ping to be answered 202")
+        engine.close()
+    beat = client.get("/v2/heartbeats/warroom-prod", headers=headers).json()["data"]
+    assert beat["lastPingTime"].startswith(clock.now().strftime("%Y-%m-%dT%H:%M")) and beat["expired"] is False

@@ -62,15 +62,17 @@ class JsonFormatter(logging.Formatter):
 
 
 def log_config(log_format: str) -> dict[str, Any]:
-    """A logging.config dict for Warroom's loggers and uvicorn's (pass it to uvicorn.Config as ``log_config``)."""
-    formatter: dict[str, Any] = ({"()": JsonFormatter} if log_format == "json" else {"format": TEXT_FORMAT})
+    """A logging.config dict for Warroom's loggers and uvicorn's (uvicorn.Config's ``log_config``; as JSON, a file
+    for ``uvicorn --log-config``: ``python -m warroom.observability.logging json > logging.json``)."""
+    formatter: dict[str, Any] = ({"()": f"{__name__}.JsonFormatter"} if log_format == "json"
+                                 else {"format": TEXT_FORMAT})
     handler = {"class": "logging.StreamHandler", "formatter": "warroom", "filters": ["request_id"],
                "stream": "ext://sys.stderr"}
     quiet = {"handlers": ["console"], "level": "INFO", "propagate": False}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": RequestIdFilter}},
+        "filters": {"request_id": {"()": f"{__name__}.RequestIdFilter"}},
         "formatters": {"warroom": formatter},
         "handlers": {"console": handler},
         "loggers": {"warroom": quiet, "uvicorn": quiet, "uvicorn.error": {"level": "INFO"},
@@ -83,3 +85,9 @@ def configure(log_format: str) -> None:
     import logging.config
 
     logging.config.dictConfig(log_config(log_format))
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(json.dumps(log_config(sys.argv[1] if len(sys.argv) > 1 else "text"), indent=2))

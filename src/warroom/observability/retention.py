@@ -84,6 +84,11 @@ class Pruner:
     _next: datetime | None = field(default=None, init=False)
     _behind: set[str] = field(default_factory=set, init=False)
 
+    @property
+    def busy(self) -> bool:
+        """A round is under way: some record still has rows past its cutoff."""
+        return bool(self._behind)
+
     def __call__(self, database: Database, now: datetime) -> None:
         if not self.days or (not self._behind and self._next is not None and now < self._next):
             return
