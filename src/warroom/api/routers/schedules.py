@@ -332,7 +332,7 @@ FEED_ERRORS = problems(401, 403, 404, 422)
 
 
 def _user_feed(runtime: Runtime, principal: Principal, handle: str, *, renew: bool) -> CalendarFeedOut:
-    with runtime.database.writing() as db:
+    with runtime.database.writing() if renew else runtime.database.reading() as db:
         user = accounts.find_person(db=db, who=handle)
         if renew:
             feeds.renew_user_feed(db=db, actor=principal.actor, user=user)
@@ -358,7 +358,7 @@ def renew_user_calendar_feed(handle: str, runtime: Runtime = Depends(get_runtime
 
 def _schedule_feed(runtime: Runtime, principal: Principal, slug: str, *, renew: bool) -> CalendarFeedOut:
     principal.actor.require(AccessRole.responder)
-    with runtime.database.writing() as db:
+    with runtime.database.writing() if renew else runtime.database.reading() as db:
         schedule = _schedule(db, slug)
         if renew:
             feeds.renew_schedule_feed(db=db, actor=principal.actor, schedule=schedule)
