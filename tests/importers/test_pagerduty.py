@@ -97,3 +97,13 @@ def test_imported_objects_keep_their_pagerduty_ids(runtime, factory, tmp_path):
     with runtime.database.reading() as db:
         kept = {(s.kind.value, s.source_id) for s in db.scalars(sa.select(SourceId))}
     assert {("user", "PALICE"), ("team", "PTEAM"), ("schedule", "PSCHED"), ("escalation", "PPOLICY")} <= kept
+
+
+def test_a_dry_run_over_people_and_teams_already_here_says_what_it_would_change(runtime, factory, tmp_path):
+    bob = factory.user("bob", teams=("payments",))
+    with runtime.database.writing() as db:
+        db.get(User, bob.id).email = "bob@acme.example"
+    dry = run(runtime, factory, Source.pagerduty, folder=save_pagerduty(tmp_path / "pd"), dry_run=True)
+    assert "reuse user bob@acme.example (@bob)" in dry.actions
+    assert "reuse team payments" in dry.actions
+    assert "change team payments: add @alice" in dry.actions

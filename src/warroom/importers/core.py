@@ -346,6 +346,8 @@ class Importer:
                                   label=_text(contact, "label", here, required=False)[:notifications.MAX_LABEL])
             have[(kind.value, clean.lower())] = added
             self.report.created["contacts"] += 1
+            if not fresh:
+                self.did(f"change @{user.handle}: add {kind.value} contact {clean}")
         return have
 
     def notification_rules(self, user: User, methods: Mapping[tuple[str, str], ContactMethod], value: Any,
@@ -427,6 +429,8 @@ class Importer:
                 self.report.created["memberships"] += 1
                 if members is not None:
                     members.add(person.id)
+                else:
+                    self.did(f"change team {team.slug}: add @{person.handle}")
 
     def team_of(self, ref: Any, where: str) -> Team | None:
         if not isinstance(ref, dict):
