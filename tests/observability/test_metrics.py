@@ -82,11 +82,13 @@ def test_http_durations_are_labelled_by_route_template_never_by_raw_path(client:
     route = {"method": "GET", "route": "/api/v1/incidents/{ref}", "status": "4xx"}
     client.get("/api/v1/incidents/INC-424242")
     client.get("/no/such/page-with-a-name")
+    client.request("BREW", "/no/such/pot")
     after = scrape()
     assert value(after, "warroom_http_request_seconds_count", **route) == \
         value(before, "warroom_http_request_seconds_count", **route) + 1
     assert value(after, "warroom_http_request_seconds_count", method="GET", route="unmatched", status="4xx") > 0
     assert "INC-424242" not in after and "page-with-a-name" not in after
+    assert 'method="other",route="unmatched"' in after and "BREW" not in after
 
 
 def test_ingest_events_count_by_source_and_outcome_and_alerts_opened(client: TestClient, integration_keys,

@@ -22,6 +22,7 @@ access_log = logging.getLogger("warroom.access")
 HEADER = "x-request-id"
 # Routes the ingest endpoints answer ahead of the router (api/compat/fast_path.py): their path is their template.
 FAST_PATHS = frozenset({"/v2/enqueue", "/v2/enqueue/", "/v2/alerts", "/api/v1/integrations/alertmanager"})
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"  # no route: never the raw path, which could be anything a client sends
 
 
@@ -98,6 +99,7 @@ class Observed:
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
         method = str(scope["method"])
+        method = method if method in METHODS else "other"  # a client's made-up verb is not a new series
         route = route_of(scope)
         metrics.http_request_seconds.labels(method=method, route=route, status=f"{status // 100}xx").observe(seconds)
         source = ingest_source(method, route)
