@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from warroom.accounts.models import AccessRole, User
@@ -96,9 +97,15 @@ def renew_schedule_feed(*, db: Session, actor: Actor, schedule: Schedule) -> Non
 def _renew(db: Session, actor: Actor, kind: str, owner_id: int) -> None:
     row = _row(db, kind, owner_id)
     if row is None:
-        row = CalendarFeed(user_id=owner_id if kind == USER else None,
-                           schedule_id=owner_id if kind == SCHEDULE else None)
-        db.add(row)
+        try:
+            with db.begin_nested():  # two first renewals at once: the second updates the row the first made
+                row = CalendarFeed(user_id=owner_id if kind == USER else None,
+                                   schedule_id=owner_id if kind == SCHEDULE else None, nonce="",
+                                   renewed_at=actor.clock.now())
+                db.add(row)
+        except IntegrityError:
+            row = _row(db, kind, owner_id)
+            assert row is not None
     row.nonce = secrets.token_hex(16)
     row.renewed_at = actor.clock.now()
     row.renewed_by_id = actor.user_id
