@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -41,10 +39,6 @@ def value(text: str, name: str, **labels: str) -> float:
 def names(text: str) -> set[str]:
     """Every sample name in the exposition (counters' _total, histograms' _bucket/_sum/_count included)."""
     return {sample.name for family in text_string_to_metric_families(text) for sample in family.samples}
-
-
-def is_nan(number: float) -> bool:
-    return math.isnan(number)
 
 
 def exposed(text: str) -> set[str]:

@@ -75,6 +75,7 @@ def test_queue_gauges_count_due_pending_and_dead_jobs_and_the_oldest_wait(runtim
     assert value(text, "warroom_engine_dead_jobs") == 1
     assert value(text, "warroom_engine_oldest_due_job_age_seconds") == 300
     assert value(text, "warroom_store_up") == 1
+    assert value(text, "warroom_engine_heartbeat_age_seconds") == float("inf")  # no engine ever ran: alert
 
 
 def test_http_durations_are_labelled_by_route_template_never_by_raw_path(client: TestClient, scrape):

@@ -79,9 +79,9 @@ class StoreCollector(Collector):
         yield _gauge("warroom_engine_dead_jobs", "Jobs the engine gave up on (Admin → Jobs can retry them).",
                      queue.dead)
         yield _gauge("warroom_alerts_open", "Alerts open now (not acknowledged, not closed).", open_alerts)
-        age = (now - beat).total_seconds() if beat is not None else math.nan
+        age = (now - beat).total_seconds() if beat is not None else math.inf
         yield _gauge("warroom_engine_heartbeat_age_seconds",
-                     "Seconds since the freshest engine heartbeat (NaN: no engine ever ran).", age)
+                     "Seconds since the freshest engine heartbeat (+Inf: no engine ever ran).", age)
 
     def _pool(self) -> Iterator[GaugeMetricFamily]:
         pool = self.database.engine.pool
