@@ -14,11 +14,12 @@ DEEP = b"[" * 100_000 + b"]" * 100_000
 LONE = b'{"message": "Disk \\ud800 full", "summary": "x"}'
 
 
+@pytest.mark.parametrize("path", ["/v2/enqueue", "/v2/change/enqueue"])
 @pytest.mark.parametrize("body", [DEEP, LONE, b'{"a": NaN}'], ids=["100000-deep", "lone-surrogate", "NaN"])
-def test_pagerduty_events_outside_the_policy_are_its_400(client, runtime, integration_keys, body):
+def test_pagerduty_events_outside_the_policy_are_its_400(client, runtime, integration_keys, body, path):
     integration_keys.make("pagerduty")
     before = stored(runtime)
-    response = client.post("/v2/enqueue", content=body, headers={"content-type": "application/json"})
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
     assert response.status_code == 400, response.text
     answer = response.json()
     assert answer["status"] == "Unrecognized object"
@@ -52,7 +53,7 @@ def test_alertmanager_bodies_outside_the_policy_are_a_400(client, runtime, integ
 
 def test_without_a_key_the_answer_is_the_same_400(client):
     """The body is read before the key is looked up: no key changes nothing about bad JSON."""
-    for path in ("/v2/enqueue", "/v2/alerts", "/api/v1/integrations/alertmanager"):
+    for path in ("/v2/enqueue", "/v2/change/enqueue", "/v2/alerts", "/api/v1/integrations/alertmanager"):
         response = client.post(path, content=DEEP, headers={"content-type": "application/json"})
         assert response.status_code == 400, (path, response.text)
         assert "nested deeper than 64 levels at line 1 column 65" in response.text

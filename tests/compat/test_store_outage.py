@@ -29,6 +29,7 @@ def test_every_ingest_answers_503_with_retry_after_when_the_store_is_down(settin
     with TestClient(create_app(down, run_engine=False)) as client:
         calls = [
             ("POST", "/v2/enqueue", EVENT, {}),
+            ("POST", "/v2/change/enqueue", {"routing_key": "0" * 32, "payload": {"summary": "Deploy v2"}}, {}),
             ("POST", "/v2/alerts", {"message": "x"}, GENIE),
             ("POST", "/v2/alerts/a/close?identifierType=alias", {}, GENIE),
             ("GET", "/v2/heartbeats/backup/ping", None, GENIE),
