@@ -129,7 +129,7 @@ def suggest(*, db: Session, services: list[str], text: str, limit: int = 5) -> l
 
 def attached_playbooks(*, db: Session, incident_id: int) -> list[Playbook]:
     query = (sa.select(Playbook).join(IncidentPlaybook, IncidentPlaybook.playbook_id == Playbook.id)
-             .where(IncidentPlaybook.incident_id == incident_id).order_by(IncidentPlaybook.attached_at))
+             .where(IncidentPlaybook.incident_id == incident_id).order_by(IncidentPlaybook.attached_at, Playbook.slug))
     return list(db.scalars(query))
 
 
