@@ -165,6 +165,7 @@ def test_the_pages_show_a_service_s_changes_and_the_room_links_to_its_own(client
     service_page = admin.get("/changes?service=search").text
     assert "Recent changes on search" in service_page and "Deploy search v2.3.1" in service_page
     assert "Deploy search v2.3.1" in admin.get("/changes?team=engineering").text
+    assert '<a href="/changes?team=engineering">' in admin.get("/admin/teams").text
     assert "No change reported yet." in admin.get("/changes?service=billing").text
     clock.advance(timedelta(minutes=3))
     incident = factory.incident(factory.user("rep"), affected_services=["search"])
