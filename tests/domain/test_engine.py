@@ -4,10 +4,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from warroom.core.delivery import DeliveryError
 from warroom.engine import queue
 from warroom.engine.models import Job, JobState
 from warroom.engine.runner import Engine
-from warroom.integrations.webhooks import DeliveryError, signature
+from warroom.integrations.webhooks import signature
 
 from .receiver import http_receiver
 

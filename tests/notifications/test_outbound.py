@@ -20,9 +20,10 @@ import sqlalchemy as sa
 
 from warroom.accounts.models import AccessRole, TokenScope
 from warroom.config import Settings
+from warroom.core.delivery import DeliveryError
 from warroom.core.outbound import STRICT, AddressRefused, OutboundPolicy
 from warroom.engine.models import Job
-from warroom.integrations.webhooks import NOT_DELIVERED, DeliveryError, WebhookSender
+from warroom.integrations.webhooks import NOT_DELIVERED, WebhookSender
 from warroom.notifications import service
 from warroom.notifications.models import ContactKind, DeliveryStatus
 from warroom.notifications.planning import NOTIFY_JOB

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from warroom.core.delivery import DeliveryError
 from warroom.engine.models import Job, JobState
 from warroom.integrations.twilio import TwilioClient
-from warroom.integrations.webhooks import DeliveryError
 from warroom.notifications.models import ContactKind, DeliveryStatus
 
 from .servers import twilio_error

@@ -22,6 +22,7 @@ from warroom.cli.local import database_named, shown_url
 from warroom.cli.output import show_json
 from warroom.config import Settings, get_settings
 from warroom.core.clock import SystemClock
+from warroom.core.delivery import DeliveryError
 from warroom.core.errors import WarroomError
 from warroom.core.outbound import OutboundPolicy
 from warroom.db import migrate
@@ -31,7 +32,6 @@ from warroom.integrations.email import SmtpConfig, SmtpMailer
 from warroom.integrations.github import GithubClient
 from warroom.integrations.matrix.client import MatrixPlatform
 from warroom.integrations.slack.client import SlackPlatform
-from warroom.integrations.webhooks import DeliveryError
 from warroom.notifications.models import ContactKind, ContactMethod
 from warroom.statuspage.models import Subscriber, SubscriberKind
 

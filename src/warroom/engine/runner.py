@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from warroom.core.clock import Clock
+from warroom.core.delivery import DeliveryError
 from warroom.db import faults
 from warroom.db.engine import Database
 from warroom.engine import queue
 from warroom.engine.models import Job
-from warroom.integrations.webhooks import DeliveryError
 from warroom.observability import metrics
 
 log = logging.getLogger("warroom.engine")

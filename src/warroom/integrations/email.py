@@ -16,7 +16,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from warroom.integrations.webhooks import DeliveryError
+from warroom.core.delivery import DeliveryError
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
+from warroom.core.delivery import DeliveryError
 from warroom.integrations import http
-from warroom.integrations.webhooks import DeliveryError
 
 API_VERSION = "2022-11-28"
 REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")

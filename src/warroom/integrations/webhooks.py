@@ -12,26 +12,11 @@ from typing import Any
 
 import httpx
 
+from warroom.core.delivery import DeliveryError
 from warroom.core.outbound import AddressRefused, OutboundPolicy
 from warroom.integrations import http
 
 NOT_DELIVERED = "could not deliver: the connection to the webhook's server failed"
-
-
-class DeliveryError(Exception):
-    """A send that failed. ``permanent`` failures (a 4xx other than 408/429) are not retried.
-
-    ``str(error)`` is the whole story, for the engine's job record that admins read; ``public`` is what
-    a delivery record shown to anyone says. They differ where the detail would tell a user about the
-    network Warroom runs in (which address refused a connection, what a name resolves to).
-    """
-
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None,
-                 public: str | None = None) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-        self.retry_after = retry_after
-        self.public = message if public is None else public
 
 
 def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:

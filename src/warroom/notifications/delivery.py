@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from warroom.accounts.models import User
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
+from warroom.core.delivery import DeliveryError
 from warroom.db.engine import Database
 from warroom.engine.models import Job
 from warroom.engine.runner import Handler, Recorder, TransactionalHandler
 from warroom.incidents.models import Incident
-from warroom.integrations.webhooks import DeliveryError
 from warroom.notifications.models import ContactKind, ContactMethod, DeliveryStatus, Notification
 from warroom.notifications.senders import OutgoingNotification, Receipt, SenderRegistry
 from warroom.oncall.alerts import service as alerts

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from warroom.config import Settings
 from warroom.core.clock import Clock
+from warroom.core.delivery import DeliveryError
 from warroom.core.outbound import OutboundPolicy
 from warroom.engine.models import Job
 from warroom.engine.runner import Handler
 from warroom.integrations.email import Mail, SmtpConfig, SmtpMailer
-from warroom.integrations.webhooks import DeliveryError, WebhookSender
+from warroom.integrations.webhooks import WebhookSender
 from warroom.statuspage import subscribers
 from warroom.statuspage.models import (
     ComponentState,

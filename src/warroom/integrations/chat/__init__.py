@@ -17,7 +17,7 @@ log = logging.getLogger("warroom.chat")
 class ChatAdapter(Protocol):
     """Send one direct message to a person's chat handle (e.g. ``@bob``, a Slack member id).
 
-    Raise ``warroom.integrations.webhooks.DeliveryError`` when the chat system refuses or is unreachable
+    Raise ``warroom.core.delivery.DeliveryError`` when the chat system refuses or is unreachable
     (``permanent=True`` for an unknown user, so the engine does not retry).
     """
 

@@ -17,6 +17,7 @@ from warroom.commands.language import misspelt_command
 from warroom.commands.runner import run_command
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
+from warroom.core.delivery import DeliveryError
 from warroom.core.errors import WarroomError
 from warroom.db.engine import Database
 from warroom.incidents import flows, visibility
@@ -39,7 +40,6 @@ from warroom.integrations.chat.platform import (
     Reply,
 )
 from warroom.integrations.chat.strangers import Strangers
-from warroom.integrations.webhooks import DeliveryError
 
 log = logging.getLogger("warroom.chat")
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from warroom.accounts.models import User
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
+from warroom.core.delivery import DeliveryError
 from warroom.core.errors import WarroomError
 from warroom.db.engine import Database
 from warroom.engine import queue
@@ -26,7 +27,6 @@ from warroom.engine.runner import Handler, Recorder
 from warroom.integrations.chat import service as chat
 from warroom.integrations.chat.platform import Action, ButtonPressed, ChatPlatform
 from warroom.integrations.chat.sync import PlatformFactory
-from warroom.integrations.webhooks import DeliveryError
 from warroom.notifications.models import ContactKind
 from warroom.notifications.senders import OutgoingNotification, Receipt, SenderRegistry
 from warroom.oncall.alerts import service as alerts

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from warroom.integrations.webhooks import DeliveryError
+from warroom.core.delivery import DeliveryError
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class DeclareForm:
 
 
 class ChatPlatform(Protocol):
-    """One chat workspace. Methods raise ``warroom.integrations.webhooks.DeliveryError`` when the platform refuses
+    """One chat workspace. Methods raise ``warroom.core.delivery.DeliveryError`` when the platform refuses
     (``permanent=True``) or is unreachable or rate-limited (retried by the engine, honouring ``retry_after``)."""
 
     name: str

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from warroom.accounts.models import User
 from warroom.announcements.sinks import AnnouncementMessage
 from warroom.core.clock import Clock
+from warroom.core.delivery import DeliveryError
 from warroom.db.engine import Database
 from warroom.engine import queue
 from warroom.engine.models import Job
@@ -32,7 +33,6 @@ from warroom.integrations.chat import rendering
 from warroom.integrations.chat import service as chat
 from warroom.integrations.chat.models import ChatRoom
 from warroom.integrations.chat.platform import ChatPlatform, RoomNameTaken
-from warroom.integrations.webhooks import DeliveryError
 from warroom.roles import service as roles
 from warroom.roles.models import LEAD
 

@@ -23,8 +23,8 @@ from urllib.parse import quote
 
 import httpx
 
+from warroom.core.delivery import DeliveryError
 from warroom.integrations.chat.platform import Action, DeclareForm, Posted, Room
-from warroom.integrations.webhooks import DeliveryError
 
 log = logging.getLogger("warroom.matrix")
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from warroom.core.clock import Clock
+from warroom.core.delivery import DeliveryError
 from warroom.db.engine import Database
 from warroom.integrations.chat import pages
 from warroom.integrations.chat import service as chat
@@ -33,7 +34,6 @@ from warroom.integrations.chat.platform import (
 )
 from warroom.integrations.matrix.client import ALERT_FIELD, PAGE_HINT, MatrixPlatform
 from warroom.integrations.matrix.models import MatrixSyncPosition
-from warroom.integrations.webhooks import DeliveryError
 
 if TYPE_CHECKING:
     from warroom.runtime import Runtime

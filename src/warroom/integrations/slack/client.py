@@ -16,9 +16,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from warroom.core.delivery import DeliveryError
 from warroom.integrations.chat.platform import Action, DeclareForm, Posted, Room, RoomNameTaken
 from warroom.integrations.slack import views
-from warroom.integrations.webhooks import DeliveryError
 
 log = logging.getLogger("warroom.slack")
 
