@@ -17,7 +17,6 @@ from warroom.core.delivery import DeliveryError
 from warroom.core.outbound import STRICT, OutboundPolicy
 from warroom.integrations.chat import ChatAdapter, FakeChat
 from warroom.integrations.email import Mail, SmtpConfig, SmtpMailer
-from warroom.integrations import twilio_webhooks
 from warroom.integrations.twilio import TwilioClient
 from warroom.integrations.webhooks import WebhookSender
 from warroom.notifications.models import ContactKind
@@ -26,7 +25,6 @@ log = logging.getLogger("warroom.notifications")
 
 WEBHOOK_EVENT = "alert.notification"
 NO_CHAT = "no chat system is connected; written to the log instead"
-KEYPRESS_CHOICES = "Press 1 to acknowledge, 2 to escalate, 3 to close."
 
 
 @dataclass(frozen=True)
@@ -44,17 +42,10 @@ class OutgoingNotification:
     alert_url: str
     ack_url: str
     incident_ref: str | None = None
-    reply_code: str = ""  # a page by SMS or voice: the code a reply names ("4821 ack")
-    keypress_url: str = ""  # a page by voice: where the call's keypress is posted
-    status_url: str = ""  # where the provider reports the send's delivery status
 
     def short_text(self) -> str:
-        """For SMS and chat: the subject and the acknowledge link (and, by SMS, how to answer by reply)."""
-        text = f"{self.subject}\nAcknowledge: {self.ack_url}\n{self.alert_url}"
-        if self.reply_code and self.kind is ContactKind.sms:
-            code = self.reply_code
-            text += f"\nReply {code} ack / {code} esc / {code} close"
-        return text
+        """For SMS and chat: the subject and the acknowledge link."""
+        return f"{self.subject}\nAcknowledge: {self.ack_url}\n{self.alert_url}"
 
 
 @dataclass(frozen=True)
@@ -141,7 +132,7 @@ class TwilioSmsSender:
 
     def send(self, notification: OutgoingNotification) -> Receipt:
         sid = self.client.send_sms(to=notification.address, body=notification.short_text(),
-                                   idempotency_id=notification.idempotency_id, status_callback=notification.status_url)
+                                   idempotency_id=notification.idempotency_id)
         return Receipt(reference=sid)
 
 
@@ -150,12 +141,9 @@ class TwilioVoiceSender:
     client: TwilioClient
 
     def send(self, notification: OutgoingNotification) -> Receipt:
-        say = f"Warroom alert, priority {notification.alert_priority}. {notification.alert_message}. "
-        twiml = ""
-        if notification.reply_code and notification.keypress_url:
-            twiml = twilio_webhooks.gather(say + KEYPRESS_CHOICES, notification.keypress_url)
-        sid = self.client.call(to=notification.address, say=say + "Acknowledge it in Warroom.", twiml=twiml,
-                               idempotency_id=notification.idempotency_id, status_callback=notification.status_url)
+        say = (f"Warroom alert, priority {notification.alert_priority}. {notification.alert_message}. "
+               "Acknowledge it in Warroom.")
+        sid = self.client.call(to=notification.address, say=say, idempotency_id=notification.idempotency_id)
         return Receipt(reference=sid)
 
 
