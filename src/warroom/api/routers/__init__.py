@@ -12,6 +12,7 @@ from warroom.api.routers import (
     announcement_days,
     changes,
     commands,
+    config,
     dashboard,
     escalation,
     followups,
@@ -42,5 +43,5 @@ def operation_id(route: APIRoute) -> str:
 def register_api(app: FastAPI) -> None:
     for module in (health, incidents, room, commands, dashboard, playbooks, accounts, tokens, admin, alerts,
                    schedules, escalation, oncall, reports, announcement_days, statuspage,
-                   followups, postmortems, retrospectives, related_issues, slack, insights, changes):
+                   followups, postmortems, retrospectives, related_issues, slack, insights, changes, config):
         app.include_router(module.router, prefix=API_PREFIX, generate_unique_id_function=operation_id)
