@@ -24,10 +24,11 @@ from warroom.demo import is_empty, load_builtin_playbooks, seed_demo
 from warroom.engine.heartbeat import watch
 from warroom.engine.runner import Engine
 from warroom.incidents import reminders
-from warroom.integrations.webhooks import WebhookSender
+from warroom.integrations.outbound import build_outbound
 from warroom.oncall.alerts import routing
 from warroom.oncall.escalation import service as escalation
 from warroom.oncall.escalation.service import ESCALATE_JOB
+from warroom.ports import Outbound
 
 if TYPE_CHECKING:
     from warroom.integrations.chat.platform import ChatPlatform
@@ -73,6 +74,10 @@ class Runtime:
         """Where URLs people type in (webhooks) may point: public addresses and WARROOM_OUTBOUND_ALLOW."""
         return OutboundPolicy.parse(self.settings.outbound_allow, self.resolver)
 
+    def effects(self) -> Outbound:
+        """The ports' implementations settings chose (mail, webhooks, GitHub issues), for the domains."""
+        return build_outbound(self.settings)
+
     def slack(self) -> ChatPlatform | None:
         """The Slack workspace, when a bot token is configured."""
         if self._slack is None and self.settings.slack_bot_token:
@@ -109,7 +114,7 @@ class Runtime:
 
             sinks.append(ChatSink(self.database, "matrix"))
         if self.settings.announce_webhook_url:
-            sinks.append(WebhookSink(WebhookSender(self.settings.announce_webhook_url, self.secret_key)))
+            sinks.append(WebhookSink(self.effects().webhook(self.settings.announce_webhook_url, self.secret_key)))
         return sinks
 
     def engine(self) -> Engine:
@@ -131,6 +136,7 @@ class Runtime:
         from warroom.retrospectives.service import INVITE_JOB as RETROSPECTIVE_INVITE_JOB
         from warroom.statuspage import delivery as status_page
 
+        effects = self.effects()
         senders = build_senders(self.settings, secret_key=self.secret_key, clock=self.clock, outbound=self.outbound)
         slack = self.slack()
         if slack is not None:
@@ -142,12 +148,13 @@ class Runtime:
             ANNOUNCE_JOB: delivery.make_handler(self.announcement_sinks(), self.settings.base_url, self.clock),
             REFRESH_JOB: delivery.make_refresh_handler(self.announcement_sinks(), self.clock),
             NOTIFY_JOB: notify.make_notify_handler(self.database, senders, self.clock, self.settings.base_url),
-            REPORT_ACK_JOB: make_acknowledgement_handler(self.settings, self.clock),
+            REPORT_ACK_JOB: make_acknowledgement_handler(self.settings, self.clock, effects.mailer),
             status_page.STATUS_JOB: status_page.make_handler(self.settings, self.secret_key, self.clock,
-                                                             self.outbound),
-            GITHUB_ISSUE_JOB: github_sync.make_handler(self.settings, self.clock),
-            RETROSPECTIVE_INVITE_JOB: retrospective_invites.make_handler(self.settings, self.clock),
-            RELATED_ISSUE_JOB: related_issues.make_handler(self.settings, self.clock),
+                                                             mailer=effects.mailer, webhook=effects.webhook,
+                                                             outbound=self.outbound),
+            GITHUB_ISSUE_JOB: github_sync.make_handler(self.settings, self.clock, effects.issues),
+            RETROSPECTIVE_INVITE_JOB: retrospective_invites.make_handler(self.settings, self.clock, effects.mailer),
+            RELATED_ISSUE_JOB: related_issues.make_handler(self.settings, self.clock, effects.issues),
             chat_sync.CHAT_SYNC_JOB: chat_sync.make_handler(self.database, self.slack, self.clock,
                                                             self.settings.base_url,
                                                             self.settings.slack_announce_channel,

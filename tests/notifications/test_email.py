@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from warroom.core.delivery import DeliveryError
-from warroom.integrations.email import Mail, SmtpConfig, SmtpMailer, message_id_for
+from warroom.integrations.email import SmtpConfig, SmtpMailer, message_id_for
+from warroom.ports import Mail
 
 from .servers import free_port
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from warroom.integrations.webhooks import WebhookSender
+from warroom.ports import Webhook
 
 log = logging.getLogger("warroom.announcements")
 
@@ -47,7 +47,7 @@ class LogSink:
 
 @dataclass
 class WebhookSink:
-    sender: WebhookSender
+    sender: Webhook
     name: str = "webhook"
 
     def post(self, message: AnnouncementMessage, now: datetime) -> None:

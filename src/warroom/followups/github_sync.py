@@ -28,13 +28,9 @@ from warroom.followups import service as followups
 from warroom.followups.models import FollowUp, GithubDelivery, IssueLink
 from warroom.incidents import visibility
 from warroom.incidents.models import Incident
-from warroom.integrations.github import GithubClient, Issue
+from warroom.ports import Issue, IssueTracker
 
 log = logging.getLogger("warroom.followups")
-
-
-def client_for(settings: Settings) -> GithubClient:
-    return GithubClient(token=settings.github_token, api_url=settings.github_api_url)
 
 
 @dataclass(frozen=True)
@@ -75,8 +71,7 @@ def issue_body(request: Request, base_url: str) -> str:
             + issue_marker(request, base_url))
 
 
-def make_handler(settings: Settings, clock: Clock, client: GithubClient | None = None) -> Handler:
-    github = client or client_for(settings)
+def make_handler(settings: Settings, clock: Clock, github: IssueTracker) -> Handler:
 
     def handle(db: Session, job: Job) -> Recorder | None:
         followup_id = int(job.payload["followup_id"])
@@ -96,7 +91,7 @@ def make_handler(settings: Settings, clock: Clock, client: GithubClient | None =
     return handle
 
 
-def _call(github: GithubClient, request: Request, base_url: str, labels: list[str], *, retried: bool) -> Issue:
+def _call(github: IssueTracker, request: Request, base_url: str, labels: list[str], *, retried: bool) -> Issue:
     if request.number is not None:
         return github.get_issue(repository=request.repository, number=request.number)
     if retried:

@@ -31,7 +31,7 @@ from warroom.followups.models import FollowUp, FollowUpStatus, IssueLink, Priori
 from warroom.incidents import service as incidents
 from warroom.incidents import visibility
 from warroom.incidents.models import Incident
-from warroom.integrations.github import valid_repository
+from warroom.ports import valid_repository
 from warroom.timeline import service as timeline
 from warroom.timeline.models import EntryKind
 

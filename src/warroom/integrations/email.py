@@ -11,12 +11,12 @@ import smtplib
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 from warroom.core.delivery import DeliveryError
+from warroom.ports import Mail
 
 
 @dataclass(frozen=True)
@@ -28,19 +28,6 @@ class SmtpConfig:
     starttls: bool = False
     mail_from: str = "warroom@localhost"
     timeout: float = 15.0
-
-
-@dataclass(frozen=True)
-class Mail:
-    to: str
-    subject: str
-    body: str
-    idempotency_id: str
-    at: datetime
-    headers: dict[str, str] = field(default_factory=dict)
-    # An iCalendar object (a meeting invite): sent as a text/calendar alternative and as an .ics attachment.
-    calendar: str = ""
-    calendar_method: str = "REQUEST"
 
 
 def message_id_for(idempotency_id: str, mail_from: str) -> str:

@@ -8,7 +8,6 @@ rate limits — and gives up at once on what will not: an unknown repository, a 
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -18,9 +17,9 @@ import httpx
 
 from warroom.core.delivery import DeliveryError
 from warroom.integrations import http
+from warroom.ports import Comment, Issue
 
 API_VERSION = "2022-11-28"
-REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 
 
 class GithubError(DeliveryError):
@@ -30,29 +29,6 @@ class GithubError(DeliveryError):
                  retry_after: float | None = None) -> None:
         super().__init__(message, permanent=permanent, retry_after=retry_after)
         self.status = status
-
-
-@dataclass(frozen=True)
-class Issue:
-    repository: str
-    number: int
-    url: str  # the issue's page (html_url)
-    title: str
-    state: str  # open or closed
-
-
-@dataclass(frozen=True)
-class Comment:
-    id: int
-    url: str  # the comment's page (html_url)
-
-
-def valid_repository(text: str) -> str:
-    """``owner/name`` as GitHub spells it; raises ValueError with what is wrong."""
-    value = text.strip()
-    if not REPOSITORY.match(value):
-        raise ValueError(f"'{value}' is not a GitHub repository; write it as owner/name (like acme/api).")
-    return value
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from warroom.engine import queue
 from warroom.incidents import service as incidents
 from warroom.incidents import visibility
 from warroom.incidents.models import Incident, Status
-from warroom.integrations.github import valid_repository
+from warroom.ports import valid_repository
 from warroom.related_issues.models import RelatedGithubIssue, RelatedIssueState
 from warroom.timeline import service as timeline
 from warroom.timeline.models import EntryKind

@@ -18,10 +18,9 @@ from warroom.core.actor import Actor
 from warroom.core.clock import Clock
 from warroom.engine.models import Job
 from warroom.engine.runner import Handler, Recorder, TransactionalHandler
-from warroom.followups.github_sync import client_for
 from warroom.incidents import visibility
 from warroom.incidents.models import Incident
-from warroom.integrations.github import GithubClient
+from warroom.ports import IssueTracker
 from warroom.related_issues import service as related
 from warroom.related_issues.models import RelatedGithubIssue, RelatedIssueState
 from warroom.timeline.models import EntryKind, TimelineEntry
@@ -73,8 +72,7 @@ def comment_body(update: Update, base_url: str) -> str:
     return "\n".join(lines)
 
 
-def make_handler(settings: Settings, clock: Clock, client: GithubClient | None = None) -> Handler:
-    github = client or client_for(settings)
+def make_handler(settings: Settings, clock: Clock, github: IssueTracker) -> Handler:
 
     def handle(db: Session, job: Job) -> Recorder | None:
         related_issue_id = int(job.payload["related_issue_id"])

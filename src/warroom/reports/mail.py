@@ -15,7 +15,7 @@ from warroom.config import Settings
 from warroom.core.clock import Clock
 from warroom.engine.models import Job
 from warroom.engine.runner import Handler, Recorder
-from warroom.integrations.email import Mail, SmtpConfig, SmtpMailer
+from warroom.ports import Mail, Mailer
 from warroom.reports.models import Report, ReportSource
 
 log = logging.getLogger("warroom.reports")
@@ -46,12 +46,8 @@ def acknowledgement_mail(report: Report, *, idempotency_id: str, clock: Clock, r
                 at=clock.now(), headers=headers)
 
 
-def make_acknowledgement_handler(settings: Settings, clock: Clock) -> Handler:
-    """The engine handler for REPORT_ACK_JOB: send the mail (or log it without SMTP), then record it went."""
-    mailer = SmtpMailer(SmtpConfig(
-        host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
-        password=settings.smtp_password, starttls=settings.smtp_starttls, mail_from=settings.mail_from,
-    )) if settings.smtp_host else None
+def make_acknowledgement_handler(settings: Settings, clock: Clock, mailer: Mailer | None) -> Handler:
+    """The engine handler for REPORT_ACK_JOB: send the mail (or log it without a mailer), then record it went."""
 
     def send_acknowledgement(db: Session, job: Job) -> Recorder | None:
         report_id = int(job.payload["report_id"])

@@ -21,7 +21,7 @@ from warroom.core.clock import Clock
 from warroom.engine.models import Job
 from warroom.engine.runner import Handler, Recorder, TransactionalHandler
 from warroom.incidents.models import Incident
-from warroom.integrations.email import Mail, SmtpConfig, SmtpMailer
+from warroom.ports import Mail, Mailer
 from warroom.retrospectives import service as retrospectives
 from warroom.retrospectives.models import Retrospective, RetrospectiveAttendee
 from warroom.retrospectives.service import CANCEL, RetrospectiveView
@@ -128,14 +128,6 @@ def invite_mail(view: RetrospectiveView, attendee: RetrospectiveAttendee, *, met
                 at=now, headers={"X-Warroom-Incident": incident.ref}, calendar=calendar, calendar_method=method)
 
 
-def mailer_for(settings: Settings) -> SmtpMailer | None:
-    if not settings.smtp_host:
-        return None
-    return SmtpMailer(SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
-                                 password=settings.smtp_password, starttls=settings.smtp_starttls,
-                                 mail_from=settings.mail_from))
-
-
 def _load(db: Session, job: Job) -> tuple[RetrospectiveView, RetrospectiveAttendee] | None:
     retro = db.get(Retrospective, int(job.payload["retrospective_id"]))
     attendee = db.get(RetrospectiveAttendee, int(job.payload["attendee_id"]))
@@ -147,9 +139,8 @@ def _load(db: Session, job: Job) -> tuple[RetrospectiveView, RetrospectiveAttend
     return retrospectives.view_of(db, incident, retro), attendee
 
 
-def make_handler(settings: Settings, clock: Clock) -> Handler:
-    """The engine handler for INVITE_JOB: mail the invite (or log it without SMTP), then record it went."""
-    mailer = mailer_for(settings)
+def make_handler(settings: Settings, clock: Clock, mailer: Mailer | None) -> Handler:
+    """The engine handler for INVITE_JOB: mail the invite (or log it without a mailer), then record it went."""
 
     def send_invite(db: Session, job: Job) -> Recorder | None:
         loaded = _load(db, job)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,8 +22,7 @@ from warroom.core.delivery import DeliveryError
 from warroom.core.outbound import OutboundPolicy
 from warroom.engine.models import Job
 from warroom.engine.runner import Handler
-from warroom.integrations.email import Mail, SmtpConfig, SmtpMailer
-from warroom.integrations.webhooks import WebhookSender
+from warroom.ports import Mail, Mailer, WebhookFactory
 from warroom.statuspage import subscribers
 from warroom.statuspage.models import (
     ComponentState,
@@ -43,24 +42,12 @@ STATUS_JOB = subscribers.STATUS_JOB
 WEBHOOK_EVENT = "status_page.update"
 
 
-class Mailer(Protocol):
-    def send(self, mail: Mail) -> None: ...
-
-
 @dataclass(frozen=True)
 class LogMailer:
     """Without an SMTP server the mail goes to the log (the confirmation link with it)."""
 
     def send(self, mail: Mail) -> None:
         log.info("status page mail %s to %s: %s\n%s", mail.idempotency_id, mail.to, mail.subject, mail.body)
-
-
-def mailer_for(settings: Settings) -> Mailer:
-    if not settings.smtp_host:
-        return LogMailer()
-    return SmtpMailer(SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
-                                 password=settings.smtp_password, starttls=settings.smtp_starttls,
-                                 mail_from=settings.mail_from))
 
 
 @dataclass(frozen=True)
@@ -162,12 +149,11 @@ def webhook_payload(news: News, *, base_url: str, unsubscribe_url: str, key: str
     }
 
 
-def make_handler(settings: Settings, secret_key: str, clock: Clock,
-                 outbound: OutboundPolicy | None = None) -> Handler:
-    """The engine handler for STATUS_JOB. Subscribers' webhooks reach only addresses ``outbound`` allows."""
-    mailer = mailer_for(settings)
-    if outbound is None:
-        outbound = OutboundPolicy.parse(settings.outbound_allow)
+def make_handler(settings: Settings, secret_key: str, clock: Clock, *, mailer: Mailer | None,
+                 webhook: WebhookFactory, outbound: OutboundPolicy) -> Handler:
+    """The engine handler for STATUS_JOB: mail through ``mailer`` (the log without one), subscribers' webhooks
+    only to addresses ``outbound`` allows."""
+    send_mail = mailer or LogMailer()
 
     def deliver_status_news(db: Session, job: Job) -> None:
         base_url = settings.base_url
@@ -183,7 +169,7 @@ def make_handler(settings: Settings, secret_key: str, clock: Clock,
         if what == CONFIRM:
             if subscriber.confirmed_at is None and subscriber.unsubscribed_at is None:
                 url = link(base_url, secret_key, page, subscriber, CONFIRM)
-                mailer.send(confirm_mail(page, subscriber, base_url=base_url, confirm_url=url,
+                send_mail.send(confirm_mail(page, subscriber, base_url=base_url, confirm_url=url,
                                          key=job.idempotency_key, now=now))
             return
         if what != "update":
@@ -192,12 +178,12 @@ def make_handler(settings: Settings, secret_key: str, clock: Clock,
             return  # unsubscribed since, or the update is gone
         unsubscribe_url = link(base_url, secret_key, page, subscriber, UNSUBSCRIBE)
         if subscriber.kind is SubscriberKind.email:
-            mailer.send(update_mail(news, subscriber, base_url=base_url, unsubscribe_url=unsubscribe_url,
+            send_mail.send(update_mail(news, subscriber, base_url=base_url, unsubscribe_url=unsubscribe_url,
                                     key=job.idempotency_key, now=now))
         else:
             payload = webhook_payload(news, base_url=base_url, unsubscribe_url=unsubscribe_url,
                                       key=job.idempotency_key, now=now)
-            WebhookSender(subscriber.address, subscriber.secret, policy=outbound).send(
+            webhook(subscriber.address, subscriber.secret, policy=outbound).send(
                 message_id=job.idempotency_key, payload=payload, at=now)
 
     return deliver_status_news
