@@ -15,7 +15,8 @@ from warroom.core.proxies import Network, proxy_networks
 
 
 # The fewest days each kind of record is kept when retention is set (0 keeps it for ever).
-RETENTION_FLOORS = {"jobs": 1, "alert_requests": 1, "notifications": 7, "deliveries": 1, "audit": 365}
+RETENTION_FLOORS = {"jobs": 1, "alert_requests": 1, "notifications": 7, "deliveries": 1, "audit": 365,
+                    "incidents": 365}
 
 
 def default_data_dir() -> Path:
@@ -112,12 +113,14 @@ class Settings(BaseSettings):
     self_heartbeat_authorization: str = ""
     self_heartbeat_seconds: float = 60.0
     # Retention, in days (0: kept for ever; never below RETENTION_FLOORS): finished jobs,
-    # Opsgenie request statuses, notifications (the delivery records on alerts), GitHub webhook deliveries, audit.
+    # Opsgenie request statuses, notifications (the delivery records on alerts), GitHub webhook deliveries, audit,
+    # closed incidents (with their timelines, rooms and postmortems).
     retention_jobs_days: int = 7
     retention_alert_requests_days: int = 30
     retention_notifications_days: int = 180
     retention_deliveries_days: int = 30
     retention_audit_days: int = 0
+    retention_incidents_days: int = 0
     # Single sign-on: OpenID Connect providers as a JSON list (name, issuer, client_id, client_secret, scopes,
     # group_claim, groups mapping group -> {team, access}, default_access); see docs/operations.md. With
     # password_signin false the sign-in page offers only the providers. scim_token: the bearer token SCIM

@@ -13,13 +13,16 @@ from sqlalchemy.exc import DBAPIError
 from warroom.audit.models import AuditEntry
 from warroom.config import Settings
 from warroom.core.clock import FakeClock
+from warroom.demo import seed_demo
 from warroom.engine import queue
 from warroom.engine.models import Job, JobState
 from warroom.followups.models import GithubDelivery
+from warroom.incidents.models import Incident, Status
 from warroom.notifications.models import ContactKind, DeliveryStatus, Notification
 from warroom.observability.retention import Pruner, kept_days
 from warroom.oncall.alerts.models import AlertRequest
 from warroom.runtime import Runtime
+from warroom.timeline.models import TimelineEntry
 
 from ..support import count
 
@@ -107,3 +110,30 @@ def test_the_engine_runs_the_pruner_as_it_ticks(runtime: Runtime, clock: FakeClo
     engine.tick()
     engine.close()
     assert count(runtime, "jobs") == 0
+
+
+def test_closed_incidents_go_with_everything_theirs_only_when_an_admin_sets_it(runtime: Runtime, factory,
+                                                                              clock: FakeClock):
+    with pytest.raises(ValidationError, match="WARROOM_RETENTION_INCIDENTS_DAYS is 90; keep at least 365"):
+        Settings(retention_incidents_days=90)
+    with runtime.database.writing() as db:
+        seed_demo(db=db, clock=clock)  # the resolved example incident: timeline, roles, checklist, postmortem …
+    bob = factory.user("bob-retention")
+    still_open = factory.incident(bob, title="Search is slow")
+    newest = factory.incident(bob, title="Checkout fails")
+    with runtime.database.writing() as db:
+        db.execute(sa.update(Incident).where(Incident.id != still_open.id)
+                   .values(status=Status.closed, closed_at=clock.now()))
+    later = clock.now() + timedelta(days=800)
+    Pruner(kept_days(runtime.settings))(runtime.database, later)  # not set: every incident is kept
+    assert len(_keys(runtime, Incident.id)) == 3
+    demo = min(_keys(runtime, Incident.id))
+    timeline = count(runtime, "timeline_entries")
+    Pruner({"incidents": 400})(runtime.database, later)
+    # The demo incident goes with its rows; the open one stays; the newest stays though closed (its number is
+    # never given out again).
+    assert _keys(runtime, Incident.id) == [still_open.id, newest.id]
+    with runtime.database.reading() as db:
+        assert db.scalar(sa.select(sa.func.count()).select_from(TimelineEntry)
+                         .where(TimelineEntry.incident_id == demo)) == 0
+    assert count(runtime, "timeline_entries") < timeline

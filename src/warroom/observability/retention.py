@@ -1,8 +1,10 @@
 """Retention: records that grow for ever (finished jobs, Opsgenie request statuses, notifications, GitHub
-deliveries, and the audit log when an admin sets it) are deleted once older than their setting, in batches.
+deliveries, and the audit log and closed incidents when an admin sets it) are deleted once older than their
+setting, in batches.
 
 Each batch is its own short transaction, so ingest and the engine's own work go on between batches: on SQLite
-a writer waits for one batch at most, never for the whole prune. Incidents, alerts and their timelines are kept.
+a writer waits for one batch at most, never for the whole prune. Closed incidents go only when an admin sets
+WARROOM_RETENTION_INCIDENTS_DAYS (at least 365); alerts are kept.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from warroom.config import Settings
 from warroom.db.engine import Database
 from warroom.engine.models import Job, JobState
 from warroom.followups.models import GithubDelivery
+from warroom.incidents.models import Incident, Status
 from warroom.notifications.models import DeliveryStatus, Notification
 from warroom.observability import metrics
 from warroom.oncall.alerts.models import AlertRequest
@@ -39,6 +42,7 @@ class Record:
     name: str
     key: InstrumentedAttribute[int] | InstrumentedAttribute[str]
     old: Condition
+    batch: int = BATCH  # fewer for rows whose deletion cascades to many others
 
 
 RECORDS = {
@@ -51,6 +55,12 @@ RECORDS = {
     "deliveries": Record("deliveries", GithubDelivery.delivery_id,
                          lambda cutoff: GithubDelivery.received_at < cutoff),
     "audit": Record("audit", AuditEntry.id, lambda cutoff: AuditEntry.at < cutoff),
+    # Closed incidents with everything that is theirs (timeline, roles, checklist, postmortem, room …: the
+    # foreign keys cascade); alerts and notifications that named one keep their rows. The newest incident is
+    # never deleted, so its number is never given again (SQLite reuses the highest id once it is gone).
+    "incidents": Record("incidents", Incident.id, lambda cutoff: sa.and_(
+        Incident.status == Status.closed, Incident.closed_at < cutoff,
+        Incident.id < sa.select(sa.func.max(Incident.id)).scalar_subquery()), batch=50),
 }
 
 
@@ -98,7 +108,8 @@ class Pruner:
         deadline = time.monotonic() + self.budget
         for name in sorted(self._behind):
             cutoff = now - timedelta(days=self.days[name])
-            while prune_batch(database, RECORDS[name], cutoff, self.batch) == self.batch:
+            batch = min(self.batch, RECORDS[name].batch)
+            while prune_batch(database, RECORDS[name], cutoff, batch) == batch:
                 if time.monotonic() >= deadline:
                     return  # out of time: the next tick goes on where this one stopped
             self._behind.discard(name)
