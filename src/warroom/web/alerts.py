@@ -28,8 +28,9 @@ from warroom.incidents import service as incidents
 from warroom.oncall import paging
 from warroom.oncall.alerts import privacy
 from warroom.oncall.alerts import service as alerts
+from warroom.oncall.alerts.events import alert_channel
 from warroom.oncall.alerts.models import Alert, AlertStatus
-from warroom.oncall.alerts.service import ALERTS, alert_channel
+from warroom.oncall.alerts.service import ALERTS
 from warroom.runtime import Runtime
 from warroom.web import alert_views
 from warroom.web.auth import can_act, principal_in, reading_as, require_csrf, web_principal

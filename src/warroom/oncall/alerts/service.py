@@ -23,6 +23,11 @@ from warroom.core.actor import Actor
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
 from warroom.live.broker import mark
 from warroom.oncall.alerts import privacy, routing
+
+# The alert service offers these with its own changes (escalation takes them from events, below both).
+from warroom.oncall.alerts.events import MAX_ID
+from warroom.oncall.alerts.events import lock_alert as lock_alert
+from warroom.oncall.alerts.events import record_event as record_event
 from warroom.oncall.alerts.models import Alert, AlertEvent, AlertStatus, Priority
 from warroom.oncall.escalation import service as escalation
 
@@ -31,12 +36,7 @@ MAX_ALIAS = 512
 MAX_DESCRIPTION = 15_000
 MAX_TAGS = 20
 MAX_SNOOZE = timedelta(days=7)
-MAX_ID = 2**31 - 1  # larger numbers cannot be ids (and PostgreSQL would refuse to compare them)
 TINY_RE = re.compile(r"^(?:#|alert-?)?(\d{1,12})$", re.IGNORECASE)
-
-
-def alert_channel(alert_id: int) -> str:
-    return f"alert:{alert_id}"
 
 
 ALERTS = "alerts"
@@ -202,9 +202,7 @@ def _upsert_statement(dialect: str, columns: tuple[str, ...]) -> sa.Insert:
 
 
 def _event(db: Session, actor: Actor, alert_id: int, kind: str, body: str, **data: Any) -> None:
-    db.add(AlertEvent(alert_id=alert_id, kind=kind, actor_id=actor.user_id, body=body, data=data,
-                      created_at=actor.clock.now()))
-    mark(db, alert_channel(alert_id))
+    record_event(db=db, actor=actor, alert_id=alert_id, kind=kind, body=body, **data)
 
 
 def find_alert(*, db: Session, identifier: str, kind: str = "id", scope: str | None = None) -> Alert:
@@ -222,16 +220,6 @@ def find_alert(*, db: Session, identifier: str, kind: str = "id", scope: str | N
         raise ValidationFailed(f"identifierType must be id, tiny or alias (got '{kind}').", field="identifierType")
     if alert is None:
         raise NotFound(f"No alert with {kind} '{identifier}'.", field="identifier")
-    return alert
-
-
-def lock_alert(*, db: Session, alert_id: int) -> Alert:
-    if not 0 < alert_id <= MAX_ID:
-        raise NotFound(f"No alert #{alert_id}.", field="alert")
-    alert = db.scalar(sa.select(Alert).where(Alert.id == alert_id).with_for_update()
-                      .execution_options(populate_existing=True))
-    if alert is None:
-        raise NotFound(f"No alert #{alert_id}.", field="alert")
     return alert
 
 
@@ -435,10 +423,6 @@ def events(*, db: Session, alert_id: int, limit: int = 500) -> list[EventView]:
     query = (sa.select(AlertEvent, User.handle).outerjoin(User, User.id == AlertEvent.actor_id)
              .where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id).limit(limit))
     return [EventView(e.id, e.kind, e.body, e.data, e.created_at, h) for e, h in db.execute(query)]
-
-
-def record_event(*, db: Session, actor: Actor, alert_id: int, kind: str, body: str, **data: Any) -> None:
-    _event(db, actor, alert_id, kind, body, **data)
 
 
 def _note(note: str) -> str:

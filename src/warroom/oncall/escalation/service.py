@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,11 +20,52 @@ from warroom.core.clock import Clock
 from warroom.db.memo import memo as transaction_memo
 from warroom.engine import queue
 from warroom.engine.models import Job
+from warroom.engine.runner import TransactionalHandler
 from warroom.notifications import planning
 from warroom.notifications.models import DeliveryStatus, Notification
+from warroom.oncall.alerts.events import lock_alert, record_event
+from warroom.oncall.alerts.models import AlertStatus, Priority
 from warroom.oncall.escalation.models import EscalationPolicy, EscalationStep
 
 ESCALATE_JOB = "escalate"
+
+
+class Responding(Protocol):
+    """Whom an alert pages: what an escalation plan is made from."""
+
+    @property
+    def escalation_policy_id(self) -> int | None: ...
+
+    @property
+    def responders(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def team_id(self) -> int | None: ...
+
+
+class Escalating(Responding, Protocol):
+    """An alert as escalation pages it: the stored row, or a just-opened alert before it is read back.
+
+    Escalation moves ``escalation_step`` and ``escalation_round`` on; the rest it reads.
+    """
+
+    escalation_step: int
+    escalation_round: int
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def escalation_generation(self) -> int: ...
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def priority(self) -> Priority: ...
+
+    @property
+    def incident_id(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -33,7 +74,7 @@ class StepPlan:
     targets: list[dict[str, Any]]
 
 
-def schedule(*, db: Session, alert: Any, due_at: datetime) -> None:
+def schedule(*, db: Session, alert: Escalating, due_at: datetime) -> None:
     _enqueue(db, alert.id, alert.escalation_generation, alert.escalation_step, alert.escalation_round, due_at)
 
 
@@ -43,7 +84,7 @@ def _enqueue(db: Session, alert_id: int, generation: int, step: int, round_: int
                   payload={"alert_id": alert_id, "generation": generation, "step": step, "round": round_})
 
 
-def stop(*, db: Session, alert: Any, now: datetime) -> None:
+def stop(*, db: Session, alert: Escalating, now: datetime) -> None:
     """Acknowledged or closed: notifications still waiting for their delay are not sent."""
     db.execute(sa.update(Notification).where(
         Notification.alert_id == alert.id, Notification.status == DeliveryStatus.queued,
@@ -64,7 +105,7 @@ def team_policy_id(*, db: Session, team_id: int) -> int | None:
                      .order_by(EscalationPolicy.id).limit(1))
 
 
-def plan_for(db: Session, alert: Any) -> tuple[list[StepPlan], int]:
+def plan_for(db: Session, alert: Responding) -> tuple[list[StepPlan], int]:
     """The steps this alert escalates through: its policy and every responder's, merged; else its team's."""
     key = ("plan", alert.escalation_policy_id, repr(alert.responders), alert.team_id)
     memo = transaction_memo(db, "escalation")  # the engine runs a batch of steps in one transaction
@@ -74,7 +115,7 @@ def plan_for(db: Session, alert: Any) -> tuple[list[StepPlan], int]:
     return plan
 
 
-def _plan_for(db: Session, alert: Any) -> tuple[list[StepPlan], int]:
+def _plan_for(db: Session, alert: Responding) -> tuple[list[StepPlan], int]:
     """Every responder's own plan, merged: a policy's steps, a team's policy (a team without one: the team, at
     once), a person or a schedule at once; the alert's own policy too. Nothing at all: its team's."""
     plans: list[tuple[list[StepPlan], int]] = []
@@ -168,7 +209,7 @@ def _team_on_call(db: Session, team_id: int, at: datetime) -> list[User]:
     return list(db.scalars(query))
 
 
-def make_step_handler(clock: Clock) -> Any:
+def make_step_handler(clock: Clock) -> TransactionalHandler:
     def run_escalation_step(db: Session, job: Job) -> None:
         escalation_step(db=db, job=job, now=clock.now(), clock=clock)
 
@@ -177,11 +218,8 @@ def make_step_handler(clock: Clock) -> Any:
 
 def escalation_step(*, db: Session, job: Job, now: datetime, clock: Clock) -> None:
     """Page this step's targets, then schedule the next step (or the next round)."""
-    from warroom.oncall.alerts import service as alerts
-    from warroom.oncall.alerts.models import AlertStatus
-
     payload = job.payload
-    alert = alerts.lock_alert(db=db, alert_id=int(payload["alert_id"]))
+    alert = lock_alert(db=db, alert_id=int(payload["alert_id"]))
     current = (alert.escalation_generation, alert.escalation_step, alert.escalation_round)
     if alert.status is not AlertStatus.open or current != (payload["generation"], payload["step"], payload["round"]):
         return  # acknowledged, closed, or re-planned since: this job is stale
@@ -190,18 +228,16 @@ def escalation_step(*, db: Session, job: Job, now: datetime, clock: Clock) -> No
     page_current_step(db=db, alert=alert, now=now, clock=clock)
 
 
-def page_current_step(*, db: Session, alert: Any, now: datetime, clock: Clock) -> None:
+def page_current_step(*, db: Session, alert: Escalating, now: datetime, clock: Clock) -> None:
     """Page the alert's current step now and schedule what follows.
 
     A new alert's first step runs here in the transaction that opens the alert (it is due at once), so the
     first notification is queued by the time the alert's sender hears back; later steps are engine jobs.
     """
-    from warroom.oncall.alerts import service as alerts
-
     system = Actor.system(clock)
     steps, repeat = plan_for(db, alert)
     if not steps:
-        alerts.record_event(db=db, actor=system, alert_id=alert.id, kind="unrouted",
+        record_event(db=db, actor=system, alert_id=alert.id, kind="unrouted",
                             body="Nobody to page: no escalation policy, responders or team")
         return
     step = steps[min(alert.escalation_step, len(steps) - 1)]
@@ -211,21 +247,19 @@ def page_current_step(*, db: Session, alert: Any, now: datetime, clock: Clock) -
                                     key=f"{alert.id}-g{alert.escalation_generation}-r{alert.escalation_round}"
                                         f"-s{alert.escalation_step}-u{person.id}")
     names = ", ".join(f"@{p.handle}" for p in people) or "nobody (no one on call)"
-    alerts.record_event(db=db, actor=system, alert_id=alert.id, kind="escalated",
+    record_event(db=db, actor=system, alert_id=alert.id, kind="escalated",
                         body=f"Step {alert.escalation_step + 1}: paged {names}",
                         step=alert.escalation_step, round=alert.escalation_round, users=[p.handle for p in people])
     _advance(db, alert, steps, repeat, step, now, system)
 
 
-def _advance(db: Session, alert: Any, steps: list[StepPlan], repeat: int, step: StepPlan, now: datetime,
+def _advance(db: Session, alert: Escalating, steps: list[StepPlan], repeat: int, step: StepPlan, now: datetime,
              system: Actor) -> None:
-    from warroom.oncall.alerts import service as alerts
-
     next_step, next_round = alert.escalation_step + 1, alert.escalation_round
     if next_step >= len(steps):
         next_step, next_round = 0, alert.escalation_round + 1
         if next_round > repeat:
-            alerts.record_event(db=db, actor=system, alert_id=alert.id, kind="escalation_finished",
+            record_event(db=db, actor=system, alert_id=alert.id, kind="escalation_finished",
                                 body="Every escalation step has paged; nobody acknowledged yet")
             return
     alert.escalation_step, alert.escalation_round = next_step, next_round
