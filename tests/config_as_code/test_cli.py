@@ -6,6 +6,7 @@ import json
 
 import yaml
 
+from warroom.cli.main import app
 from warroom.config_as_code.schema import schema_text
 
 from .conftest import DOCS, documented_example
@@ -36,6 +37,13 @@ def test_plan_and_export_read_the_database_the_apply_wrote(cli, tmp_path):
     cli.ok("config", "export", "-o", str(exported))
     assert yaml.safe_load(exported.read_text())["escalation_policies"][0]["repeat"] == 1
     assert cli.ok("config", "export") == exported.read_text()
+
+
+def test_a_file_on_standard_input(cli):
+    result = cli.runner.invoke(app, ["config", "plan", "-f", "-", "--json"], input=documented_example(),
+                               prog_name="warroom")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["changes"] == 14
 
 
 def test_a_bad_file_is_one_red_line_naming_the_file_and_line(cli, tmp_path):

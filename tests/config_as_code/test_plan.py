@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from warroom.accounts import service as accounts
+from warroom.announcement_days import service as days
 from warroom.cli.local import cli_actor
 from warroom.config_as_code.planning import Action
 from warroom.notifications import service as notifications
+from warroom.oncall.keys import service as keys
 from warroom.oncall.schedules import service as schedules
+from warroom.statuspage import service as pages
+from warroom.statuspage.models import PublicStatus
 
 from .conftest import apply, documented_example, plan
 
@@ -24,6 +28,14 @@ LESS = LESS.replace("""      - kind: sms
         label: work phone
         notify_after_minutes: [5]
 """, "")
+
+
+def _emptied(text, section):
+    """The file with ``section: []`` for that section's list."""
+    lines = text.splitlines(keepends=True)
+    start = lines.index(f"{section}:\n")
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith(" ")), len(lines))
+    return "".join([*lines[:start], f"{section}: []\n", *lines[end:]])
 
 
 def _steps(found, *actions):
@@ -106,3 +118,21 @@ def test_a_changed_layer_replaces_the_schedule_layers_in_the_file_order(runtime)
         assert [(layer.name, layer.position, layer.participants) for layer in layers] == [
             ("Weekly", 0, [bob, alice]), ("Business hours", 1, [bob])]
     assert plan(runtime, moved).changes == 0
+
+
+def test_prune_revokes_keys_resets_templates_and_deletes_coming_announcement_days(runtime):
+    applied = apply(runtime, documented_example())
+    [made] = applied.secrets
+    cut = documented_example()
+    for section in ("integration_keys", "status_update_templates", "announcement_days"):
+        cut = _emptied(cut, section)
+    found = plan(runtime, cut, prune=True)
+    assert [(s.section, s.key) for s in found.of(Action.delete)] == [
+        ("integration_keys", "alertmanager:prometheus-prod"), ("status_update_templates", "investigating"),
+        ("announcement_days", "Series B announcement @ 2027-03-10")]
+    apply(runtime, cut, prune=True)
+    with runtime.database.reading() as db:
+        assert keys.authenticate_key(db=db, secret=made.secret) is None
+        assert pages.template_for(db=db, status=PublicStatus.investigating).is_default
+        assert days.list_days(db=db, now=runtime.clock.now()) == []
+    assert plan(runtime, cut, prune=True).changes == 0
