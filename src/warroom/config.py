@@ -28,6 +28,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str = ""
+    # Where each process LISTENs for other processes' commits (PostgreSQL): a direct connection to PostgreSQL.
+    # Set it when database_url goes through PgBouncer in transaction mode, where LISTEN does not work.
+    listen_database_url: str = ""
     base_url: str = "http://127.0.0.1:8080"
     host: str = "127.0.0.1"
     port: int = 8080
@@ -165,6 +168,9 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'warroom.db'}"
+
+    def resolved_listen_url(self) -> str:
+        return self.listen_database_url or self.resolved_database_url()
 
     def resolved_postmortem_dir(self) -> Path:
         return self.postmortem_dir or self.data_dir / "postmortems"

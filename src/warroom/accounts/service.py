@@ -16,6 +16,7 @@ from warroom.audit import service as audit
 from warroom.core.actor import Actor
 from warroom.core.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from warroom.core.security import hash_password, hash_secret, new_secret, unknown_user_hash, verify_password
+from warroom.live import notify
 
 HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -138,7 +139,7 @@ def _revoke_tokens_of(*, db: Session, user: User, now: datetime) -> int:
     for token in tokens:
         token.revoked_at = now
     if tokens:
-        credentials_changed()
+        credentials_changed(db)
     return len(tokens)
 
 
@@ -146,7 +147,7 @@ def set_access_role(*, db: Session, actor: Actor, user: User, access_role: Acces
     actor.require(AccessRole.admin)
     before = user.access_role
     user.access_role = access_role
-    credentials_changed()
+    credentials_changed(db)
     audit.record(db=db, actor=actor, action="user.access_role", target_type="user", target_id=user.id,
                  before=before.value, after=access_role.value)
 
@@ -308,11 +309,24 @@ def list_tokens(*, db: Session, user_id: int | None = None) -> list[ApiToken]:
 
 
 # Bumped whenever who may do what changes (a token revoked, a role changed, someone deactivated), so
-# credentials remembered by this process for a moment are looked up afresh at once.
+# credentials remembered by a process for a moment are looked up afresh at once: in this process now and
+# again when the change commits, in every other process on the same PostgreSQL when it commits (NOTIFY).
 _credentials_generation = 0
+CREDENTIALS = "credentials"  # the notify topic of a commit that changed who may do what
 
 
-def credentials_changed() -> None:
+def credentials_changed(db: Session) -> None:
+    _bump_generation()
+    notify.mark(db, CREDENTIALS)
+
+
+@notify.on_topic
+def _committed(topic: str) -> None:
+    if topic in (CREDENTIALS, notify.EVERYTHING):
+        _bump_generation()
+
+
+def _bump_generation() -> None:
     global _credentials_generation
     _credentials_generation += 1
 
@@ -329,7 +343,7 @@ def revoke_token(*, db: Session, actor: Actor, token_id: int) -> ApiToken:
         actor.require(AccessRole.admin)
     if token.revoked_at is None:
         token.revoked_at = actor.clock.now()
-        credentials_changed()
+        credentials_changed(db)
         audit.record(db=db, actor=actor, action="token.revoke", target_type="token", target_id=token.id)
     return token
 

@@ -19,6 +19,7 @@ from warroom.api.compat.grafana_oncall import register_grafana_oncall_urls
 from warroom.api.compat.common import too_large
 from warroom.api.limits import BodySizeLimit
 from warroom.api.routers import health, register_api
+from warroom.live.notify import listening
 from warroom.observability.http import observe
 from warroom.runtime import Runtime
 from warroom.sso.providers import parse_providers
@@ -39,9 +40,10 @@ def create_app(runtime: Runtime, *, run_engine: bool | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stopper = None
-        if start_engine:
-            thread, stopper = runtime.engine().start_thread(runtime.settings.engine_tick_seconds)
-        yield
+        with listening(runtime.settings.resolved_listen_url()):  # other processes' commits (PostgreSQL)
+            if start_engine:
+                thread, stopper = runtime.engine().start_thread(runtime.settings.engine_tick_seconds)
+            yield
         runtime.stop_committer()
         if stopper is not None:
             stopper.set()

@@ -16,6 +16,7 @@ import typer
 
 from warroom.cli.local import local_runtime, settings, shown_url
 from warroom.cli.output import say
+from warroom.live.notify import listening
 from warroom.observability.logging import configure as configure_logging
 
 
@@ -36,7 +37,7 @@ def engine(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    with local_runtime(config) as runtime:
+    with local_runtime(config) as runtime, listening(config.resolved_listen_url()):
         worker = runtime.engine()
         say(f"Warroom engine {worker.owner} on {shown_url(config.resolved_database_url())}")
         worker.run_until(stop, interval if interval is not None else config.engine_tick_seconds)

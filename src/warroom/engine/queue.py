@@ -13,34 +13,29 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from warroom.core.errors import Conflict, NotFound
 from warroom.engine.models import Job, JobState
+from warroom.live import notify
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(minutes=30)
 
-# Set when a transaction that enqueued jobs commits, so an idle engine in this process wakes at once
-# instead of at its next tick (engines in other processes still find the work at theirs).
+# Set when a transaction that enqueued jobs commits, so an idle engine wakes at once instead of at its next
+# tick: in this process directly, in every other process on the same PostgreSQL through LISTEN/NOTIFY.
 _work_arrived = threading.Event()
-_ENQUEUED = "warroom_jobs_enqueued"
+JOBS = "jobs"  # the notify topic of a commit that enqueued jobs
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    if session.info.pop(_ENQUEUED, False):
+@notify.on_topic
+def _committed(topic: str) -> None:
+    if topic in (JOBS, notify.EVERYTHING):
         _work_arrived.set()
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_ENQUEUED, None)
-
-
 def wait_for_work(timeout: float) -> None:
-    """Sleep until the next tick, or until this process commits a new job."""
+    """Sleep until the next tick, or until a commit (here or in another process on PostgreSQL) adds a job."""
     _work_arrived.wait(timeout)
     _work_arrived.clear()
 
@@ -57,7 +52,7 @@ def enqueue(
     job = Job(kind=kind, payload=payload, idempotency_key=idempotency_key, due_at=due_at,
               max_attempts=max_attempts, created_at=due_at)
     db.add(job)
-    db.info[_ENQUEUED] = True
+    notify.mark(db, JOBS)
     return job
 
 

@@ -308,7 +308,7 @@ class Importer:
             assert user is not None
             if item.get("blocked") is True:
                 user.is_active = False
-                accounts.credentials_changed()
+                accounts.credentials_changed(self.db)
             self.report.created["users"] += 1
             self.did(f"create user {email} (@{user.handle})")
             self.emails()[email] = user.id

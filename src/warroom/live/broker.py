@@ -1,8 +1,9 @@
 """Wake live listeners (SSE) after a commit that touched their channel.
 
 Timeline and announcement writes mark channels on the session; after the commit the broker
-wakes every subscriber of those channels. Subscribers also re-read the database on a short
-interval, so a change committed by another process shows up too.
+wakes every subscriber of those channels, in this process at once and, on PostgreSQL, in every
+other process through LISTEN/NOTIFY (warroom.live.notify). Subscribers also re-read the database
+on a short interval, so a change still arrives when no notification does (SQLite, a lost connection).
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterable
-from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-_PENDING = "warroom_live_channels"
+from warroom.live import notify
+
+LIVE = "live:"  # the prefix of a live channel's notify topic
 
 
 def incident_channel(incident_id: int) -> str:
@@ -26,7 +27,7 @@ ANNOUNCEMENTS = "announcements"
 
 
 def mark(db: Session, *channels: str) -> None:
-    db.info.setdefault(_PENDING, set()).update(channels)
+    notify.mark(db, *(LIVE + channel for channel in channels))
 
 
 class Broker:
@@ -43,9 +44,7 @@ class Broker:
     def close(self) -> None:
         """End every live stream (the server is shutting down): set the flag, then wake them all to see it."""
         self._closing = True
-        with self._lock:
-            targets = [s for subscribers in self._subscribers.values() for s in subscribers]
-        self._wake(targets)
+        self.wake_all()
 
     def reopen(self) -> None:
         """Streams may run again (a server starting in a process whose last one stopped)."""
@@ -63,6 +62,12 @@ class Broker:
             for item in [s for s in subscribers if s[1] is waker]:
                 subscribers.discard(item)
 
+    def wake_all(self) -> None:
+        """Every stream reads again (what changed while notifications were missed is not known)."""
+        with self._lock:
+            targets = [s for subscribers in self._subscribers.values() for s in subscribers]
+        self._wake(targets)
+
     def publish(self, channels: Iterable[str]) -> None:
         with self._lock:
             targets = [s for c in channels for s in self._subscribers.get(c, ())]
@@ -78,13 +83,9 @@ class Broker:
 broker = Broker()
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    channels: Any = session.info.pop(_PENDING, None)
-    if channels:
-        broker.publish(channels)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@notify.on_topic
+def _committed(topic: str) -> None:
+    if topic.startswith(LIVE):
+        broker.publish([topic[len(LIVE):]])
+    elif topic == notify.EVERYTHING:
+        broker.wake_all()

@@ -285,7 +285,7 @@ def operations(body: Any) -> list[tuple[str, str | None, Any]]:
 def set_active(db: Session, user: User, active: bool, actor: Actor) -> Deactivation | None:
     if active and not user.is_active:
         user.is_active = True
-        accounts.credentials_changed()
+        accounts.credentials_changed(db)
         audit.record(db=db, actor=actor, action="user.reactivate", target_type="user", target_id=user.id)
     if not active and user.is_active:
         return deactivate(db, user, actor)
@@ -301,7 +301,7 @@ def deactivate(db: Session, user: User, actor: Actor) -> Deactivation:
     for token in tokens:
         token.revoked_at = now
     done.tokens_revoked = len(tokens)
-    accounts.credentials_changed()
+    accounts.credentials_changed(db)
     done.warnings = on_call_duties(db, user, now)
     audit.record(db=db, actor=actor, action="user.deactivate", target_type="user", target_id=user.id,
                  handle=user.handle, sessions_ended=done.sessions_ended, tokens_revoked=done.tokens_revoked,
