@@ -15,15 +15,15 @@ from starlette.routing import BaseRoute
 from warroom import __version__
 from warroom.api import openapi, problems
 from warroom.api.compat import include_compat_routes, install_fast_path
-from warroom.api.compat.grafana_oncall import register_grafana_oncall_urls
 from warroom.api.compat.common import too_large
+from warroom.api.compat.grafana_oncall import register_grafana_oncall_urls
 from warroom.api.limits import BodySizeLimit
 from warroom.api.routers import health, register_api
+from warroom.api.routers.scim import register_scim
 from warroom.live.notify import listening
 from warroom.observability.http import observe
 from warroom.runtime import Runtime
 from warroom.sso.providers import parse_providers
-from warroom.sso.scim_api import register_scim
 from warroom.web import include_web_routes, install_sign_in_handler
 from warroom.web.api_docs import install_api_docs
 from warroom.web.security_headers import StrictTransportSecurity
