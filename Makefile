@@ -43,8 +43,9 @@ test-faults: $(DEV_STAMP) ## Only the fault suite (tests/faults: kill -9, restar
 	@$(call pytest,env -u WARROOM_TEST_DATABASE_URL,SQLite faults,tests/faults)
 	@$(call pytest,env WARROOM_TEST_DATABASE_URL='$(WARROOM_TEST_DATABASE_URL)',PostgreSQL faults,tests/faults)
 
-lint: $(DEV_STAMP) ## ruff on src, tests and bench
+lint: $(DEV_STAMP) ## ruff on src, tests and bench; the layer contracts (import-linter, pyproject.toml)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports --no-logo --no-cache
 
 typecheck: $(DEV_STAMP) ## mypy (strict) on src/warroom
 	$(BIN)/mypy
