@@ -23,8 +23,8 @@ from urllib.parse import parse_qs, urlencode
 import httpx
 
 from bench.harness import fresh_store, machine, server, summary
+from warroom.chat import service as chat
 from warroom.incidents import flows
-from warroom.integrations.chat import service as chat
 from warroom.integrations.slack.inbound import sign
 from warroom.runtime import Runtime
 

@@ -31,9 +31,9 @@ from warroom.oncall.escalation.service import ESCALATE_JOB
 from warroom.ports import Outbound
 
 if TYPE_CHECKING:
-    from warroom.integrations.chat.platform import ChatPlatform
-    from warroom.integrations.chat.strangers import Strangers
+    from warroom.chat.strangers import Strangers
     from warroom.integrations.matrix.client import MatrixPlatform
+    from warroom.ports.chat import ChatPlatform
 
 log = logging.getLogger("warroom")
 
@@ -98,7 +98,7 @@ class Runtime:
     def chat_strangers(self) -> Strangers:
         """Chat people found to be no Warroom user lately (kept in memory, asked again after a while)."""
         if self._chat_strangers is None:
-            from warroom.integrations.chat.strangers import Strangers
+            from warroom.chat.strangers import Strangers
 
             self._chat_strangers = Strangers()
         return self._chat_strangers
@@ -106,11 +106,11 @@ class Runtime:
     def announcement_sinks(self) -> list[AnnouncementSink]:
         sinks: list[AnnouncementSink] = [LogSink()]
         if self.settings.slack_bot_token:
-            from warroom.integrations.chat.sync import ChatSink
+            from warroom.chat.sync import ChatSink
 
             sinks.append(ChatSink(self.database, "slack"))
         if self.matrix() is not None:
-            from warroom.integrations.chat.sync import ChatSink
+            from warroom.chat.sync import ChatSink
 
             sinks.append(ChatSink(self.database, "matrix"))
         if self.settings.announce_webhook_url:
@@ -119,11 +119,11 @@ class Runtime:
 
     def engine(self) -> Engine:
         from warroom.announcement_days import service as announcement_days
+        from warroom.chat import pages as chat_pages
+        from warroom.chat import sync as chat_sync
         from warroom.followups import github_sync
         from warroom.followups import reminders as followup_reminders
         from warroom.followups.service import GITHUB_ISSUE_JOB
-        from warroom.integrations.chat import pages as chat_pages
-        from warroom.integrations.chat import sync as chat_sync
         from warroom.notifications import delivery as notify
         from warroom.notifications.planning import NOTIFY_JOB
         from warroom.notifications.senders import build_senders

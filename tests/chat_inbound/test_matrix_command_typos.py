@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from warroom.chat import service as chat
 from warroom.core.clock import FakeClock
-from warroom.integrations.chat import service as chat
 from warroom.integrations.matrix.client import MatrixPlatform
 from warroom.integrations.matrix.listener import MatrixListener
 from warroom.runtime import Runtime

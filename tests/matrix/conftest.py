@@ -12,9 +12,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from warroom.chat import service as chat
 from warroom.config import Settings
 from warroom.core.clock import FakeClock
-from warroom.integrations.chat import service as chat
 from warroom.integrations.matrix.client import MatrixPlatform
 from warroom.integrations.matrix.listener import MatrixListener
 from warroom.runtime import Runtime

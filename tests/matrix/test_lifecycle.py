@@ -8,9 +8,9 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
+from warroom.chat.models import ChatRoom
 from warroom.core.clock import FakeClock
 from warroom.incidents.models import Incident, Status
-from warroom.integrations.chat.models import ChatRoom
 from warroom.integrations.matrix.client import ARCHIVED_PREFIX, MatrixPlatform
 from warroom.integrations.matrix.listener import MatrixListener
 from warroom.runtime import Runtime

@@ -9,6 +9,9 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner, Result
 
+from warroom.chat import service as chat
+from warroom.chat.models import ChatPerson
+from warroom.chat.sync import CHAT_SYNC_JOB
 from warroom.cli.main import app
 from warroom.config import Settings, get_settings
 from warroom.core.actor import Actor
@@ -16,10 +19,7 @@ from warroom.core.clock import FakeClock
 from warroom.engine.models import Job, JobState
 from warroom.incidents import flows
 from warroom.incidents.models import Incident
-from warroom.integrations.chat import service as chat
 from warroom.integrations.chat.dispatch import Dispatcher
-from warroom.integrations.chat.models import ChatPerson
-from warroom.integrations.chat.sync import CHAT_SYNC_JOB
 from warroom.integrations.matrix.client import MatrixError, MatrixPlatform
 from warroom.integrations.matrix.listener import MatrixListener, matrix_listening
 from warroom.integrations.matrix.models import MatrixSyncPosition

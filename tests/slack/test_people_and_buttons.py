@@ -58,8 +58,8 @@ def test_an_unknown_slack_user_is_looked_up_once_in_ten_minutes_and_their_messag
 
 def test_a_manual_link_counts_at_once_for_someone_remembered_as_unknown(
         people: People, slack: FakeSlack, slack_requests: SlackRequests, runtime: Runtime, clock: FakeClock) -> None:
+    from warroom.chat import service as chat
     from warroom.core.actor import Actor
-    from warroom.integrations.chat import service as chat
 
     assert "warroom slack link UEVE" in slack_requests.command("UEVE", "help").json()["text"]
     with runtime.database.writing() as db:

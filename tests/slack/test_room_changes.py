@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from warroom.chat.rendering import MOVED_TO_PRIVATE, PRIVATE_ROOM
 from warroom.core.actor import Actor
 from warroom.core.clock import FakeClock
 from warroom.engine.models import Job, JobState
 from warroom.incidents import flows
-from warroom.integrations.chat.rendering import MOVED_TO_PRIVATE, PRIVATE_ROOM
 from warroom.runtime import Runtime
 
 from .conftest import ANNOUNCE_ID, Channel, FakeSlack, People, SlackRequests, drain

@@ -9,10 +9,10 @@ from types import FrameType
 
 import typer
 
+from warroom.chat import service as chat
 from warroom.cli.local import cli_actor, local_runtime, settings, writing
 from warroom.cli.output import fail, say
 from warroom.core.delivery import DeliveryError
-from warroom.integrations.chat import service as chat
 from warroom.integrations.matrix.client import MATRIX_USER
 from warroom.integrations.matrix.listener import MatrixListener
 

@@ -7,9 +7,9 @@ from urllib.parse import urlparse
 
 import typer
 
+from warroom.chat import service as chat
 from warroom.cli.local import cli_actor, local_runtime, settings, writing
 from warroom.cli.output import fail, say
-from warroom.integrations.chat import service as chat
 from warroom.integrations.slack.manifest import manifest as build_manifest
 
 app = typer.Typer(help="Slack: the app manifest, Socket Mode, and linking Slack people to Warroom users.",

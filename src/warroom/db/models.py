@@ -4,13 +4,13 @@ from warroom.accounts.models import ApiToken, Membership, Team, User, WebSession
 from warroom.announcement_days.models import AnnouncementDay, AnnouncementDayIncident
 from warroom.announcements.models import Announcement
 from warroom.audit.models import AuditEntry
+from warroom.chat.models import ChatEvent, ChatMessageLink, ChatPerson, ChatRoom
 from warroom.checklists.models import ChecklistItem
 from warroom.engine.models import Job
 from warroom.followups.models import FollowUp, GithubDelivery
 from warroom.importers.source_ids import SourceId
 from warroom.incidents.models import Incident, IncidentParticipant
 from warroom.insights.models import StatusPeriod
-from warroom.integrations.chat.models import ChatEvent, ChatMessageLink, ChatPerson, ChatRoom
 from warroom.integrations.matrix.models import MatrixSyncPosition
 from warroom.notifications.models import ContactMethod, Notification, NotificationRule
 from warroom.oncall.alerts.models import Alert, AlertEvent, AlertRequest

@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from warroom.accounts.models import User
+from warroom.chat import pages
+from warroom.chat import service as chat
+from warroom.chat.strangers import Strangers
 from warroom.commands.language import misspelt_command
 from warroom.commands.runner import run_command
 from warroom.core.actor import Actor
@@ -24,9 +27,7 @@ from warroom.incidents import flows, visibility
 from warroom.incidents import service as incidents
 from warroom.incidents.models import SEVERITY_MEANING, Severity
 from warroom.incidents.service import MAX_TITLE
-from warroom.integrations.chat import pages
-from warroom.integrations.chat import service as chat
-from warroom.integrations.chat.platform import (
+from warroom.ports.chat import (
     ButtonPressed,
     ChatPlatform,
     CommandReceived,
@@ -39,7 +40,6 @@ from warroom.integrations.chat.platform import (
     ReactionAdded,
     Reply,
 )
-from warroom.integrations.chat.strangers import Strangers
 
 log = logging.getLogger("warroom.chat")
 

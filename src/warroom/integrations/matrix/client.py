@@ -24,7 +24,7 @@ from urllib.parse import quote
 import httpx
 
 from warroom.core.delivery import DeliveryError
-from warroom.integrations.chat.platform import Action, DeclareForm, Posted, Room
+from warroom.ports.chat import Action, DeclareForm, Posted, Room
 
 log = logging.getLogger("warroom.matrix")
 

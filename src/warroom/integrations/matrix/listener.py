@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from warroom.chat import pages
+from warroom.chat import service as chat
 from warroom.core.clock import Clock
 from warroom.core.delivery import DeliveryError
 from warroom.db.engine import Database
-from warroom.integrations.chat import pages
-from warroom.integrations.chat import service as chat
 from warroom.integrations.chat.dispatch import Dispatcher
-from warroom.integrations.chat.platform import (
+from warroom.integrations.matrix.client import ALERT_FIELD, PAGE_HINT, MatrixPlatform
+from warroom.integrations.matrix.models import MatrixSyncPosition
+from warroom.ports.chat import (
     ButtonPressed,
     CommandReceived,
     MessageDeleted,
@@ -32,8 +34,6 @@ from warroom.integrations.chat.platform import (
     ReactionAdded,
     Reply,
 )
-from warroom.integrations.matrix.client import ALERT_FIELD, PAGE_HINT, MatrixPlatform
-from warroom.integrations.matrix.models import MatrixSyncPosition
 
 if TYPE_CHECKING:
     from warroom.runtime import Runtime

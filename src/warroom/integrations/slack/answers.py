@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from warroom.chat import service as chat
 from warroom.core.delivery import DeliveryError
-from warroom.integrations.chat import service as chat
 from warroom.integrations.chat.dispatch import Dispatcher
-from warroom.integrations.chat.platform import CommandReceived, Reply
 from warroom.integrations.slack import inbound, views
 from warroom.integrations.slack.client import SlackPlatform
+from warroom.ports.chat import CommandReceived, Reply
 
 if TYPE_CHECKING:
     from warroom.runtime import Runtime

@@ -17,8 +17,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
 from warroom.core.delivery import DeliveryError
-from warroom.integrations.chat.platform import Action, DeclareForm, Posted, Room, RoomNameTaken
 from warroom.integrations.slack import views
+from warroom.ports.chat import Action, DeclareForm, Posted, Room, RoomNameTaken
 
 log = logging.getLogger("warroom.slack")
 

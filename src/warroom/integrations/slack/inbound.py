@@ -17,7 +17,8 @@ from urllib.parse import parse_qs
 
 from warroom.core import json_input
 from warroom.core.errors import NotAuthenticated, ValidationFailed
-from warroom.integrations.chat.platform import (
+from warroom.integrations.slack import views
+from warroom.ports.chat import (
     ButtonPressed,
     CommandReceived,
     DeclareSubmitted,
@@ -26,7 +27,6 @@ from warroom.integrations.chat.platform import (
     MessagePosted,
     ReactionAdded,
 )
-from warroom.integrations.slack import views
 
 WINDOW_SECONDS = 300
 COMMANDS = ("/incident", "/genie")

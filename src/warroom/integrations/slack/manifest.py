@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from warroom.integrations.chat.rendering import slug
+from warroom.chat.rendering import slug
 
 BOT_SCOPES = [
     "commands",  # /incident and /genie

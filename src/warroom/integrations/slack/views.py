@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from warroom.integrations.chat.platform import Action, DeclareForm, DeclareSubmitted
+from warroom.ports.chat import Action, DeclareForm, DeclareSubmitted
 
 DECLARE_CALLBACK = "warroom_declare"
 DESCRIPTION, SEVERITY, FLAGS = "description", "severity", "flags"

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole, User
 from warroom.audit import service as audit
+from warroom.chat.models import ChatEvent, ChatMessageLink, ChatPerson, ChatRoom
 from warroom.core.actor import Actor
 from warroom.core.errors import ValidationFailed
-from warroom.integrations.chat.models import ChatEvent, ChatMessageLink, ChatPerson, ChatRoom
 
 MAX_ID = 64
 

@@ -21,6 +21,9 @@ from sqlalchemy.orm import Session
 
 from warroom.accounts.models import User
 from warroom.announcements.sinks import AnnouncementMessage
+from warroom.chat import rendering
+from warroom.chat import service as chat
+from warroom.chat.models import ChatRoom
 from warroom.core.clock import Clock
 from warroom.core.delivery import DeliveryError
 from warroom.db.engine import Database
@@ -29,10 +32,7 @@ from warroom.engine.models import Job
 from warroom.engine.runner import Handler, Manager, Recorder
 from warroom.incidents.models import Incident
 from warroom.incidents.service import parse_ref
-from warroom.integrations.chat import rendering
-from warroom.integrations.chat import service as chat
-from warroom.integrations.chat.models import ChatRoom
-from warroom.integrations.chat.platform import ChatPlatform, RoomNameTaken
+from warroom.ports.chat import ChatPlatform, RoomNameTaken
 from warroom.roles import service as roles
 from warroom.roles.models import LEAD
 

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.accounts.models import User
+from warroom.chat import service as chat
+from warroom.chat.sync import PlatformFactory
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
 from warroom.core.delivery import DeliveryError
@@ -24,13 +26,11 @@ from warroom.db.engine import Database
 from warroom.engine import queue
 from warroom.engine.models import Job
 from warroom.engine.runner import Handler, Recorder
-from warroom.integrations.chat import service as chat
-from warroom.integrations.chat.platform import Action, ButtonPressed, ChatPlatform
-from warroom.integrations.chat.sync import PlatformFactory
 from warroom.notifications.models import ContactKind
 from warroom.notifications.senders import OutgoingNotification, Receipt, SenderRegistry
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertStatus
+from warroom.ports.chat import Action, ButtonPressed, ChatPlatform
 
 ACKNOWLEDGE, ESCALATE, CLOSE = "alert_acknowledge", "alert_escalate", "alert_close"
 PAGE_ACTIONS = (ACKNOWLEDGE, ESCALATE, CLOSE)

@@ -4,7 +4,8 @@ A domain says what it needs (a mail sent, a webhook posted, a GitHub issue opene
 direct message) through these protocols and plain values; ``integrations/`` implements them (SMTP, signed
 webhooks, the GitHub REST API, Twilio, Slack and Matrix), and the composition root (``runtime.py``) picks the
 implementations from settings and hands them over as one ``Outbound`` bundle. So a domain never imports an
-integration, and a test can hand a domain a fake of any port.
+integration, and a test can hand a domain a fake of any port. A chat workspace is ``warroom.ports.chat``'s
+``ChatPlatform`` (rooms, messages, direct messages with buttons) with the plain events a platform delivers.
 
 Every implementation fails by raising ``warroom.core.delivery.DeliveryError``: retried by the engine unless
 ``permanent``.
@@ -103,15 +104,17 @@ class IssueTracker(Protocol):
 
 
 class TextMessages(Protocol):
-    """Text messages to phone numbers; answers the provider's id for the message."""
+    """Text messages to phone numbers; answers the provider's id for the message. The provider reports the
+    message's delivery status to ``status_callback`` when given."""
 
-    def send_sms(self, *, to: str, body: str, idempotency_id: str) -> str: ...
+    def send_sms(self, *, to: str, body: str, idempotency_id: str, status_callback: str = "") -> str: ...
 
 
 class PhoneCalls(Protocol):
-    """Calls that read a message aloud; answers the provider's id for the call."""
+    """Calls that read a message aloud (or run ``twiml``: a page's call waits for a key); answers the provider's
+    id for the call. The provider reports the call's progress to ``status_callback`` when given."""
 
-    def call(self, *, to: str, say: str, idempotency_id: str) -> str: ...
+    def call(self, *, to: str, say: str, idempotency_id: str, twiml: str = "", status_callback: str = "") -> str: ...
 
 
 # --- chat ---------------------------------------------------------------------------------------------------
