@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -17,7 +16,7 @@ from warroom.engine import queue
 from warroom.engine.models import Job, JobState
 from warroom.runtime import Runtime
 from warroom.web.auth import reading_as, web_principal
-from warroom.web.forms import FormError, read_form, submit
+from warroom.web.forms import FormError, post_form, read_form
 from warroom.web.templating import page
 
 AUDIT_PAGE = 100
@@ -68,8 +67,8 @@ async def create_user(request: Request, runtime: Runtime = Depends(get_runtime),
         return f"Created @{user.handle} ({user.access_role.value})"
 
     shown = {k: v for k, v in values.items() if k != "password"}
-    return await run_in_threadpool(
-        submit, request, runtime, principal, "user", values, change, then="/admin/users",
+    return await post_form(
+        request, runtime, principal, "user", values, change, then="/admin/users",
         on_error=lambda error: _users_page(runtime, request, values=shown, error=error))
 
 
@@ -91,8 +90,8 @@ async def reset_password(request: Request, runtime: Runtime = Depends(get_runtim
         return said
 
     shown = {k: v for k, v in values.items() if k != "password"}
-    return await run_in_threadpool(
-        submit, request, runtime, principal, "password", values, change, then="/admin/users",
+    return await post_form(
+        request, runtime, principal, "password", values, change, then="/admin/users",
         on_error=lambda error: _users_page(runtime, request, values=shown, error=error))
 
 
@@ -107,8 +106,8 @@ async def set_access(request: Request, handle: str, runtime: Runtime = Depends(g
                                  access_role=_access(values.get("access_role", "")))
         return f"@{user.handle} now has {user.access_role.value} access"
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, f"access:{handle}", values, change, then="/admin/users",
+    return await post_form(
+        request, runtime, principal, f"access:{handle}", values, change, then="/admin/users",
         on_error=lambda error: _users_page(runtime, request, error=error))
 
 
@@ -140,8 +139,8 @@ async def create_team(request: Request, runtime: Runtime = Depends(get_runtime),
                                     name=values.get("name", ""))
         return f"Created team {team.slug}"
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, "team", values, change, then="/admin/teams",
+    return await post_form(
+        request, runtime, principal, "team", values, change, then="/admin/teams",
         on_error=lambda error: _teams_page(runtime, request, values=values, error=error))
 
 
@@ -158,8 +157,8 @@ async def add_member(request: Request, runtime: Runtime = Depends(get_runtime),
         accounts.add_member(db=db, actor=principal.actor, team=team, user=user)
         return f"@{user.handle} is in {team.slug}"
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, "member", values, change, then="/admin/teams",
+    return await post_form(
+        request, runtime, principal, "member", values, change, then="/admin/teams",
         on_error=lambda error: _teams_page(runtime, request, values=values, error=error))
 
 
@@ -206,6 +205,6 @@ async def retry_job(request: Request, job_id: RowId, runtime: Runtime = Depends(
                      kind=job.kind)
         return f"Job #{job_id} ({job.kind}) will run again"
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, f"retry:{job_id}", values, change, then="/admin/jobs",
+    return await post_form(
+        request, runtime, principal, f"retry:{job_id}", values, change, then="/admin/jobs",
         on_error=lambda error: _jobs_page(runtime, request, error))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -15,7 +14,7 @@ from warroom.core.bounds import RowId, is_count
 from warroom.core.errors import PermissionDenied, ValidationFailed
 from warroom.runtime import Runtime
 from warroom.web.auth import reading_as, web_principal
-from warroom.web.forms import FormError, read_form, submit
+from warroom.web.forms import FormError, post_form, read_form
 from warroom.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -96,8 +95,8 @@ async def _save(request: Request, runtime: Runtime, principal: Principal, day_id
         day = days.update_day(db=db, actor=principal.actor, day_id=day_id, spec=spec)
         return f"Saved announcement day “{day.title}”"
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, "day", values, change, then="/announcement-days",
+    return await post_form(
+        request, runtime, principal, "day", values, change, then="/announcement-days",
         on_error=lambda error: _editor(runtime, request, day_id=day_id, values=values, error=error))
 
 
@@ -130,5 +129,5 @@ async def delete_day(request: Request, day_id: RowId, runtime: Runtime = Depends
             "principal": shown_to, "rows": rows, "may_plan": may_plan, "nav": "announcement_days",
             "form_error": error}, error.status)
 
-    return await run_in_threadpool(submit, request, runtime, principal, "delete", values, change,
+    return await post_form(request, runtime, principal, "delete", values, change,
                                    then="/announcement-days", on_error=refused)

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,7 @@ from warroom.first_run import service as first_run
 from warroom.incidents import service as incidents
 from warroom.runtime import Runtime
 from warroom.web.auth import reading_as, web_principal
-from warroom.web.forms import FormError, read_form, submit
+from warroom.web.forms import FormError, post_form, read_form
 from warroom.web.templating import page
 
 PER_PAGE = 50
@@ -132,5 +131,5 @@ async def dismiss_first_run(request: Request, runtime: Runtime = Depends(get_run
         first_run.dismiss(db=db, actor=principal.actor)
         return "First-run checklist dismissed. Its steps stay under Admin and On call."
 
-    return await run_in_threadpool(submit, request, runtime, principal, "first-run", values, change, then="/",
+    return await post_form(request, runtime, principal, "first-run", values, change, then="/",
                                    on_error=lambda error: _dashboard(runtime, request, error))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -18,7 +17,7 @@ from warroom.followups.models import FollowUp
 from warroom.incidents import service as incidents
 from warroom.runtime import Runtime
 from warroom.web.auth import can_act, reading_as, web_principal
-from warroom.web.forms import FormError, read_form, submit
+from warroom.web.forms import FormError, post_form, read_form
 from warroom.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -92,7 +91,7 @@ async def add_followup(request: Request, ref: str, runtime: Runtime = Depends(ge
     def change(db: Session) -> str:
         return add_from_form(db, runtime, principal, ref, values)[1]
 
-    return await run_in_threadpool(submit, request, runtime, principal, "followup", values, change,
+    return await post_form(request, runtime, principal, "followup", values, change,
                                    then=f"/incidents/{ref}/followups",
                                    on_error=lambda error: _page(runtime, request, ref, values, error))
 
@@ -116,7 +115,7 @@ async def change_followup(request: Request, ref: str, followup_id: RowId, runtim
                                   status=values.get("status", ""))
         return f"Follow-up #{followup_id} is {values.get('status', '').strip().lower()}"
 
-    return await run_in_threadpool(submit, request, runtime, principal, f"f-{followup_id}", values, change,
+    return await post_form(request, runtime, principal, f"f-{followup_id}", values, change,
                                    then=f"/incidents/{ref}/followups",
                                    on_error=lambda error: _page(runtime, request, ref, None, error))
 

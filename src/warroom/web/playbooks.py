@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -13,7 +12,7 @@ from warroom.api.deps import Principal, get_runtime
 from warroom.playbooks import service as playbooks
 from warroom.runtime import Runtime
 from warroom.web.auth import can_act, reading_as, web_principal
-from warroom.web.forms import FormError, read_form, submit
+from warroom.web.forms import FormError, post_form, read_form
 from warroom.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -82,8 +81,8 @@ async def _save(request: Request, runtime: Runtime, principal: Principal, *, cre
             keywords=_listed(values.get("keywords", "")), create=create)
         return f"Saved playbook “{saved.title}”"
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, "playbook", values, change,
+    return await post_form(
+        request, runtime, principal, "playbook", values, change,
         then=f"/playbooks/{values.get('slug', '').strip().lower()}",
         on_error=lambda error: _editor(runtime, request, principal, create=create, values=values, error=error))
 

@@ -23,7 +23,7 @@ from warroom.retrospectives import service as retrospectives
 from warroom.runtime import Runtime
 from warroom.web import followups as followup_forms
 from warroom.web.auth import can_act, reading_as, require_csrf, web_principal
-from warroom.web.forms import FormError, read_form, submit
+from warroom.web.forms import FormError, post_form, read_form
 from warroom.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -57,10 +57,10 @@ def postmortem_page(request: Request, ref: str, runtime: Runtime = Depends(get_r
     return _page(runtime, request, ref)
 
 
-def _post(request: Request, runtime: Runtime, principal: Principal, ref: str, form: str,
-          values: dict[str, str], change: Callable[[Session], str]) -> Response:
-    return submit(request, runtime, principal, form, values, change, then=f"/incidents/{ref}/postmortem",
-                  on_error=lambda error: _page(runtime, request, ref, values, error))
+async def _post(request: Request, runtime: Runtime, principal: Principal, ref: str, form: str,
+                values: dict[str, str], change: Callable[[Session], str]) -> Response:
+    return await post_form(request, runtime, principal, form, values, change, then=f"/incidents/{ref}/postmortem",
+                           on_error=lambda error: _page(runtime, request, ref, values, error))
 
 
 @router.post("/incidents/{ref}/postmortem")
@@ -72,7 +72,7 @@ async def generate_postmortem(request: Request, ref: str, runtime: Runtime = Dep
         postmortems.generate(db=db, actor=principal.actor, ref=ref)
         return "Postmortem drafted from the incident: edit it, then send it for review"
 
-    return await run_in_threadpool(_post, request, runtime, principal, ref, "generate", values, change)
+    return await _post(request, runtime, principal, ref, "generate", values, change)
 
 
 @router.post("/incidents/{ref}/postmortem/edit")
@@ -88,7 +88,7 @@ async def edit_postmortem(request: Request, ref: str, runtime: Runtime = Depends
                            title=values.get("title"))
         return "Postmortem saved"
 
-    return await run_in_threadpool(_post, request, runtime, principal, ref, "edit", values, change)
+    return await _post(request, runtime, principal, ref, "edit", values, change)
 
 
 def _preview(request: Request, runtime: Runtime, principal: Principal, ref: str, values: dict[str, str]) -> Response:
@@ -114,7 +114,7 @@ async def move_postmortem(request: Request, ref: str, runtime: Runtime = Depends
             return f"Postmortem published to {moved.published_to}"
         return f"Postmortem is {postmortems.STATE_WORDS[moved.state]}"
 
-    return await run_in_threadpool(_post, request, runtime, principal, ref, "state", values, change)
+    return await _post(request, runtime, principal, ref, "state", values, change)
 
 
 def _prepare(runtime: Runtime, principal: Principal, ref: str) -> postmortems.Prepared | None:
@@ -131,7 +131,7 @@ async def comment_on_postmortem(request: Request, ref: str, runtime: Runtime = D
         postmortems.add_comment(db=db, actor=principal.actor, ref=ref, body=values.get("body", ""))
         return "Comment added"
 
-    return await run_in_threadpool(_post, request, runtime, principal, ref, "comment", values, change)
+    return await _post(request, runtime, principal, ref, "comment", values, change)
 
 
 @router.post("/incidents/{ref}/postmortem/followups")
@@ -143,7 +143,7 @@ async def add_followup(request: Request, ref: str, runtime: Runtime = Depends(ge
     def change(db: Session) -> str:
         return followup_forms.add_from_form(db, runtime, principal, ref, values)[1]
 
-    return await run_in_threadpool(_post, request, runtime, principal, ref, "followup", values, change)
+    return await _post(request, runtime, principal, ref, "followup", values, change)
 
 
 @router.get("/postmortems")
@@ -184,6 +184,6 @@ async def save_template(request: Request, runtime: Runtime = Depends(get_runtime
         postmortems.set_template(db=db, actor=principal.actor, body=values.get("body", ""))
         return "Template saved: new postmortems are drafted from it"
 
-    return await run_in_threadpool(submit, request, runtime, principal, "template", values, change,
+    return await post_form(request, runtime, principal, "template", values, change,
                                    then="/postmortems/template",
                                    on_error=lambda error: _template_page(runtime, request, values, error))

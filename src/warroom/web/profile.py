@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -21,7 +20,7 @@ from warroom.oncall.schedules import feeds
 from warroom.oncall.schedules import service as schedules
 from warroom.runtime import Runtime
 from warroom.web.auth import client_address, reading_as, web_principal
-from warroom.web.forms import FormError, read_form, submit
+from warroom.web.forms import FormError, post_form, read_form
 from warroom.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -85,8 +84,8 @@ async def add_contact_method(request: Request, runtime: Runtime = Depends(get_ru
                                                   label=values.get("label", ""), outbound=runtime.outbound)
         return f"Added {method.kind.value} {method.address}. Add a rule to say when it is used."
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, "method", values, change, then="/profile",
+    return await post_form(
+        request, runtime, principal, "method", values, change, then="/profile",
         on_error=lambda error: _profile_page(runtime, request, values=values, error=error))
 
 
@@ -99,8 +98,8 @@ async def remove_contact_method(request: Request, method_id: RowId, runtime: Run
         method = notifications.remove_contact_method(db=db, actor=principal.actor, method_id=method_id)
         return f"Removed {method.kind.value} {method.address} and the rules that used it"
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, f"remove-method:{method_id}", values, change, then="/profile",
+    return await post_form(
+        request, runtime, principal, f"remove-method:{method_id}", values, change, then="/profile",
         on_error=lambda error: _profile_page(runtime, request, error=error))
 
 
@@ -114,8 +113,8 @@ async def renew_calendar_feed(request: Request, runtime: Runtime = Depends(get_r
         feeds.renew_user_feed(db=db, actor=principal.actor, user=principal.user)
         return "Your calendar has a new URL: calendars subscribed to the old one stop updating."
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, "calendar-feed", values, change, then="/profile",
+    return await post_form(
+        request, runtime, principal, "calendar-feed", values, change, then="/profile",
         on_error=lambda error: _profile_page(runtime, request, error=error))
 
 
@@ -131,8 +130,8 @@ async def add_rule(request: Request, runtime: Runtime = Depends(get_runtime),
         when = "at once" if rule.delay_minutes == 0 else f"after {rule.delay_minutes} minutes if unacknowledged"
         return f"Added a rule: you are notified {when}"
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, "rule", values, change, then="/profile",
+    return await post_form(
+        request, runtime, principal, "rule", values, change, then="/profile",
         on_error=lambda error: _profile_page(runtime, request, values=values, error=error))
 
 
@@ -145,8 +144,8 @@ async def remove_rule(request: Request, rule_id: RowId, runtime: Runtime = Depen
         notifications.remove_rule(db=db, actor=principal.actor, rule_id=rule_id)
         return "Removed the rule"
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, f"remove-rule:{rule_id}", values, change, then="/profile",
+    return await post_form(
+        request, runtime, principal, f"remove-rule:{rule_id}", values, change, then="/profile",
         on_error=lambda error: _profile_page(runtime, request, error=error))
 
 
@@ -177,6 +176,6 @@ async def change_password(request: Request, runtime: Runtime = Depends(get_runti
         return ("Password changed" + (f"; signed out {others} other session{'s' if others != 1 else ''}"
                                       if others else ""))
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, "password", {k: v for k, v in values.items() if "password" not in k},
+    return await post_form(
+        request, runtime, principal, "password", {k: v for k, v in values.items() if "password" not in k},
         change, then="/profile", on_error=lambda error: _profile_page(runtime, request, error=error))

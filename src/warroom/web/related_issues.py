@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -11,7 +10,7 @@ from warroom.api.deps import Principal, get_runtime
 from warroom.related_issues import service as related
 from warroom.runtime import Runtime
 from warroom.web.auth import can_act, reading_as, web_principal
-from warroom.web.forms import FormError, read_form, submit
+from warroom.web.forms import FormError, post_form, read_form
 from warroom.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -52,6 +51,6 @@ async def change_related_issues(request: Request, ref: str, runtime: Runtime = D
                            close_on_resolve=values.get("close") == "on")
         return f"Linked {row.repository}#{row.number}"
 
-    return await run_in_threadpool(submit, request, runtime, principal, "related-issue", values, change,
+    return await post_form(request, runtime, principal, "related-issue", values, change,
                                    then=f"/incidents/{ref}/github-issues",
                                    on_error=lambda error: _page(runtime, request, ref, values, error))

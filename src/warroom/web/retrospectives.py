@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -13,7 +12,7 @@ from warroom.retrospectives import service as retrospectives
 from warroom.retrospectives.models import RetrospectiveStatus
 from warroom.runtime import Runtime
 from warroom.web.auth import can_act, reading_as, web_principal
-from warroom.web.forms import FormError, read_form, submit
+from warroom.web.forms import FormError, post_form, read_form
 from warroom.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -67,6 +66,6 @@ async def change_retrospective(request: Request, ref: str, runtime: Runtime = De
                                 agenda=values.get("agenda", ""), attendees=_names(values.get("attendees", "")))
         return "Retrospective scheduled; invites are on their way"
 
-    return await run_in_threadpool(submit, request, runtime, principal, "retrospective", values, change,
+    return await post_form(request, runtime, principal, "retrospective", values, change,
                                    then=f"/incidents/{ref}/retrospective",
                                    on_error=lambda error: _page(runtime, request, ref, values, error))

@@ -28,7 +28,7 @@ from warroom.runtime import Runtime
 from warroom.statuspage import flows, service, subscribers
 from warroom.statuspage.models import ComponentState, PublicStatus, StatusPage, Subscriber, UpdateState
 from warroom.web.auth import reading_as, web_principal
-from warroom.web.forms import FormError, submit
+from warroom.web.forms import FormError, post_form, submit
 from warroom.web.templating import SECURITY_HEADERS, page
 
 router = APIRouter(include_in_schema=False)
@@ -110,8 +110,8 @@ async def create_page(request: Request, runtime: Runtime = Depends(get_runtime),
                                       team=values.get("team") or None, listed=checked(values, "listed"))
         return f"Created the status page “{created.name}” at /status/{created.slug}"
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, "page", values, change, then="/status-pages",
+    return await post_form(
+        request, runtime, principal, "page", values, change, then="/status-pages",
         on_error=lambda error: _pages_page(runtime, request, error=error))
 
 
@@ -145,8 +145,8 @@ async def save_template(request: Request, status: str, runtime: Runtime = Depend
                                       body=values.get("body", ""))
         return f"Saved the {saved.status.value} template"
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, f"template:{status}", values, change, then="/status-pages/templates",
+    return await post_form(
+        request, runtime, principal, f"template:{status}", values, change, then="/status-pages/templates",
         on_error=lambda error: _templates_page(runtime, request, error=error))
 
 
@@ -187,8 +187,8 @@ async def page_post(request: Request, runtime: Runtime, principal: Principal, sl
     def run(db: Session) -> str:
         return change(db, service.lock_page(db=db, slug=slug), values, lists)
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, form, values, run, then=f"/status-pages/{slug}#{form.split(':')[0]}",
+    return await post_form(
+        request, runtime, principal, form, values, run, then=f"/status-pages/{slug}#{form.split(':')[0]}",
         on_error=lambda error: _editor_page(runtime, request, slug, error=error))
 
 
@@ -333,8 +333,8 @@ async def update_post(request: Request, runtime: Runtime, principal: Principal, 
                       change: UpdateChange) -> Response:
     values, lists = await read_fields(request)
     room = f"INC-{incidents.parse_ref(ref)}"
-    return await run_in_threadpool(
-        submit, request, runtime, principal, form, values, lambda db: change(db, values, lists),
+    return await post_form(
+        request, runtime, principal, form, values, lambda db: change(db, values, lists),
         then=f"/incidents/{room}/public-updates#{form.replace(':', '-')}",
         on_error=lambda error: _updates_page(runtime, request, ref, error=error))
 
