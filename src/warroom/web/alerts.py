@@ -15,7 +15,6 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -33,8 +32,8 @@ from warroom.oncall.alerts.models import Alert, AlertStatus
 from warroom.oncall.alerts.service import ALERTS
 from warroom.runtime import Runtime
 from warroom.web import alert_views
-from warroom.web.auth import can_act, principal_in, reading_as, require_csrf, web_principal
-from warroom.web.forms import FormError, read_form
+from warroom.web.auth import can_act, principal_in, reading_as, web_principal
+from warroom.web.forms import FormError, act_in_pool, read_form
 from warroom.web.live import BATCH, Event, Reader, event_stream, start_id, stream
 from warroom.web.oncall_view import local_input, page_targets, parse_moment
 from warroom.web.templating import STATIC, Flash, page, redirect, render
@@ -191,23 +190,21 @@ Change = Callable[[Session, Actor, dict[str, str]], tuple[str, list[str], str]]
 
 async def alert_post(request: Request, runtime: Runtime, principal: Principal, alert_id: int, form: str,
                      change: Change) -> Response:
-    values = await read_form(request)
-    return await run_in_threadpool(_act, request, runtime, principal, alert_id, form, values, change)
-
-
-def _act(request: Request, runtime: Runtime, principal: Principal, alert_id: int, form: str,
-         values: dict[str, str], change: Change) -> Response:
     """CSRF, one transaction, then back to the alert (or where the change leads) with what it did."""
-    try:
-        require_csrf(request, principal, values)
-        with runtime.database.writing() as db:
-            alerts.find_alert(db=db, identifier=str(alert_id))  # a missing alert is a 404, not a form error
-            message, warnings, then = change(db, principal.actor, values)
-    except WarroomError as error:
+    values = await read_form(request)
+
+    def run(db: Session) -> tuple[str, list[str], str]:
+        alerts.find_alert(db=db, identifier=str(alert_id))  # a missing alert is a 404, not a form error
+        return change(db, principal.actor, values)
+
+    def refused(error: WarroomError) -> Response:
         if error.status == 404 and error.field == "identifier":
-            raise
+            raise error
         return _alert_page(runtime, request, alert_id, error=FormError(form, error.message, values, error.status))
-    return redirect(runtime, then or f"/alerts/{alert_id}", Flash(message, warnings))
+
+    return await act_in_pool(
+        request, runtime, principal, values, run,
+        done=lambda did: redirect(runtime, did[2] or f"/alerts/{alert_id}", Flash(did[0], did[1])), refused=refused)
 
 
 def _note(values: dict[str, str]) -> str:

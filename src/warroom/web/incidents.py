@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -29,8 +28,8 @@ from warroom.incidents import service as incidents
 from warroom.playbooks import service as playbooks
 from warroom.runtime import Runtime
 from warroom.timeline import service as timeline_service
-from warroom.web.auth import can_act, reading_as, require_csrf, web_principal
-from warroom.web.forms import FormError, read_form
+from warroom.web.auth import can_act, reading_as, web_principal
+from warroom.web.forms import FormError, act_in_pool, read_form
 from warroom.web.room import load_panel, load_timeline
 from warroom.web.templating import Flash, html_fragment, json_reply, page, redirect, render, wants_json
 
@@ -73,35 +72,33 @@ def new_incident(request: Request, runtime: Runtime = Depends(get_runtime)) -> R
 async def declare(request: Request, runtime: Runtime = Depends(get_runtime),
                   principal: Principal = Depends(web_principal)) -> Response:
     values = await read_form(request)
-    return await run_in_threadpool(_declare, request, runtime, principal, values)
 
+    def change(db: Session) -> tuple[str, Flash]:
+        outcome = flows.declare_incident(
+            db=db, actor=principal.actor, title=values.get("title", ""),
+            severity=values.get("severity", ""), description=values.get("description", ""),
+            customer_impact=checked(values, "customer_impact"), security=checked(values, "security"),
+            suspected=checked(values, "suspected"),
+            affected_services=services_of(values.get("affected_services", "")),
+            external_reporter=values.get("external_reporter", ""),
+        )
+        incident = outcome.incident
+        attached = {p.slug for p in playbooks.attached_playbooks(db=db, incident_id=incident.id)}
+        suggestions = [s for s in playbooks.suggest(db=db, services=incident.affected_services,
+                                                    text=f"{incident.title} {incident.description}")
+                       if s.playbook.slug not in attached]
+        return incident.ref, Flash(outcome.message, outcome.warnings, "page", suggestions=[
+            {"slug": s.playbook.slug, "title": s.playbook.title, "because": s.because} for s in suggestions])
 
-def _declare(request: Request, runtime: Runtime, principal: Principal, values: dict[str, str]) -> Response:
-    try:
-        require_csrf(request, principal, values)
-        with runtime.database.writing() as db:
-            outcome = flows.declare_incident(
-                db=db, actor=principal.actor, title=values.get("title", ""),
-                severity=values.get("severity", ""), description=values.get("description", ""),
-                customer_impact=checked(values, "customer_impact"), security=checked(values, "security"),
-                suspected=checked(values, "suspected"),
-                affected_services=services_of(values.get("affected_services", "")),
-                external_reporter=values.get("external_reporter", ""),
-            )
-            incident = outcome.incident
-            attached = {p.slug for p in playbooks.attached_playbooks(db=db, incident_id=incident.id)}
-            suggestions = [s for s in playbooks.suggest(db=db, services=incident.affected_services,
-                                                        text=f"{incident.title} {incident.description}")
-                           if s.playbook.slug not in attached]
-            ref = incident.ref
-    except WarroomError as error:
+    def refused(error: WarroomError) -> Response:
         return page(runtime, request, "new.html", {
             "principal": principal, "values": values, "nav": "declare",
             "form_error": FormError("declare", error.message, values), "error_field": error.field or "",
         }, error.status)
-    flash = Flash(outcome.message, outcome.warnings, "page", suggestions=[
-        {"slug": s.playbook.slug, "title": s.playbook.title, "because": s.because} for s in suggestions])
-    return redirect(runtime, f"/incidents/{ref}", flash)
+
+    return await act_in_pool(request, runtime, principal, values, change,
+                             done=lambda made: redirect(runtime, f"/incidents/{made[0]}", made[1]),
+                             refused=refused)
 
 
 # The room --------------------------------------------------------------------------------------------
@@ -184,25 +181,25 @@ def playbook_picker(request: Request, ref: str, runtime: Runtime = Depends(get_r
 
 async def room_post(request: Request, runtime: Runtime, principal: Principal, ref: str,
                     form_name: str | Callable[[dict[str, str]], str], change: Change) -> Response:
-    """Read the form here (async), then do the database work in the thread pool."""
+    """Read the form here (async), then do the database work in the thread pool; answer as the caller wants."""
     values = await read_form(request)
     name = form_name(values) if callable(form_name) else form_name
-    return await run_in_threadpool(act, request, runtime, principal, ref, name, values, change)
 
-
-def act(request: Request, runtime: Runtime, principal: Principal, ref: str, form_name: str,
-        values: dict[str, str], change: Change) -> Response:
-    """Check the CSRF token, run the change in one transaction, answer as the caller wants."""
-    try:
-        require_csrf(request, principal, values)
+    def run(db: Session) -> tuple[str, Done]:
         room_ref = canonical(ref)
-        with runtime.database.writing() as db:
-            done = change(db, principal.actor, values)
-    except WarroomError as error:
+        return room_ref, change(db, principal.actor, values)
+
+    def refused(error: WarroomError) -> Response:
         if wants_json(request):
             return json_reply({"ok": False, "error": error.message, "field": error.field}, error.status)
-        return room_page(request, runtime, ref, form_error=FormError(form_name, error.message, values),
+        return room_page(request, runtime, ref, form_error=FormError(name, error.message, values),
                          status=error.status)
+
+    return await act_in_pool(request, runtime, principal, values, run,
+                             done=lambda made: _done(request, runtime, name, *made), refused=refused)
+
+
+def _done(request: Request, runtime: Runtime, form_name: str, room_ref: str, done: Done) -> Response:
     if wants_json(request):
         return json_reply({"ok": True, "message": done.message, "warnings": done.warnings, "link": done.link})
     where = "composer" if form_name == "composer" else "panel"

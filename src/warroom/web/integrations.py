@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -16,15 +15,15 @@ from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole, Team
 from warroom.api.deps import Principal, get_runtime
 from warroom.core.bounds import RowId
-from warroom.core.errors import ValidationFailed, WarroomError
+from warroom.core.errors import ValidationFailed
 from warroom.oncall.escalation import policies
 from warroom.oncall.escalation.models import EscalationPolicy
 from warroom.oncall.keys import service as keys
 from warroom.oncall.keys.models import KeyKind
 from warroom.oncall.keys.schemas import HOW_TO_SEND, ingest_url
 from warroom.runtime import Runtime
-from warroom.web.auth import reading_as, require_csrf, web_principal
-from warroom.web.forms import FormError, read_form, submit
+from warroom.web.auth import reading_as, web_principal
+from warroom.web.forms import FormError, act_in_pool, post_form, read_form
 from warroom.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -67,30 +66,27 @@ def _policy(db: Session, ref: str) -> EscalationPolicy | None:
     return keys.find_policy(db=db, ref=ref) if ref.strip() else None
 
 
-def _create(request: Request, runtime: Runtime, principal: Principal, values: dict[str, str]) -> Response:
-    try:
-        require_csrf(request, principal, values)
-        principal.actor.require(AccessRole.admin)
-        kind = keys.parse_kind(values.get("kind", ""))
-        with runtime.database.writing() as db:
-            made = keys.create_key(db=db, actor=principal.actor, name=values.get("name", ""), kind=kind,
-                                   team=_team(db, values.get("team", "")),
-                                   escalation_policy=_policy(db, values.get("escalation_policy", "")),
-                                   dedup_per_alert=bool(values.get("dedup_per_alert")))
-            shown = {"secret": made.secret, "name": made.key.name, "kind": kind.value,
-                     "url": ingest_url(runtime.settings.base_url, kind), "how": HOW_TO_SEND[kind],
-                     "warning": keys.route_warning(db, made.key)}
-    except WarroomError as error:
-        return _integrations_page(runtime, request, error.status, values=values,
-                                  form_error=FormError("key", error.message, values, error.status))
-    return _integrations_page(runtime, request, 201, created=shown)
-
-
 @router.post("/admin/integrations")
 async def create_key(request: Request, runtime: Runtime = Depends(get_runtime),
                      principal: Principal = Depends(web_principal)) -> Response:
     values = await read_form(request)
-    return await run_in_threadpool(_create, request, runtime, principal, values)
+
+    def change(db: Session) -> dict[str, str | None]:
+        principal.actor.require(AccessRole.admin)
+        kind = keys.parse_kind(values.get("kind", ""))
+        made = keys.create_key(db=db, actor=principal.actor, name=values.get("name", ""), kind=kind,
+                               team=_team(db, values.get("team", "")),
+                               escalation_policy=_policy(db, values.get("escalation_policy", "")),
+                               dedup_per_alert=bool(values.get("dedup_per_alert")))
+        return {"secret": made.secret, "name": made.key.name, "kind": kind.value,
+                "url": ingest_url(runtime.settings.base_url, kind), "how": HOW_TO_SEND[kind],
+                "warning": keys.route_warning(db, made.key)}
+
+    return await act_in_pool(
+        request, runtime, principal, values, change,
+        done=lambda shown: _integrations_page(runtime, request, 201, created=shown),
+        refused=lambda error: _integrations_page(runtime, request, error.status, values=values,
+                                                 form_error=FormError("key", error.message, values, error.status)))
 
 
 @router.post("/admin/integrations/{key_id}/revoke")
@@ -102,6 +98,6 @@ async def revoke_key(request: Request, key_id: RowId, runtime: Runtime = Depends
         key = keys.revoke_key(db=db, actor=principal.actor, key_id=key_id)
         return f"Revoked key “{key.name}” ({key.prefix}…): it is refused from now on"
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, f"revoke:{key_id}", values, change, then="/admin/integrations",
+    return await post_form(
+        request, runtime, principal, f"revoke:{key_id}", values, change, then="/admin/integrations",
         on_error=lambda error: _integrations_page(runtime, request, error.status, form_error=error))

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -29,8 +28,8 @@ from warroom.oncall.schedules import service as schedules
 from warroom.oncall.schedules.models import RotationKind
 from warroom.runtime import Runtime
 from warroom.web import oncall_view
-from warroom.web.auth import SignInRequired, can_act, principal_in, reading_as, require_csrf, web_principal
-from warroom.web.forms import FormError, read_form, submit
+from warroom.web.auth import SignInRequired, can_act, principal_in, reading_as, web_principal
+from warroom.web.forms import FormError, act_in_pool, post_form, read_form
 from warroom.web.oncall_view import WEEKDAYS, local_input, local_text, parse_moment
 from warroom.web.templating import SECURITY_HEADERS, Flash, page, redirect
 
@@ -98,21 +97,21 @@ def oncall(request: Request, runtime: Runtime = Depends(get_runtime)) -> Respons
 @router.post("/oncall/page")
 async def page_someone(request: Request, runtime: Runtime = Depends(get_runtime),
                        principal: Principal = Depends(web_principal)) -> Response:
-    values = await read_form(request)
-    return await run_in_threadpool(_page, request, runtime, principal, values)
-
-
-def _page(request: Request, runtime: Runtime, principal: Principal, values: dict[str, str]) -> Response:
     """The handbook's "/genie alert <description> for <team or user>" as a form; then the alert it opened."""
-    try:
-        require_csrf(request, principal, values)
-        with runtime.database.writing() as db:
-            done = paging.page(db=db, actor=principal.actor, description=values.get("description", ""),
-                               target=values.get("target", ""), priority=values.get("priority") or None,
-                               incident_ref=values.get("incident", "").strip() or None)
-    except WarroomError as error:
-        return _oncall_page(runtime, request, values=values, error=FormError("page", error.message, values,
-                                                                             error.status))
+    values = await read_form(request)
+
+    def change(db: Session) -> paging.Paged:
+        return paging.page(db=db, actor=principal.actor, description=values.get("description", ""),
+                           target=values.get("target", ""), priority=values.get("priority") or None,
+                           incident_ref=values.get("incident", "").strip() or None)
+
+    return await act_in_pool(
+        request, runtime, principal, values, change, done=lambda done: _paged(runtime, done),
+        refused=lambda error: _oncall_page(runtime, request, values=values,
+                                           error=FormError("page", error.message, values, error.status)))
+
+
+def _paged(runtime: Runtime, done: paging.Paged) -> Response:
     verb = "Paged" if done.created else "Already paging"
     where = f" in {done.incident_ref}" if done.incident_ref else ""
     return redirect(runtime, f"/alerts/{done.alert_id}", Flash(f"{verb} {done.label}{where}: alert #{done.alert_id}"))
@@ -131,8 +130,8 @@ async def create_schedule(request: Request, runtime: Runtime = Depends(get_runti
                                          description=values.get("description", ""))
         return f"Created schedule {made.name}. Add a layer: who takes turns, and when they hand off."
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, "schedule", values, change, then=f"/oncall/schedules/{slug}",
+    return await post_form(
+        request, runtime, principal, "schedule", values, change, then=f"/oncall/schedules/{slug}",
         on_error=lambda error: _oncall_page(runtime, request, values=values, error=error))
 
 
@@ -197,8 +196,8 @@ async def renew_schedule_feed(request: Request, slug: str, runtime: Runtime = De
         feeds.renew_schedule_feed(db=db, actor=principal.actor, schedule=schedule)
         return "The schedule's calendar has a new URL: calendars subscribed to the old one stop updating."
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, "calendar-feed", values, change, then=f"/oncall/schedules/{slug}",
+    return await post_form(
+        request, runtime, principal, "calendar-feed", values, change, then=f"/oncall/schedules/{slug}",
         on_error=lambda error: _schedule_page(runtime, request, slug, error=error))
 
 
@@ -284,8 +283,8 @@ async def add_layer(request: Request, slug: str, runtime: Runtime = Depends(get_
                                     length_hours=_hours(values), restrictions=_restrictions(values))
         return f"Added layer {layer.name} to {schedule.name}"
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, "layer", values, change, then=f"/oncall/schedules/{slug}",
+    return await post_form(
+        request, runtime, principal, "layer", values, change, then=f"/oncall/schedules/{slug}",
         on_error=lambda error: _schedule_page(runtime, request, slug, error=error))
 
 
@@ -307,8 +306,8 @@ async def add_override(request: Request, slug: str, runtime: Runtime = Depends(g
         return (f"@{who.handle if who else '?'} covers {schedule.name} from {local_text(start, zone)} "
                 f"until {local_text(end, zone)} ({zone})")
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, "override", values, change, then=f"/oncall/schedules/{slug}",
+    return await post_form(
+        request, runtime, principal, "override", values, change, then=f"/oncall/schedules/{slug}",
         on_error=lambda error: _schedule_page(runtime, request, slug, error=error))
 
 
@@ -326,7 +325,7 @@ async def remove_override(request: Request, slug: str, override_id: RowId, runti
         schedules.remove_override(db=db, actor=principal.actor, override=override)
         return f"Removed the override: @{covering.handle if covering else '?'} no longer covers that period"
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, f"remove:{override_id}", values, change,
+    return await post_form(
+        request, runtime, principal, f"remove:{override_id}", values, change,
         then=f"/oncall/schedules/{slug}",
         on_error=lambda error: _schedule_page(runtime, request, slug, error=error))

@@ -25,8 +25,8 @@ from warroom.reports import guard
 from warroom.reports import service as reports
 from warroom.reports.models import ReportStatus
 from warroom.runtime import Runtime
-from warroom.web.auth import can_act, client_address, reading_as, require_csrf, web_principal
-from warroom.web.forms import FormError, read_form, submit
+from warroom.web.auth import can_act, client_address, reading_as, web_principal
+from warroom.web.forms import FormError, act_in_pool, post_form, read_form
 from warroom.web.templating import Flash, page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -185,8 +185,8 @@ async def _triage(request: Request, runtime: Runtime, principal: Principal, ref:
                   change: Any) -> Response:
     values = await read_form(request)
     where = f"/reports/{_canonical(ref)}"
-    return await run_in_threadpool(
-        submit, request, runtime, principal, form, values, lambda db: change(db, values), then=where,
+    return await post_form(
+        request, runtime, principal, form, values, lambda db: change(db, values), then=where,
         on_error=lambda error: _detail(runtime, request, ref, error=error, status=error.status))
 
 
@@ -218,20 +218,17 @@ def _checked(values: dict[str, str], name: str) -> bool:
 async def declare(request: Request, ref: str, runtime: Runtime = Depends(get_runtime),
                   principal: Principal = Depends(web_principal)) -> Response:
     values = await read_form(request)
-    return await run_in_threadpool(_declare, request, runtime, principal, ref, values)
 
+    def change(db: Session) -> tuple[str, Flash]:
+        declared = report_flows.declare_from_report(
+            db=db, actor=principal.actor, ref=ref, severity=values.get("severity", ""),
+            title=values.get("title", ""), customer_impact=_checked(values, "customer_impact"),
+            security=_checked(values, "security"), suspected=_checked(values, "suspected"))
+        outcome = declared.outcome
+        return outcome.incident.ref, Flash(f"{outcome.message} — from report {declared.report.ref}", outcome.warnings)
 
-def _declare(request: Request, runtime: Runtime, principal: Principal, ref: str, values: dict[str, str]) -> Response:
-    try:
-        require_csrf(request, principal, values)
-        with runtime.database.writing() as db:
-            declared = report_flows.declare_from_report(
-                db=db, actor=principal.actor, ref=ref, severity=values.get("severity", ""),
-                title=values.get("title", ""), customer_impact=_checked(values, "customer_impact"),
-                security=_checked(values, "security"), suspected=_checked(values, "suspected"))
-            incident_ref, report_ref = declared.outcome.incident.ref, declared.report.ref
-            message, warnings = declared.outcome.message, declared.outcome.warnings
-    except WarroomError as error:
-        return _detail(runtime, request, ref, error=FormError("declare", error.message, values, error.status),
-                       status=error.status)
-    return redirect(runtime, f"/incidents/{incident_ref}", Flash(f"{message} — from report {report_ref}", warnings))
+    return await act_in_pool(
+        request, runtime, principal, values, change,
+        done=lambda made: redirect(runtime, f"/incidents/{made[0]}", made[1]),
+        refused=lambda error: _detail(runtime, request, ref, error=FormError("declare", error.message, values,
+                                                                             error.status), status=error.status))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -13,10 +12,10 @@ from warroom.accounts import service as accounts
 from warroom.accounts.models import TokenScope
 from warroom.api.deps import Principal, get_runtime
 from warroom.core.bounds import RowId
-from warroom.core.errors import ValidationFailed, WarroomError
+from warroom.core.errors import ValidationFailed
 from warroom.runtime import Runtime
-from warroom.web.auth import reading_as, require_csrf, web_principal
-from warroom.web.forms import FormError, read_form, submit
+from warroom.web.auth import reading_as, web_principal
+from warroom.web.forms import FormError, act_in_pool, post_form, read_form
 from warroom.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -45,31 +44,31 @@ def tokens(request: Request, runtime: Runtime = Depends(get_runtime)) -> Respons
     return _tokens_page(runtime, request)
 
 
-def _create(request: Request, runtime: Runtime, principal: Principal, values: dict[str, str]) -> Response:
+def _scope(values: dict[str, str]) -> TokenScope:
     try:
-        require_csrf(request, principal, values)
-        try:
-            scope = TokenScope(values.get("scope", ""))
-        except ValueError:
-            raise ValidationFailed("A token's scope is read, write or admin.", field="scope") from None
-        with runtime.database.writing() as db:
-            who = values.get("user", "").strip()
-            user = accounts.find_person(db=db, who=who) if who else principal.user
-            created = accounts.create_token(db=db, actor=principal.actor, user=user, name=values.get("name", ""),
-                                            scope=scope)
-            shown = {"secret": created.secret, "name": created.token.name, "scope": scope.value,
-                     "user": user.handle}
-    except WarroomError as error:
-        return _tokens_page(runtime, request, error.status, values=values,
-                            form_error=FormError("token", error.message, values, error.status))
-    return _tokens_page(runtime, request, 201, created=shown)
+        return TokenScope(values.get("scope", ""))
+    except ValueError:
+        raise ValidationFailed("A token's scope is read, write or admin.", field="scope") from None
 
 
 @router.post("/settings/tokens")
 async def create_token(request: Request, runtime: Runtime = Depends(get_runtime),
                        principal: Principal = Depends(web_principal)) -> Response:
     values = await read_form(request)
-    return await run_in_threadpool(_create, request, runtime, principal, values)
+
+    def change(db: Session) -> dict[str, str]:
+        scope = _scope(values)
+        who = values.get("user", "").strip()
+        user = accounts.find_person(db=db, who=who) if who else principal.user
+        created = accounts.create_token(db=db, actor=principal.actor, user=user, name=values.get("name", ""),
+                                        scope=scope)
+        return {"secret": created.secret, "name": created.token.name, "scope": scope.value, "user": user.handle}
+
+    return await act_in_pool(
+        request, runtime, principal, values, change,
+        done=lambda shown: _tokens_page(runtime, request, 201, created=shown),
+        refused=lambda error: _tokens_page(runtime, request, error.status, values=values,
+                                           form_error=FormError("token", error.message, values, error.status)))
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
@@ -81,6 +80,6 @@ async def revoke_token(request: Request, token_id: RowId, runtime: Runtime = Dep
         token = accounts.revoke_token(db=db, actor=principal.actor, token_id=token_id)
         return f"Revoked token “{token.name}” ({token.prefix}…)"
 
-    return await run_in_threadpool(
-        submit, request, runtime, principal, f"revoke:{token_id}", values, change, then="/settings/tokens",
+    return await post_form(
+        request, runtime, principal, f"revoke:{token_id}", values, change, then="/settings/tokens",
         on_error=lambda error: _tokens_page(runtime, request, error.status, form_error=error))
