@@ -111,6 +111,10 @@ def test_a_voice_call_page_says_the_priority_and_message(pager, twilio):
     alert_id = pager.page(bob, message="Payments API down")
     pager.run(pager.engine())
     [request] = twilio.created("Calls")
-    assert request.form["Twiml"] == ("<Response><Say>Warroom alert, priority P1. Payments API down. "
-                                     "Acknowledge it in Warroom.</Say></Response>")
+    [call] = pager.notifications(alert_id)
+    assert request.form["Twiml"] == (
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Gather numDigits="1" timeout="10" method="POST" '
+        f'action="http://warroom.test/integrations/twilio/voice?page={call.idempotency_key}">'
+        "<Say>Warroom alert, priority P1. Payments API down. Press 1 to acknowledge, 2 to escalate, 3 to close."
+        "</Say></Gather><Say>No key was pressed: acknowledge it in Warroom. Goodbye.</Say></Response>")
     assert pager.events(alert_id, "notified")[0].body == "Notified @bob by voice call"

@@ -273,3 +273,38 @@ def test_redacting_costs_one_query_per_page_however_many_alerts_are_private(runt
     page = rita.ok("get", "/alerts")
     assert page["total"] == 6 and {a["message"] for a in page["items"]} == {REDACTED_MESSAGE}
     assert statements("/alerts") == one
+
+
+def test_a_text_reply_names_the_alert_only_to_those_who_may_read_it(runtime, client, cast, callers, incidents):
+    """Paging from a phone: an outsider texting a page's code from their own number learns nothing and changes
+    nothing; the person paged (a participant) is answered with the page's words."""
+    import sqlalchemy as sa
+
+    from warroom.core.actor import Actor
+    from warroom.notifications import service as contacts
+    from warroom.notifications.models import Notification
+
+    from ..phone.conftest import PUBLIC, post_signed, reply_of, sms_form
+    from ..support import drain
+
+    token = runtime.settings.twilio_auth_token = "twilio-test-token"  # takes replies; sends stay unconfigured
+    runtime.settings.base_url = PUBLIC
+    numbers = {"erin": "+14155550101", "rita": "+14155550102"}
+    with runtime.database.writing() as db:
+        for who, number in numbers.items():
+            method = contacts.add_contact_method(db=db, actor=Actor.system(runtime.clock), user=cast[who],
+                                                 kind="sms", address=number)
+            contacts.add_rule(db=db, actor=Actor.system(runtime.clock), user=cast[who], contact_method_id=method.id)
+    said = callers["bob"].ok("post", "/commands", {"text": f"/genie alert {PAGE} for @erin", "incident": "INC-2"})
+    alert_id = said["data"]["alert_id"]
+    drain(runtime)
+    with runtime.database.reading() as db:
+        [code] = db.scalars(sa.select(Notification.reply_code).where(Notification.alert_id == alert_id))
+    before = snapshot(runtime)
+    outsider = reply_of(post_signed(client, "/integrations/twilio/sms", sms_form(numbers["rita"], f"{code} ack"),
+                                    token))
+    assert outsider.startswith(f"No page with code {code} was sent to this number")
+    assert not leaks(outsider) and snapshot(runtime) == before
+    paged_one = reply_of(post_signed(client, "/integrations/twilio/sms", sms_form(numbers["erin"], f"{code} ack"),
+                                     token))
+    assert paged_one.startswith(f"Acknowledged alert #{alert_id} ({PAGE[:80]})")

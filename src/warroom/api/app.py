@@ -17,6 +17,7 @@ from warroom.api import openapi, problems
 from warroom.api.compat import include_compat_routes, install_fast_path
 from warroom.api.compat.common import too_large
 from warroom.api.compat.grafana_oncall import register_grafana_oncall_urls
+from warroom.api.inbound import twilio as twilio_inbound
 from warroom.api.limits import BodySizeLimit
 from warroom.api.routers import health, register_api
 from warroom.api.routers.scim import register_scim
@@ -84,6 +85,7 @@ def route_table() -> tuple[BaseRoute, ...]:
     builder = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     builder.mount("/static", StaticFiles(directory=STATIC), name="static")
     include_compat_routes(builder)  # first: monitoring tools' ingest routes are matched before the rest
+    builder.include_router(twilio_inbound.router)  # replies, keypresses and delivery status from Twilio
     register_grafana_oncall_urls(builder)  # Grafana OnCall's integration URLs, kept by the importer
     register_api(builder)
     include_web_routes(builder)

@@ -3,6 +3,7 @@
 - ``POST {base}/2010-04-01/Accounts/{AccountSid}/Messages.json`` form ``To, From, Body`` -> 201 ``{"sid": "SM…"}``
 - ``POST {base}/2010-04-01/Accounts/{AccountSid}/Calls.json`` form ``To, From, Twiml`` -> 201 ``{"sid": "CA…"}``
 - HTTP basic auth ``AccountSid:AuthToken``; errors answer ``{"code", "message", "more_info", "status"}``.
+- ``StatusCallback``: a URL Twilio posts the send's status to (MessageStatus / CallStatus); see twilio_webhooks.
 
 Each request carries ``I-Twilio-Idempotency-Token`` with the notification's idempotency id, so a retry of
 the same notification is recognisable as such.
@@ -22,6 +23,7 @@ from warroom.integrations import http
 API_VERSION = "2010-04-01"
 MAX_SMS_BODY = 1600  # Twilio's limit for one Message's Body
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
 
 
 @dataclass(frozen=True)
@@ -32,18 +34,28 @@ class TwilioClient:
     base_url: str = "https://api.twilio.com"
     timeout: float = 15.0
 
-    def send_sms(self, *, to: str, body: str, idempotency_id: str) -> str:
-        """Queue a text message; returns its sid (``SM…``)."""
+    def send_sms(self, *, to: str, body: str, idempotency_id: str, status_callback: str = "") -> str:
+        """Queue a text message; returns its sid (``SM…``). Twilio posts its delivery status to
+        ``status_callback`` when given."""
         if len(body) > MAX_SMS_BODY:
             body = body[: MAX_SMS_BODY - 1] + "…"
-        return self._create("Messages", {"To": to, "From": self.from_number, "Body": body}, idempotency_id)
+        form: dict[str, str | list[str]] = {"To": to, "From": self.from_number, "Body": body}
+        if status_callback:
+            form["StatusCallback"] = status_callback
+        return self._create("Messages", form, idempotency_id)
 
-    def call(self, *, to: str, say: str, idempotency_id: str) -> str:
-        """Ring the number and read ``say`` aloud; returns the call's sid (``CA…``)."""
-        return self._create("Calls", {"To": to, "From": self.from_number, "Twiml": twiml_say(say)},
-                            idempotency_id)
+    def call(self, *, to: str, say: str, idempotency_id: str, twiml: str = "", status_callback: str = "") -> str:
+        """Ring the number and read ``say`` aloud (or run ``twiml``); returns the call's sid (``CA…``).
 
-    def _create(self, resource: str, form: dict[str, str], idempotency_id: str) -> str:
+        With ``status_callback``, Twilio posts the call's progress there: initiated, ringing, answered, completed.
+        """
+        form: dict[str, str | list[str]] = {"To": to, "From": self.from_number, "Twiml": twiml or twiml_say(say)}
+        if status_callback:
+            form["StatusCallback"] = status_callback
+            form["StatusCallbackEvent"] = list(CALL_EVENTS)
+        return self._create("Calls", form, idempotency_id)
+
+    def _create(self, resource: str, form: dict[str, str | list[str]], idempotency_id: str) -> str:
         url = f"{self.base_url.rstrip('/')}/{API_VERSION}/Accounts/{self.account_sid}/{resource}.json"
         try:
             response = http.client().post(url, data=form, auth=(self.account_sid, self.auth_token),

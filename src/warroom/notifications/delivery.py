@@ -22,6 +22,7 @@ from warroom.db.engine import Database
 from warroom.engine.models import Job
 from warroom.engine.runner import Handler, Recorder, TransactionalHandler
 from warroom.incidents.models import Incident
+from warroom.notifications import phone
 from warroom.notifications.models import ContactKind, ContactMethod, DeliveryStatus, Notification
 from warroom.notifications.senders import OutgoingNotification, Receipt, SenderRegistry
 from warroom.oncall.alerts import service as alerts
@@ -110,7 +111,7 @@ def compose(page: Page, base_url: str) -> OutgoingNotification:
         user_handle=user.handle, user_name=user.name, subject=notification.subject, text="\n".join(lines),
         alert_id=alert.id if alert else None, alert_message=alert.message if alert else notification.subject,
         alert_priority=alert.priority.value if alert else "", alert_url=link, ack_url=ack,
-        incident_ref=page.incident_ref,
+        incident_ref=page.incident_ref, **phone.page_links(notification, base),
     )
 
 
@@ -212,6 +213,7 @@ def record_sent(db: Session, notification_id: int, *, attempts: int, receipt: Re
     notification.sent_at = clock.now()
     notification.attempts = max(notification.attempts + 1, attempts)
     notification.last_error = ""
+    notification.provider_reference = receipt.reference[:64]
     if notification.alert_id is None:
         return
     handle = db.scalar(sa.select(User.handle).where(User.id == notification.user_id))

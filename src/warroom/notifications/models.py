@@ -52,7 +52,8 @@ class Notification(Base):
     """One message to one person on one contact method: the delivery record shown on the alert."""
 
     __tablename__ = "notifications"
-    __table_args__ = (sa.Index("ix_notifications_alert_id_id", "alert_id", "id"),)
+    __table_args__ = (sa.Index("ix_notifications_alert_id_id", "alert_id", "id"),
+                      sa.Index("ix_notifications_reply_code_user_id", "reply_code", "user_id"))
 
     id: Mapped[int] = int_pk()
     alert_id: Mapped[int | None] = mapped_column(sa.ForeignKey("alerts.id", ondelete="CASCADE"))
@@ -71,3 +72,8 @@ class Notification(Base):
     created_at: Mapped[datetime]
     due_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # A page by SMS or voice: the short code a reply names ("4821 ack"); the same for all of one page's texts.
+    reply_code: Mapped[str | None] = mapped_column(sa.String(8))
+    # The provider's id for the send (a Twilio sid) and the last status its callbacks reported (delivered...).
+    provider_reference: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
+    provider_status: Mapped[str] = mapped_column(sa.String(30), default="", server_default="")

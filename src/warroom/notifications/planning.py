@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,13 @@ from warroom.engine import queue
 from warroom.notifications.models import ContactKind, ContactMethod, DeliveryStatus, Notification, NotificationRule
 
 NOTIFY_JOB = "notify"
+BY_PHONE = (ContactKind.sms, ContactKind.voice)
+
+
+def new_reply_code() -> str:
+    """The short code a page by SMS or voice is answered with: four digits, shared by one page's texts and calls
+    to one person (a reply from their number with this code acts on this alert)."""
+    return str(1000 + secrets.randbelow(9000))
 
 
 def rules_of(db: Session, user_id: int) -> list[tuple[NotificationRule, ContactMethod]]:
@@ -42,12 +50,13 @@ def plan_notifications(*, db: Session, alert: Any, user: User, now: datetime, ke
         or [(0, None, ContactKind.email)]
     )
     notifications = []
+    code = new_reply_code() if any(kind in BY_PHONE for _, _, kind in targets) else None
     for index, (delay, method, kind) in enumerate(targets):
         notification = Notification(
             alert_id=alert.id, incident_id=alert.incident_id, user_id=user.id,
             contact_method_id=method.id if method else None, kind=kind, subject=subject[:300],
             status=DeliveryStatus.queued, idempotency_key=f"ntf-{key}-{index}", created_at=now,
-            due_at=now + timedelta(minutes=delay),
+            due_at=now + timedelta(minutes=delay), reply_code=code if kind in BY_PHONE else None,
         )
         db.add(notification)
         notifications.append(notification)

@@ -67,9 +67,10 @@ class DeliveryOut(BaseModel):
     created_at: datetime
     due_at: datetime
     sent_at: datetime | None
+    provider_status: str = ""
 
     @classmethod
     def of(cls, view: DeliveryView) -> DeliveryOut:
         return cls(id=view.id, user=view.user_handle, kind=view.kind, status=view.status, attempts=view.attempts,
                    last_error=view.last_error, created_at=view.created_at, due_at=view.due_at,
-                   sent_at=view.sent_at)
+                   sent_at=view.sent_at, provider_status=view.provider_status)

@@ -15,16 +15,18 @@ from warroom.config import Settings
 from warroom.core.clock import Clock
 from warroom.core.delivery import DeliveryError
 from warroom.core.outbound import STRICT, OutboundPolicy
-from warroom.integrations.chat import ChatAdapter, FakeChat
-from warroom.integrations.email import Mail, SmtpConfig, SmtpMailer
+from warroom.integrations import twilio_webhooks
 from warroom.integrations.twilio import TwilioClient
-from warroom.integrations.webhooks import WebhookSender
 from warroom.notifications.models import ContactKind
+from warroom.ports import Mail, Mailer, Outbound, WebhookFactory
+from warroom.ports.chat import ChatPlatform
 
 log = logging.getLogger("warroom.notifications")
+chat_log = logging.getLogger("warroom.chat")
 
 WEBHOOK_EVENT = "alert.notification"
 NO_CHAT = "no chat system is connected; written to the log instead"
+KEYPRESS_CHOICES = "Press 1 to acknowledge, 2 to escalate, 3 to close."
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,17 @@ class OutgoingNotification:
     alert_url: str
     ack_url: str
     incident_ref: str | None = None
+    reply_code: str = ""  # a page by SMS or voice: the code a reply names ("4821 ack")
+    keypress_url: str = ""  # a page by voice: where the call's keypress is posted
+    status_url: str = ""  # where the provider reports the send's delivery status
 
     def short_text(self) -> str:
-        """For SMS and chat: the subject and the acknowledge link."""
-        return f"{self.subject}\nAcknowledge: {self.ack_url}\n{self.alert_url}"
+        """For SMS and chat: the subject and the acknowledge link (and, by SMS, how to answer by reply)."""
+        text = f"{self.subject}\nAcknowledge: {self.ack_url}\n{self.alert_url}"
+        if self.reply_code and self.kind is ContactKind.sms:
+            code = self.reply_code
+            text += f"\nReply {code} ack / {code} esc / {code} close"
+        return text
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,7 @@ class Sender(Protocol):
 
 @dataclass(frozen=True)
 class SmtpSender:
-    mailer: SmtpMailer
+    mailer: Mailer
     clock: Clock
 
     def send(self, notification: OutgoingNotification) -> Receipt:
@@ -91,12 +100,13 @@ class NotificationWebhookSender:
 
     secret: str
     clock: Clock
+    webhook: WebhookFactory
     policy: OutboundPolicy = STRICT
 
     def send(self, notification: OutgoingNotification) -> Receipt:
         now = self.clock.now()
         # The timestamp is the attempt's, not the page's: receivers reject stale signatures.
-        WebhookSender(notification.address, self.secret, policy=self.policy).send(
+        self.webhook(notification.address, self.secret, policy=self.policy).send(
             message_id=notification.idempotency_id, payload=webhook_payload(notification, now.isoformat()), at=now)
         return Receipt()
 
@@ -118,12 +128,23 @@ def webhook_payload(notification: OutgoingNotification, timestamp: str) -> dict[
 
 @dataclass(frozen=True)
 class ChatSender:
-    adapter: ChatAdapter
-    note: str = ""
+    """A plain direct message on a chat platform (a workspace's pages with buttons are chat.pages')."""
+
+    platform: ChatPlatform
 
     def send(self, notification: OutgoingNotification) -> Receipt:
-        self.adapter.send_dm(notification.address, notification.short_text())
-        return Receipt(note=self.note)
+        self.platform.send_dm(person_id=notification.address, text=notification.short_text())
+        return Receipt()
+
+
+@dataclass(frozen=True)
+class LogChatSender:
+    """Chat without a connected platform: the message goes to the log, and the alert says so."""
+
+    def send(self, notification: OutgoingNotification) -> Receipt:
+        chat_log.info("chat DM to %s (no chat platform is connected): %s", notification.address,
+                      notification.short_text())
+        return Receipt(note=NO_CHAT)
 
 
 @dataclass(frozen=True)
@@ -132,7 +153,7 @@ class TwilioSmsSender:
 
     def send(self, notification: OutgoingNotification) -> Receipt:
         sid = self.client.send_sms(to=notification.address, body=notification.short_text(),
-                                   idempotency_id=notification.idempotency_id)
+                                   idempotency_id=notification.idempotency_id, status_callback=notification.status_url)
         return Receipt(reference=sid)
 
 
@@ -141,9 +162,12 @@ class TwilioVoiceSender:
     client: TwilioClient
 
     def send(self, notification: OutgoingNotification) -> Receipt:
-        say = (f"Warroom alert, priority {notification.alert_priority}. {notification.alert_message}. "
-               "Acknowledge it in Warroom.")
-        sid = self.client.call(to=notification.address, say=say, idempotency_id=notification.idempotency_id)
+        say = f"Warroom alert, priority {notification.alert_priority}. {notification.alert_message}. "
+        twiml = ""
+        if notification.reply_code and notification.keypress_url:
+            twiml = twilio_webhooks.gather(say + KEYPRESS_CHOICES, notification.keypress_url)
+        sid = self.client.call(to=notification.address, say=say + "Acknowledge it in Warroom.", twiml=twiml,
+                               idempotency_id=notification.idempotency_id, status_callback=notification.status_url)
         return Receipt(reference=sid)
 
 
@@ -165,17 +189,14 @@ class SenderRegistry:
         return self.senders.get(kind) or NotConfigured(f"Warroom cannot send {kind.value} notifications.")
 
 
-def build_senders(settings: Settings, *, secret_key: str, clock: Clock, chat: ChatAdapter | None = None,
-                  outbound: OutboundPolicy | None = None) -> SenderRegistry:
+def build_senders(settings: Settings, *, secret_key: str, clock: Clock, effects: Outbound,
+                  chat: ChatPlatform | None = None, outbound: OutboundPolicy | None = None) -> SenderRegistry:
     """The senders this install's settings allow; the rest fail with a reason saying what to configure.
 
-    Webhooks go only to addresses ``outbound`` allows (by default, what WARROOM_OUTBOUND_ALLOW says).
+    Mail and webhooks go through ``effects`` (mail to the log without a mailer); webhooks only to addresses
+    ``outbound`` allows (by default, what WARROOM_OUTBOUND_ALLOW says).
     """
-    email: Sender = LogSender()
-    if settings.smtp_host:
-        email = SmtpSender(SmtpMailer(SmtpConfig(
-            host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
-            password=settings.smtp_password, starttls=settings.smtp_starttls, mail_from=settings.mail_from)), clock)
+    email: Sender = LogSender() if effects.mailer is None else SmtpSender(effects.mailer, clock)
     sms: Sender = NotConfigured("SMS is not configured (set WARROOM_TWILIO_*)")
     voice: Sender = NotConfigured("Voice calls are not configured (set WARROOM_TWILIO_*)")
     if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
@@ -185,8 +206,9 @@ def build_senders(settings: Settings, *, secret_key: str, clock: Clock, chat: Ch
     return SenderRegistry({
         ContactKind.email: email,
         ContactKind.webhook: NotificationWebhookSender(settings.notification_webhook_secret or secret_key, clock,
+                                                       effects.webhook,
                                                        outbound or OutboundPolicy.parse(settings.outbound_allow)),
-        ContactKind.chat: ChatSender(chat) if chat is not None else ChatSender(FakeChat(), NO_CHAT),
+        ContactKind.chat: ChatSender(chat) if chat is not None else LogChatSender(),
         ContactKind.sms: sms,
         ContactKind.voice: voice,
     })

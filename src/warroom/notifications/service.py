@@ -240,11 +240,12 @@ class DeliveryView:
     created_at: datetime
     due_at: datetime
     sent_at: datetime | None
+    provider_status: str = ""  # what the phone provider last reported: delivered, undelivered, busy...
 
 
 def delivery_records(*, db: Session, alert_id: int) -> list[DeliveryView]:
     query = (sa.select(Notification, User.handle).join(User, User.id == Notification.user_id)
              .where(Notification.alert_id == alert_id).order_by(Notification.id))
     return [DeliveryView(n.id, handle, n.kind, n.status, n.attempts, n.last_error, n.created_at, n.due_at,
-                         n.sent_at) for n, handle in db.execute(query)]
+                         n.sent_at, n.provider_status) for n, handle in db.execute(query)]
 

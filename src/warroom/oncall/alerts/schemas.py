@@ -178,12 +178,14 @@ class DeliveryOut(BaseModel):
     created_at: datetime
     due_at: datetime
     sent_at: datetime | None
+    provider_status: str = Field("", description="SMS and voice: what Twilio last reported (delivered, "
+                                 "undelivered, busy, no-answer...); empty until it reports.")
 
     @classmethod
     def of(cls, record: DeliveryView) -> DeliveryOut:
         return cls(id=record.id, kind=record.kind.value, user=record.user_handle, status=record.status.value,
                    attempts=record.attempts, last_error=record.last_error, created_at=record.created_at,
-                   due_at=record.due_at, sent_at=record.sent_at)
+                   due_at=record.due_at, sent_at=record.sent_at, provider_status=record.provider_status)
 
 
 class AlertDetailOut(AlertOut):
