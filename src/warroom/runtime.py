@@ -137,7 +137,8 @@ class Runtime:
         from warroom.statuspage import delivery as status_page
 
         effects = self.effects()
-        senders = build_senders(self.settings, secret_key=self.secret_key, clock=self.clock, outbound=self.outbound)
+        senders = build_senders(self.settings, secret_key=self.secret_key, clock=self.clock, effects=effects,
+                                outbound=self.outbound)
         slack = self.slack()
         if slack is not None:
             senders = chat_pages.with_chat_pages(senders, slack, self.database, self.clock)

@@ -13,7 +13,6 @@ from warroom.accounts.models import AccessRole, User
 from warroom.core.actor import Actor
 from warroom.core.clock import FakeClock
 from warroom.engine.runner import Engine
-from warroom.integrations.chat import ChatAdapter
 from warroom.notifications import service
 from warroom.notifications.delivery import make_notify_handler
 from warroom.notifications.models import ContactKind, Notification
@@ -22,6 +21,7 @@ from warroom.notifications.senders import SenderRegistry, build_senders
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Priority
 from warroom.oncall.alerts.service import AlertSpec, EventView
+from warroom.ports.chat import ChatPlatform
 from warroom.runtime import Runtime
 
 from .. import support
@@ -66,8 +66,9 @@ class Pager:
         with self.runtime.database.writing() as db:
             alerts.acknowledge(db=db, actor=self.factory.actor(user), alert_id=alert_id)
 
-    def senders(self, chat: ChatAdapter | None = None) -> SenderRegistry:
-        return build_senders(self.runtime.settings, secret_key=self.runtime.secret_key, clock=self.clock, chat=chat)
+    def senders(self, chat: ChatPlatform | None = None) -> SenderRegistry:
+        return build_senders(self.runtime.settings, secret_key=self.runtime.secret_key, clock=self.clock,
+                             effects=self.runtime.effects(), chat=chat)
 
     def engine(self, senders: SenderRegistry | None = None) -> Engine:
         """The runtime's engine (as `warroom serve` builds it), optionally with other senders."""

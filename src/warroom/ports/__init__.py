@@ -1,7 +1,7 @@
 """The ports: every effect Warroom has on the outside world, as the protocols domains depend on.
 
 A domain says what it needs (a mail sent, a webhook posted, a GitHub issue opened, a text or a call, a chat
-direct message) through these protocols and plain values; ``integrations/`` implements them (SMTP, signed
+message) through these protocols and plain values; ``integrations/`` implements them (SMTP, signed
 webhooks, the GitHub REST API, Twilio, Slack and Matrix), and the composition root (``runtime.py``) picks the
 implementations from settings and hands them over as one ``Outbound`` bundle. So a domain never imports an
 integration, and a test can hand a domain a fake of any port. A chat workspace is ``warroom.ports.chat``'s
@@ -115,16 +115,6 @@ class PhoneCalls(Protocol):
     id for the call. The provider reports the call's progress to ``status_callback`` when given."""
 
     def call(self, *, to: str, say: str, idempotency_id: str, twiml: str = "", status_callback: str = "") -> str: ...
-
-
-# --- chat ---------------------------------------------------------------------------------------------------
-
-
-class DirectMessages(Protocol):
-    """One direct message to a person's chat handle (``@bob``, a Slack member id); an unknown person is a
-    permanent DeliveryError, so the engine does not retry."""
-
-    def send_dm(self, user: str, message: str) -> None: ...
 
 
 # --- the bundle ---------------------------------------------------------------------------------------------

@@ -1,27 +1,15 @@
-"""Direct messages through a chat system. Slack or Matrix adapters implement ChatAdapter.
-
-Until one is configured, FakeChat keeps the messages in memory (tests read them) and writes them to the
-log, so a default install still shows who would have been messaged.
+"""Chat platforms: the Slack and Matrix adapters of ``warroom.ports.chat.ChatPlatform``, the inbound dispatch
+that turns their events into commands, and ``FakeChat``, an in-memory platform for tests.
 """
 
 from __future__ import annotations
 
-import logging
+import itertools
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
-log = logging.getLogger("warroom.chat")
-
-
-class ChatAdapter(Protocol):
-    """Send one direct message to a person's chat handle (e.g. ``@bob``, a Slack member id).
-
-    Raise ``warroom.core.delivery.DeliveryError`` when the chat system refuses or is unreachable
-    (``permanent=True`` for an unknown user, so the engine does not retry).
-    """
-
-    def send_dm(self, user: str, message: str) -> None: ...
+from warroom.ports.chat import Action, DeclareForm, Posted, Room
 
 
 @dataclass(frozen=True)
@@ -32,16 +20,57 @@ class DirectMessage:
 
 @dataclass
 class FakeChat:
-    """The default chat adapter: remembers and logs direct messages instead of sending them."""
+    """A chat platform that keeps what it is asked to do in memory: direct messages, posts and rooms."""
 
+    name: str = "fake"
     sent: list[DirectMessage] = field(default_factory=list)
+    posted: list[tuple[str, str]] = field(default_factory=list)  # (room id, text)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def send_dm(self, user: str, message: str) -> None:
-        with self._lock:
-            self.sent.append(DirectMessage(user, message))
-        log.info("chat DM to %s (no chat adapter configured): %s", user, message)
 
     def messages_to(self, user: str) -> list[str]:
         with self._lock:
             return [dm.message for dm in self.sent if dm.user == user]
+
+    def send_dm(self, *, person_id: str, text: str, actions: Sequence[Action] = ()) -> Posted:
+        with self._lock:
+            self.sent.append(DirectMessage(person_id, text))
+            return Posted(room_id=f"dm-{person_id}", message_id=str(next(self._ids)))
+
+    def post_message(self, *, room_id: str, text: str) -> Posted:
+        with self._lock:
+            self.posted.append((room_id, text))
+            return Posted(room_id=room_id, message_id=str(next(self._ids)))
+
+    def create_room(self, *, name: str, private: bool) -> Room:
+        return Room(id=f"room-{name}", name=name)
+
+    def rename_room(self, *, room_id: str, name: str) -> None:
+        return None
+
+    def archive_room(self, *, room_id: str) -> None:
+        return None
+
+    def restrict_room(self, *, room_id: str) -> bool:
+        return True
+
+    def set_topic(self, *, room_id: str, topic: str) -> None:
+        return None
+
+    def invite(self, *, room_id: str, people: Sequence[str]) -> None:
+        return None
+
+    def find_person(self, *, email: str) -> str | None:
+        return None
+
+    def email_of(self, *, person_id: str) -> str | None:
+        return None
+
+    def update_message(self, *, room_id: str, message_id: str, text: str, actions: Sequence[Action] = ()) -> None:
+        return None
+
+    def pin_message(self, *, room_id: str, message_id: str) -> None:
+        return None
+
+    def open_declare_form(self, *, trigger: str, form: DeclareForm, room_id: str) -> None:
+        return None
