@@ -64,3 +64,10 @@ def test_readyz_and_health_say_503_when_the_database_does_not_answer(runtime: Ru
     assert client.get("/livez").status_code == 200  # alive: restarting it would not bring the database back
     runtime.database.dispose()
     runtime.database = shared
+
+
+def test_the_probes_and_metrics_stay_out_of_the_api_document(client: TestClient):
+    """They are for orchestrators and Prometheus; /readyz answers 503 by design, which the API fuzz run would
+    report as a server error."""
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/livez", "/readyz", "/metrics"}.isdisjoint(paths) and "/api/v1/health" in paths

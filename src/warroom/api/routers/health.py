@@ -80,7 +80,9 @@ def _failing(detail: str, *, database: str) -> JSONResponse:
 
 # Probes and metrics for orchestrators and Prometheus: at the root, beside the API (register_probes) ---------
 
-probes = APIRouter(tags=["health"], route_class=JsonBodyRoute)
+# Not in the OpenAPI document: they are for orchestrators and Prometheus, not API clients (docs/monitoring.md), and
+# /readyz answers 503 by design whenever no engine runs.
+probes = APIRouter(tags=["health"], route_class=JsonBodyRoute, include_in_schema=False)
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
