@@ -1,23 +1,38 @@
 """Several Warroom processes on one PostgreSQL: what one commits reaches the others at once (LISTEN/NOTIFY).
 
-Process A is a real `warroom serve`; process B is this test's own app on uvicorn (or its store session). The
-stream polls every 2 s behind the notifications, so every bound below (1 s) is one the poll alone would miss:
-each message is posted right after the one before it arrived, just after a poll.
+Process A is a real `warroom serve` (or `warroom engine`); process B is this test's own app on uvicorn (or its
+store session). Behind the notifications, a stream polls every 2 s, a remembered API token is checked again
+after 2 s and an idle engine ticks at its interval (30 s here), so every bound below (1 s) is one those alone
+would miss: each message is posted right after the one before it arrived, just after a poll.
 """
 
 from __future__ import annotations
 
 import queue
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from tests.factories import PASSWORD, Factory
-from tests.faults.support import Served, start_serve, stop
+from tests.faults.support import (
+    Served,
+    escalation_policy,
+    kill_9,
+    process_env,
+    raise_alerts,
+    start_serve,
+    stop,
+    webhook_pages,
+)
+from tests.smoke.test_engine_processes import webhook_receiver
 from tests.support import live_server, wait_until
 from tests.web.test_live import events
 from warroom.accounts import service as accounts
@@ -116,3 +131,30 @@ def test_a_role_lowered_through_one_process_binds_on_another_at_once(
                                      user=db.merge(bob), access_role=AccessRole.viewer)
         assert wait_until(lambda: on_a.post("/api/v1/incidents", json={}).status_code == 403, LIVENESS,
                           every=0.02), "process A still let the viewer write"
+
+
+def listeners(runtime: Runtime) -> int:
+    with runtime.database.reading() as db:
+        return int(db.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                                     "'warroom-listen' AND datname = current_database()")) or 0)
+
+
+def test_an_idle_engine_in_another_process_wakes_for_a_job_at_once(
+        runtime: Runtime, factory: Factory, tmp_path: Path) -> None:
+    bob = factory.user("bob")
+    env = process_env(runtime.settings.resolved_database_url(), tmp_path)
+    idle = subprocess.Popen([sys.executable, "-m", "warroom.cli", "engine", "--interval", "30"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with webhook_receiver() as receiver:
+            webhook_pages(runtime, bob, receiver.url)
+            policy = escalation_policy(runtime, "checkout", [
+                {"delay_minutes": 0, "targets": [{"type": "user", "id": bob.id}]}])
+            wait_until(lambda: listeners(runtime) >= 1, 10)  # started and listening (a bound, not an assertion)
+            time.sleep(0.5)  # its first tick is done: it now sleeps for its 30 s interval
+            raised = time.monotonic()
+            raise_alerts(runtime, 1, policy_id=policy, at=datetime.now(UTC), prefix="checkout")
+            assert wait_until(lambda: len(receiver.ids) >= 1, LIVENESS, every=0.02), \
+                f"the idle engine had not paged {time.monotonic() - raised:.2f} s after the alert was committed"
+    finally:
+        kill_9(idle)  # a SIGTERM is seen at the end of the 30 s sleep
