@@ -1,0 +1,59 @@
+"""What a commit tells other processes: sent inside the transaction, so only a commit is heard, and only after it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from tests.factories import Factory
+from warroom.incidents import flows
+from warroom.live import notify
+from warroom.runtime import Runtime
+
+
+@pytest.fixture
+def other_process(runtime: Runtime) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """A connection that listens as another Warroom process does."""
+    info = notify.conninfo(runtime.settings.resolved_database_url())
+    assert info is not None
+    with psycopg.connect(info, autocommit=True) as conn:
+        conn.execute(f"LISTEN {notify.CHANNEL}")
+        yield conn
+
+
+def heard(conn: psycopg.Connection[tuple[object, ...]]) -> set[str]:
+    return {topic for note in conn.notifies(timeout=0.3) for topic in note.payload.split("\n")}
+
+
+@pytest.mark.postgres_only
+def test_a_committed_message_is_heard_with_its_room_and_a_rolled_back_one_is_not(
+        runtime: Runtime, factory: Factory, other_process: psycopg.Connection[tuple[object, ...]]) -> None:
+    bob = factory.user("bob")
+    incident = factory.incident(bob)
+    heard(other_process)  # what setting up committed
+    with runtime.database.writing() as db:
+        flows.post_message(db=db, actor=factory.actor(bob), ref=incident.ref, text="never sent")
+        db.flush()
+        db.rollback()
+    assert heard(other_process) == set()
+    with runtime.database.writing() as db:
+        flows.post_message(db=db, actor=factory.actor(bob), ref=incident.ref, text="Rolled back the deploy")
+        db.flush()
+        assert list(other_process.notifies(timeout=0.2)) == [], "heard before the commit"
+    assert f"live:incident:{incident.id}" in heard(other_process)
+
+
+def test_topics_are_joined_into_payloads_postgresql_accepts() -> None:
+    topics = {f"live:incident:{n}" for n in range(2000)}
+    chunks = notify.payloads(topics)
+    assert len(chunks) > 1
+    assert all(len(chunk.encode()) <= notify.PAYLOAD_BYTES for chunk in chunks)
+    assert {topic for chunk in chunks for topic in chunk.split("\n")} == topics
+
+
+def test_no_listener_on_sqlite() -> None:
+    assert notify.conninfo("sqlite:////tmp/warroom.db") is None
+    with notify.listening("sqlite:////tmp/warroom.db") as listener:
+        assert listener is None
