@@ -18,36 +18,22 @@ from warroom.accounts.models import User
 from warroom.core.actor import Actor
 from warroom.core.errors import NotFound
 from warroom.incidents.models import Incident
-from warroom.notifications import service as notifications
 from warroom.notifications.service import DeliveryView
-from warroom.oncall.alerts import privacy, routing
-from warroom.oncall.alerts import service as alerts
+from warroom.oncall.alerts import privacy, queries, routing
 from warroom.oncall.alerts.models import Alert, AlertEvent, AlertStatus
+from warroom.oncall.alerts.queries import Names
 from warroom.oncall.alerts.service import EventView
-from warroom.oncall.escalation import policies
 from warroom.oncall.keys.models import IntegrationKey
 
 PER_PAGE = 50
 TABS = (AlertStatus.open, AlertStatus.acknowledged, AlertStatus.closed)
 TIMELINE_LIMIT = 1000  # events shown on the alert page (an alert this busy has its API for the rest)
 
-Names = dict[tuple[str, int], str]
 
 
 def parse_tab(value: str) -> AlertStatus:
     """The tab in the address; anything unknown shows the open alerts."""
     return AlertStatus(value) if value in AlertStatus.__members__ else AlertStatus.open
-
-
-def names_for(db: Session, found: Sequence[Alert]) -> Names:
-    """Handles and slugs of everyone and everything the alerts mention: one query for the whole page."""
-    refs: list[tuple[str, int]] = []
-    for alert in found:
-        refs.extend((str(r.get("type")), int(r.get("id", 0))) for r in alert.responders)
-        refs.extend((kind, ref) for kind, ref in (("team", alert.team_id), ("escalation", alert.escalation_policy_id),
-                                                  ("user", alert.acknowledged_by_id), ("user", alert.closed_by_id))
-                    if ref is not None)
-    return policies.names_of(db=db, refs=refs)
 
 
 def responder_labels(alert: Alert, names: Names) -> list[str]:
@@ -118,10 +104,9 @@ def parse_unrouted(value: str) -> bool:
 
 def list_page(db: Session, tab: AlertStatus, number: int, actor: Actor, unrouted: bool = False) -> ListPage:
     """One tab's page as this person may read it: alerts of private incidents they cannot see are redacted."""
-    found, total = alerts.list_alerts(db=db, status=[tab], unrouted=unrouted, limit=PER_PAGE,
-                                      offset=(number - 1) * PER_PAGE)
-    rows = privacy.shown(found, privacy.hidden_from(db, actor, found))
-    return ListPage(tab, number, rows, total, tab_counts(db, unrouted), names_for(db, rows), unrouted)
+    listed = queries.list_readable(db=db, actor=actor, status=[tab], unrouted=unrouted, limit=PER_PAGE,
+                                   offset=(number - 1) * PER_PAGE)
+    return ListPage(tab, number, listed.rows, listed.total, tab_counts(db, unrouted), listed.names, unrouted)
 
 
 def list_signature(db: Session) -> tuple[Any, ...]:
@@ -176,11 +161,9 @@ def detail(db: Session, alert_id: int, actor: Actor) -> AlertDetail:
     if alert is None:
         raise NotFound(f"No alert #{alert_id}.", field="alert")
     key = db.get(IntegrationKey, alert.integration_key_id) if alert.integration_key_id else None
-    if not privacy.may_read(db, actor, alert):
-        shown = privacy.redacted(alert)
-        return AlertDetail(shown, names_for(db, [shown]), None, key.name if key else "", private=True)
-    incident = db.get(Incident, alert.incident_id) if alert.incident_id else None
-    return AlertDetail(alert, names_for(db, [alert]), incident, key.name if key else "")
+    shown = queries.readable(db=db, actor=actor, alert=alert)
+    incident = db.get(Incident, alert.incident_id) if alert.incident_id and not shown.private else None
+    return AlertDetail(shown.alert, shown.names, incident, key.name if key else "", private=shown.private)
 
 
 def events_after(db: Session, alert_id: int, after: int = 0, limit: int = TIMELINE_LIMIT, *,
@@ -190,11 +173,6 @@ def events_after(db: Session, alert_id: int, after: int = 0, limit: int = TIMELI
              .where(AlertEvent.alert_id == alert_id, AlertEvent.id > after).order_by(AlertEvent.id).limit(limit))
     found = [EventView(e.id, e.kind, e.body, e.data, e.created_at, h) for e, h in db.execute(query)]
     return privacy.redacted_events(found) if private else found
-
-
-def deliveries(db: Session, alert_id: int, *, private: bool = False) -> list[DeliveryView]:
-    found = notifications.delivery_records(db=db, alert_id=alert_id)
-    return privacy.redacted_deliveries(found) if private else found
 
 
 def state_signature(alert: Alert) -> tuple[Any, ...]:

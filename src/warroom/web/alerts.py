@@ -25,7 +25,7 @@ from warroom.core.errors import Conflict, NotAuthenticated, NotFound, Validation
 from warroom.incidents import flows
 from warroom.incidents import service as incidents
 from warroom.oncall import paging
-from warroom.oncall.alerts import privacy
+from warroom.oncall.alerts import privacy, queries
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.events import alert_channel
 from warroom.oncall.alerts.models import Alert, AlertStatus
@@ -121,7 +121,7 @@ def _alert_page(runtime: Runtime, request: Request, alert_id: int, *, error: For
         context = alert_context(db, principal, alert_id)
         private = context["shown"].private
         events = alert_views.events_after(db, alert_id, private=private)
-        deliveries = alert_views.deliveries(db, alert_id, private=private)
+        deliveries = queries.deliveries(db=db, alert_id=alert_id, private=private)
         targets = page_targets(db)
     context.update({
         "events": events, "deliveries": deliveries, "targets": targets, "snooze_choices": SNOOZE_CHOICES,
@@ -145,7 +145,7 @@ def alert_reader(runtime: Runtime, principal: Principal, alert_id: int) -> Reade
             context = alert_context(db, principal, alert_id)
             private = context["shown"].private
             fresh = alert_views.events_after(db, alert_id, after, BATCH, private=private)
-            found = alert_views.deliveries(db, alert_id, private=private)
+            found = queries.deliveries(db=db, alert_id=alert_id, private=private)
             state = alert_views.state_signature(context["alert"])
             sent = alert_views.delivery_signature(found)
             events = [Event(e.id, "entry", render("alert_event.html", e=e)) for e in fresh]

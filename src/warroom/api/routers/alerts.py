@@ -25,9 +25,8 @@ from warroom.incidents import service as incidents
 from warroom.incidents.flows import Outcome
 from warroom.incidents.models import Incident
 from warroom.incidents.schemas import OutcomeOut
-from warroom.notifications import service as notifications
 from warroom.oncall import paging
-from warroom.oncall.alerts import privacy
+from warroom.oncall.alerts import privacy, queries
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertStatus, Priority
 from warroom.oncall.alerts.schemas import (
@@ -59,17 +58,6 @@ ALERT_PATH = "/alerts/{alert}"
 # Reading ----------------------------------------------------------------------------------------------
 
 
-def _names(db: Session, found: Sequence[Alert]) -> dict[tuple[str, int], str]:
-    """Handles and slugs for every alert on the page at once (a few queries, not a few per alert)."""
-    refs: list[tuple[str, int]] = []
-    for alert in found:
-        refs.extend((str(r.get("type")), int(r.get("id", 0))) for r in alert.responders)
-        refs.extend((kind, ref) for kind, ref in (("team", alert.team_id), ("escalation", alert.escalation_policy_id),
-                                                  ("user", alert.acknowledged_by_id), ("user", alert.closed_by_id))
-                    if ref is not None)
-    return policies.names_of(db=db, refs=refs)
-
-
 # Guards until alerts.find_alert and incidents.parse_ref bound their numbers: on PostgreSQL a number past the
 # 32-bit ids would be a 500 (integer out of range) instead of a 404.
 
@@ -96,9 +84,8 @@ def _find_incident(db: Session, ref: str, actor: Actor) -> Incident:
 
 def _out(db: Session, alert: Alert, runtime: Runtime, actor: Actor) -> AlertOut:
     """The alert as this person may read it (an alert of a private incident they cannot see: redacted)."""
-    if not privacy.may_read(db, actor, alert):
-        alert = privacy.redacted(alert)
-    return AlertOut.of(alert, _names(db, [alert]), runtime.settings.base_url)
+    shown = queries.readable(db=db, actor=actor, alert=alert)
+    return AlertOut.of(shown.alert, shown.names, runtime.settings.base_url)
 
 
 @router.get("/alerts", summary="List alerts, newest first", response_model=AlertPage,
@@ -118,13 +105,11 @@ def list_alerts(
     with runtime.database.reading() as db:
         team_id = _team_id(db, team) if team else None
         incident_id = _find_incident(db, incident, principal.actor).id if incident else None
-        found, total = alerts.list_alerts(db=db, status=_statuses(status or []), team_id=team_id,
-                                          incident_id=incident_id, unrouted=unrouted, limit=limit,
-                                          offset=offset)
-        rows = privacy.shown(found, privacy.hidden_from(db, principal.actor, found))
-        names = _names(db, rows)
-        items = [AlertOut.of(a, names, runtime.settings.base_url) for a in rows]
-    return AlertPage(items=items, total=total, limit=limit, offset=offset)
+        listed = queries.list_readable(db=db, actor=principal.actor, status=_statuses(status or []),
+                                       team_id=team_id, incident_id=incident_id, unrouted=unrouted, limit=limit,
+                                       offset=offset)
+        items = [AlertOut.of(a, listed.names, runtime.settings.base_url) for a in listed.rows]
+    return AlertPage(items=items, total=listed.total, limit=limit, offset=offset)
 
 
 def _statuses(values: list[str]) -> list[AlertStatus]:
@@ -149,14 +134,12 @@ def show_alert(
     alert: str, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(reader)
 ) -> AlertDetailOut:
     with runtime.database.reading() as db:
-        found = _find_alert(db, alert)
-        head = _out(db, found, runtime, principal.actor)
-        timeline = alerts.events(db=db, alert_id=found.id)
-        records = notifications.delivery_records(db=db, alert_id=found.id)
-        if not privacy.may_read(db, principal.actor, found):
-            timeline, records = privacy.redacted_events(timeline), privacy.redacted_deliveries(records)
-        events = [AlertEventOut.of(e) for e in timeline]
-        deliveries = [DeliveryOut.of(r) for r in records]
+        shown = queries.readable(db=db, actor=principal.actor, alert=_find_alert(db, alert))
+        head = AlertOut.of(shown.alert, shown.names, runtime.settings.base_url)
+        events = [AlertEventOut.of(e) for e in queries.timeline(db=db, alert_id=shown.alert.id,
+                                                                private=shown.private)]
+        deliveries = [DeliveryOut.of(r) for r in queries.deliveries(db=db, alert_id=shown.alert.id,
+                                                                    private=shown.private)]
         return AlertDetailOut(**head.model_dump(), events=events, deliveries=deliveries)
 
 
