@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from warroom.accounts.models import User
 from warroom.chat import service as chat
-from warroom.chat.sync import PlatformFactory
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
 from warroom.core.delivery import DeliveryError
@@ -30,7 +29,7 @@ from warroom.notifications.models import ContactKind
 from warroom.notifications.senders import OutgoingNotification, Receipt, SenderRegistry
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertStatus
-from warroom.ports.chat import Action, ButtonPressed, ChatPlatform
+from warroom.ports.chat import Action, ButtonPressed, ChatPlatform, PlatformFactory
 
 ACKNOWLEDGE, ESCALATE, CLOSE = "alert_acknowledge", "alert_escalate", "alert_close"
 PAGE_ACTIONS = (ACKNOWLEDGE, ESCALATE, CLOSE)

@@ -10,7 +10,7 @@ to retry from where it stopped, so nothing is created or posted twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,10 +29,11 @@ from warroom.core.delivery import DeliveryError
 from warroom.db.engine import Database
 from warroom.engine import queue
 from warroom.engine.models import Job
+from warroom.engine.registry import ChatWorkspace
 from warroom.engine.runner import Handler, Manager, Recorder
 from warroom.incidents.models import Incident
 from warroom.incidents.service import parse_ref
-from warroom.ports.chat import ChatPlatform, RoomNameTaken
+from warroom.ports.chat import ChatPlatform, PlatformFactory, RoomNameTaken
 from warroom.roles import service as roles
 from warroom.roles.models import LEAD
 
@@ -291,19 +292,8 @@ def make_event_pruner(every: timedelta = timedelta(hours=1)) -> Manager:
     return prune
 
 
-PlatformFactory = Callable[[], ChatPlatform | None]
-
-
-@dataclass(frozen=True)
-class Workspace:
-    """Another chat platform beside the first: how to reach it and where it announces."""
-
-    platform: PlatformFactory
-    announce_room: str
-
-
 def make_handler(database: Database, platform: PlatformFactory, clock: Clock, base_url: str,
-                 announce_room: str, others: Mapping[str, Workspace] | None = None) -> Handler:
+                 announce_room: str, others: Mapping[str, ChatWorkspace] | None = None) -> Handler:
     def handle(db: Session, job: Job) -> Recorder | None:
         other = (others or {}).get(str(job.payload.get("platform", "")))
         adapter = other.platform() if other is not None else platform()

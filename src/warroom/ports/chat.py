@@ -6,7 +6,7 @@ Inbound requests become the plain events below, which ``dispatch`` turns into th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -86,6 +86,10 @@ class ChatPlatform(Protocol):
     def send_dm(self, *, person_id: str, text: str, actions: Sequence[Action] = ()) -> Posted: ...
 
     def open_declare_form(self, *, trigger: str, form: DeclareForm, room_id: str) -> None: ...
+
+
+# How a job reaches a platform: None while it is not configured (switched off since the job was queued).
+PlatformFactory = Callable[[], ChatPlatform | None]
 
 
 class RoomNameTaken(DeliveryError):
