@@ -114,3 +114,12 @@ def _answers(url: str) -> int:
         return httpx.get(url, timeout=2).status_code
     except httpx.TransportError:
         return 0
+
+
+def test_an_answer_that_names_its_own_request_id_keeps_it_alone(client: TestClient, integration_keys):
+    """Opsgenie's answers carry their requestId as X-Request-ID, as Opsgenie's do: one header, never two."""
+    key = integration_keys.make("opsgenie")
+    answer = client.post("/v2/alerts", json={"message": "Checkout fails"}, headers={
+        "Authorization": f"GenieKey {key}", "X-Request-Id": "lb-1"})
+    assert answer.status_code == 202
+    assert answer.headers.get_list("x-request-id") == [answer.json()["requestId"]]

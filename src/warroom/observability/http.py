@@ -81,7 +81,10 @@ class Observed:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"x-request-id" for name, _ in headers):  # Opsgenie's answers name theirs
+                    headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
             await send(message)
 
         span = (self.tracer.start_as_current_span(f"{scope['method']} {scope['path']}", kind=_server_kind())
