@@ -32,6 +32,7 @@ from warroom.runtime import Runtime
 from .. import support
 from ..factories import Factory
 from ..notifications.servers import FakeTwilio, TwilioRequest, twilio_server
+from ..web.conftest import browser  # noqa: F401  (fixture, registered by importing it)
 
 PUBLIC = "https://warroom.example.com"  # WARROOM_BASE_URL: what Twilio calls, through a proxy
 WARROOM_NUMBER = "+15005550006"

@@ -10,6 +10,7 @@ import pytest
 from warroom.notifications.models import ContactKind
 from warroom.oncall.alerts.models import AlertStatus
 
+from ..web.test_live import events, until
 from .conftest import PUBLIC, gather_form, reply_of
 
 BOB = "+14155550123"
@@ -149,3 +150,21 @@ def test_a_status_callback_without_a_status_or_for_no_notification_is_a_clear_4x
     forged = phone.post(path, message_status("SM1", "failed"), token="not-the-auth-token")
     assert forged.status_code == 403
     assert phone.notifications(alert_id)[0].provider_status == ""
+
+
+def test_an_open_alert_page_shows_the_new_delivery_status_at_once(phone, browser):
+    bob = phone.person("bob", BOB)
+    alert_id = phone.page(bob)
+    path = phone.sent("Messages", BOB).form["StatusCallback"].removeprefix(PUBLIC)
+    [notification] = phone.notifications(alert_id)
+    plain = phone.runtime.settings.base_url = "http://warroom.test"  # session cookies are Secure under https
+    page = browser(bob)
+    assert "Twilio:" not in page.get(f"/alerts/{alert_id}").text
+    last = phone.events(alert_id)[-1].id
+    with page.client.stream("GET", f"/alerts/{alert_id}/events?after={last}") as response:
+        stream = events(response)
+        next(stream)
+        delivered = message_status(notification.provider_reference, "delivered")
+        assert phone.post(path, delivered, url=plain + path).status_code == 204
+        seen = until(stream, lambda e: e.get("event") == "deliveries" and "Twilio: delivered" in e["data"])
+    assert 'class="muted nowrap provider-status">Twilio: delivered</span>' in seen[-1]["data"]

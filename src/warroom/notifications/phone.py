@@ -23,7 +23,9 @@ from warroom.accounts.models import User
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
 from warroom.core.errors import WarroomError
+from warroom.live.broker import mark
 from warroom.notifications.models import ContactKind, ContactMethod, Notification
+from warroom.oncall.alerts import events as alert_events
 from warroom.oncall.alerts import privacy
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertEvent, AlertStatus
@@ -219,6 +221,8 @@ def record_status(db: Session, *, page_key: str, status: str, sid: str, error_co
     notification.provider_status = status
     if sid and not notification.provider_reference:
         notification.provider_reference = sid[:64]
+    if notification.alert_id is not None:
+        mark(db, alert_events.alert_channel(notification.alert_id))  # the alert's open pages show the new status
     if status in NOT_DELIVERED:
         reason = f"Twilio reports the {KIND_WORDS.get(notification.kind, 'send')} {status}" + (
             f" (error {error_code}: https://www.twilio.com/docs/errors/{error_code})" if error_code else "")

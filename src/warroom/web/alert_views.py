@@ -180,5 +180,5 @@ def state_signature(alert: Alert) -> tuple[Any, ...]:
             alert.acknowledged_by_id)
 
 
-def delivery_signature(found: Sequence[DeliveryView]) -> tuple[tuple[int, str, int, datetime | None], ...]:
-    return tuple((d.id, d.status.value, d.attempts, d.sent_at) for d in found)
+def delivery_signature(found: Sequence[DeliveryView]) -> tuple[tuple[int, str, int, datetime | None, str], ...]:
+    return tuple((d.id, d.status.value, d.attempts, d.sent_at, d.provider_status) for d in found)
