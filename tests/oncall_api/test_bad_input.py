@@ -11,6 +11,7 @@ ALERT = {"message": "search is down", "for": "engineering"}
 STEP = {"delay_minutes": 5, "targets": [{"type": "user", "id": "@bob"}]}
 LAYER = {"rotation": "weekly", "handoff_local": "2026-03-02T09:00", "participants": ["@bob"]}
 HUGE = 99_999_999_999
+PAST_ID = 2**31  # one past the largest id either store holds
 OVERRIDE = {"user": "@dan", "start_at": "2026-03-02T10:00:00Z", "end_at": "2026-03-02T12:00:00Z"}
 
 
@@ -199,6 +200,18 @@ CASES = [
     ("vic", "get", f"/escalation-policies/{HUGE}", None, 404, "No escalation policy", None),
     ("alice", "post", "/escalation-policies", steps({"targets": [{"type": "user", "id": HUGE}]}), 422,
      f"no user '{HUGE}'", "steps"),
+    # Numbers past the 32-bit ids name nothing: the domain says so (find_alert, parse_ref, get_schedule), with
+    # the same 404 the API's own guards used to give, and PostgreSQL is never asked to compare them.
+    ("vic", "get", f"/alerts/{PAST_ID}", None, 404, f"No alert with id '{PAST_ID}'", "identifier"),
+    ("bob", "post", f"/alerts/{PAST_ID}/acknowledge", {}, 404, f"No alert with id '{PAST_ID}'", "identifier"),
+    ("vic", "get", f"/alerts?incident=INC-{PAST_ID}", None, 404, f"No incident INC-{PAST_ID}", "incident"),
+    ("bob", "post", "/alerts", {**ALERT, "incident": f"INC-{PAST_ID}"}, 404, f"No incident INC-{PAST_ID}",
+     "incident"),
+    ("bob", "post", "/oncall/page", {"description": "help", "target": "engineering", "incident": f"INC-{PAST_ID}"},
+     404, f"No incident INC-{PAST_ID}", "incident"),
+    ("vic", "get", f"/oncall?target={PAST_ID}", None, 404, f"No team or schedule '{PAST_ID}'", "target"),
+    ("vic", "get", f"/schedules/{PAST_ID}", None, 404, f"No schedule '{PAST_ID}'", "schedule"),
+    ("alice", "patch", f"/schedules/{HUGE}", {"name": "X"}, 404, f"No schedule '{HUGE}'", "schedule"),
 ]
 
 

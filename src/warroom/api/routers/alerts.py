@@ -48,7 +48,7 @@ from warroom.oncall.alerts.schemas import (
 )
 from warroom.oncall.alerts.service import AlertSpec
 from warroom.oncall.escalation import policies
-from warroom.oncall.escalation.policies import MAX_ID, RESPONDER_KINDS, TargetKind
+from warroom.oncall.escalation.policies import RESPONDER_KINDS, TargetKind
 from warroom.runtime import Runtime
 
 router = APIRouter(tags=["alerts"], route_class=JsonBodyRoute)
@@ -58,25 +58,8 @@ ALERT_PATH = "/alerts/{alert}"
 # Reading ----------------------------------------------------------------------------------------------
 
 
-# Guards until alerts.find_alert and incidents.parse_ref bound their numbers: on PostgreSQL a number past the
-# 32-bit ids would be a 500 (integer out of range) instead of a 404.
-
-
-def _find_alert(db: Session, ref: str) -> Alert:
-    match = alerts.TINY_RE.match(ref.strip())
-    if match and int(match.group(1)) > MAX_ID:
-        raise NotFound(f"No alert with id '{ref}'.", field="identifier")
-    return alerts.find_alert(db=db, identifier=ref)
-
-
-def check_incident_ref(ref: str) -> None:
-    if incidents.parse_ref(ref) > MAX_ID:
-        raise NotFound(f"No incident {ref}.", field="incident")
-
-
 def _find_incident(db: Session, ref: str, actor: Actor) -> Incident:
     """The incident named, if this caller may see it (a private one is "not found" to everyone else)."""
-    check_incident_ref(ref)
     incident = incidents.get_incident(db=db, ref=ref)
     visibility.require_visible(db=db, actor=actor, incident=incident, ref=ref)
     return incident
@@ -134,7 +117,7 @@ def show_alert(
     alert: str, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(reader)
 ) -> AlertDetailOut:
     with runtime.database.reading() as db:
-        shown = queries.readable(db=db, actor=principal.actor, alert=_find_alert(db, alert))
+        shown = queries.readable(db=db, actor=principal.actor, alert=alerts.find_alert(db=db, identifier=alert))
         head = AlertOut.of(shown.alert, shown.names, runtime.settings.base_url)
         events = [AlertEventOut.of(e) for e in queries.timeline(db=db, alert_id=shown.alert.id,
                                                                 private=shown.private)]
@@ -203,7 +186,7 @@ Act = Callable[[Session, Actor, Alert], str]
 def _act(runtime: Runtime, principal: Principal, ref: str, act: Act) -> AlertOutcomeOut:
     """Find the alert, run one change on it in one transaction, answer with what it did and the alert now."""
     with runtime.database.writing() as db:
-        alert = _find_alert(db, ref)
+        alert = alerts.find_alert(db=db, identifier=ref)
         message = act(db, principal.actor, alert)
         return AlertOutcomeOut(message=message, alert=_out(db, alert, runtime, principal.actor))
 
@@ -332,7 +315,7 @@ def declare_from_alert(
     principal: Principal = Depends(writer),
 ) -> OutcomeOut:
     def flow(db: Session, actor: Actor) -> Outcome:
-        found = _find_alert(db, alert)
+        found = alerts.find_alert(db=db, identifier=alert)
         if found.incident_id is not None:
             # One alert belongs to one incident; declaring again would leave the first without it.
             raise Conflict(f"Alert #{found.id} is already part of {privacy.incident_label(db, actor, found)}.",

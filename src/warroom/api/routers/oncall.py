@@ -9,14 +9,10 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from warroom.api.deps import Principal, get_runtime, reader, writer
 from warroom.api.json_body import JsonBodyRoute
-from warroom.api.routers.alerts import check_incident_ref
 from warroom.api.routers.common import WRITES, problems
-from warroom.core.bounds import is_count
 from warroom.core.clock import as_utc
-from warroom.core.errors import NotFound
 from warroom.oncall import paging
 from warroom.oncall.alerts.schemas import OnCallLineOut, PagedOut, PageIn, WhoIsOnCallOut
-from warroom.oncall.escalation.policies import MAX_ID
 from warroom.runtime import Runtime
 
 router = APIRouter(tags=["on-call"], route_class=JsonBodyRoute)
@@ -31,8 +27,6 @@ def who_is_on_call(
     runtime: Runtime = Depends(get_runtime),
     _principal: Principal = Depends(reader),
 ) -> WhoIsOnCallOut:
-    if is_count(target.strip()) and int(target.strip()) > MAX_ID:  # past 32-bit ids: names nothing
-        raise NotFound(f"No team or schedule '{target.strip()}'.", field="target")
     now = runtime.clock.now()
     moment = as_utc(at) if at else now
     with runtime.database.reading() as db:
@@ -49,8 +43,6 @@ def page(
     body: PageIn, response: Response, runtime: Runtime = Depends(get_runtime),
     principal: Principal = Depends(writer),
 ) -> PagedOut:
-    if body.incident:
-        check_incident_ref(body.incident)
     with runtime.database.writing() as db:
         paged = paging.page(db=db, actor=principal.actor, description=body.description, target=body.target,
                             priority=body.priority, incident_ref=body.incident)

@@ -19,7 +19,7 @@ from warroom.accounts.models import AccessRole, Team
 from warroom.api.deps import Principal, admin, get_runtime, reader, writer
 from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, Offset, problems, window
-from warroom.core.bounds import Int, is_count
+from warroom.core.bounds import Int
 from warroom.core.clock import as_utc
 from warroom.core.errors import NotFound, PermissionDenied, ValidationFailed
 from warroom.oncall.escalation import policies
@@ -74,15 +74,12 @@ def _team_slug(db: Session, schedule: Schedule) -> str | None:
 
 
 def _schedule(db: Session, ref: str) -> Schedule:
-    # Guard until schedules.get_schedule bounds ids: past 32 bits PostgreSQL would answer with a 500.
-    text = ref.strip()
-    if is_count(text) and int(text) > MAX_ID:
-        raise NotFound(f"No schedule '{ref}'. See the On-call page for schedule names.", field="schedule")
-    return schedules.get_schedule(db=db, ref=text)
+    return schedules.get_schedule(db=db, ref=ref.strip())
 
 
 def _check_people(field: str, people: Sequence[int | str | None]) -> None:
-    # Same guard for people named by id (schedules.find_participant passes any int to the database).
+    # People named by id: schedules.find_participant passes any int to the database, past 32 bits a 500 on
+    # PostgreSQL.
     for who in people:
         if isinstance(who, int) and not 0 < who <= MAX_ID:
             raise ValidationFailed(f"No user #{who}. Name people by @handle, email or user id.", field=field)
