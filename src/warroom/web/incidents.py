@@ -23,7 +23,8 @@ from warroom.commands.runner import run_command
 from warroom.core.actor import Actor
 from warroom.core.bounds import Count, RowId
 from warroom.core.errors import ValidationFailed, WarroomError
-from warroom.incidents import flows, participants, visibility
+from warroom.incidents import flows, participants
+from warroom.incidents import queries as incident_queries
 from warroom.incidents import service as incidents
 from warroom.playbooks import service as playbooks
 from warroom.runtime import Runtime
@@ -142,8 +143,7 @@ def entries_fragment(request: Request, ref: str, before: Count | None = None, af
                      runtime: Runtime = Depends(get_runtime)) -> Response:
     """Timeline entries as HTML: an earlier page (``before``) or what came after ``after``."""
     with reading_as(request) as (db, principal):
-        incident = incidents.get_incident(db=db, ref=ref)
-        visibility.require_visible(db=db, actor=principal.actor, incident=incident, ref=ref)
+        incident = incident_queries.visible_incident(db=db, actor=principal.actor, ref=ref)
         if after is not None:
             entries = timeline_service.list_entries(db=db, incident_id=incident.id, after_id=after, limit=200)
             earlier = ""

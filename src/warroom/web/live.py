@@ -21,6 +21,7 @@ from warroom.api.deps import Principal, get_runtime
 from warroom.core.bounds import is_count
 from warroom.core.errors import NotAuthenticated
 from warroom.db import faults
+from warroom.incidents import queries as incident_queries
 from warroom.incidents import service as incidents
 from warroom.incidents import visibility
 from warroom.live.broker import ANNOUNCEMENTS, broker, incident_channel
@@ -120,8 +121,7 @@ def _signed_in(runtime: Runtime, request: Request) -> Principal:
 def room_reader(runtime: Runtime, principal: Principal, ref: str) -> tuple[Reader, int, int]:
     """Read the incident once (404 if missing); return a reader of its new entries as HTML."""
     with runtime.database.reading() as db:
-        incident = incidents.get_incident(db=db, ref=ref)
-        visibility.require_visible(db=db, actor=principal.actor, incident=incident, ref=ref)
+        incident = incident_queries.visible_incident(db=db, actor=principal.actor, ref=ref)
         latest = timeline.list_entries(db=db, incident_id=incident.id, limit=1)
     incident_id, newest = incident.id, (latest[-1].id if latest else 0)
 

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from warroom.api.deps import Principal, get_runtime
 from warroom.core.errors import WarroomError
 from warroom.followups import service as followups
-from warroom.incidents import service as incidents
-from warroom.incidents import visibility
+from warroom.incidents import queries as incident_queries
 from warroom.postmortems import render
 from warroom.postmortems import service as postmortems
 from warroom.postmortems.models import PostmortemState
@@ -32,8 +31,7 @@ router = APIRouter(include_in_schema=False)
 def _page(runtime: Runtime, request: Request, ref: str, values: dict[str, str] | None = None,
           error: FormError | None = None, preview: str | None = None) -> Response:
     with reading_as(request) as (db, principal):
-        incident = incidents.get_incident(db=db, ref=ref)
-        visibility.require_visible(db=db, actor=principal.actor, incident=incident, ref=ref)
+        incident = incident_queries.visible_incident(db=db, actor=principal.actor, ref=ref)
         found = postmortems.find_for_incident(db=db, incident_id=incident.id)
         view = postmortems.view_of(db=db, postmortem=found, incident=incident) if found else None
         editable = bool(view and can_act(principal) and view.postmortem.state is not PostmortemState.published)

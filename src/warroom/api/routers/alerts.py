@@ -20,10 +20,9 @@ from warroom.api.routers.common import WRITES, Limit, Offset, apply_flow, proble
 from warroom.core.actor import Actor
 from warroom.core.clock import as_utc
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
-from warroom.incidents import flows, visibility
-from warroom.incidents import service as incidents
+from warroom.incidents import flows
+from warroom.incidents import queries as incident_queries
 from warroom.incidents.flows import Outcome
-from warroom.incidents.models import Incident
 from warroom.incidents.schemas import OutcomeOut
 from warroom.oncall import paging
 from warroom.oncall.alerts import privacy, queries
@@ -58,13 +57,6 @@ ALERT_PATH = "/alerts/{alert}"
 # Reading ----------------------------------------------------------------------------------------------
 
 
-def _find_incident(db: Session, ref: str, actor: Actor) -> Incident:
-    """The incident named, if this caller may see it (a private one is "not found" to everyone else)."""
-    incident = incidents.get_incident(db=db, ref=ref)
-    visibility.require_visible(db=db, actor=actor, incident=incident, ref=ref)
-    return incident
-
-
 def _out(db: Session, alert: Alert, runtime: Runtime, actor: Actor) -> AlertOut:
     """The alert as this person may read it (an alert of a private incident they cannot see: redacted)."""
     shown = queries.readable(db=db, actor=actor, alert=alert)
@@ -87,7 +79,8 @@ def list_alerts(
 ) -> AlertPage:
     with runtime.database.reading() as db:
         team_id = _team_id(db, team) if team else None
-        incident_id = _find_incident(db, incident, principal.actor).id if incident else None
+        incident_id = (incident_queries.visible_incident(db=db, actor=principal.actor, ref=incident).id
+                       if incident else None)
         listed = queries.list_readable(db=db, actor=principal.actor, status=_statuses(status or []),
                                        team_id=team_id, incident_id=incident_id, unrouted=unrouted, limit=limit,
                                        offset=offset)
@@ -146,7 +139,7 @@ def _spec(db: Session, body: AlertIn, actor: Actor) -> AlertSpec:
     if bool(body.responders) == bool(body.for_):
         raise ValidationFailed("Say who to page: 'for' (a team, @handle or email) or 'responders', one of them.",
                                field="for")
-    incident = _find_incident(db, body.incident, actor) if body.incident else None
+    incident = incident_queries.visible_incident(db=db, actor=actor, ref=body.incident) if body.incident else None
     if body.for_:
         target = paging.find_target(db=db, target=body.for_)
         responders, team_id, policy_id = list(target.responders), target.team_id, None
@@ -301,7 +294,7 @@ def attach_alert(
     alert: str, body: AttachIn, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(writer),
 ) -> AlertOutcomeOut:
     def act(db: Session, actor: Actor, found: Alert) -> str:
-        incident = _find_incident(db, body.incident, actor)
+        incident = incident_queries.visible_incident(db=db, actor=actor, ref=body.incident)
         alerts.attach_to_incident(db=db, actor=actor, alert_id=found.id, incident_id=incident.id)
         return f"Attached alert #{found.id} to {incident.ref}"
 

@@ -20,7 +20,7 @@ from warroom.core.errors import ValidationFailed
 from warroom.dashboard import service as dashboard
 from warroom.dashboard.service import IncidentFilters
 from warroom.incidents import flows, participants, visibility
-from warroom.incidents import service as incidents
+from warroom.incidents import queries as incident_queries
 from warroom.incidents.models import Severity, Status
 from warroom.incidents.schemas import (
     AcknowledgeIn,
@@ -106,8 +106,7 @@ def show_incident(
     ref: str, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(reader)
 ) -> IncidentDetailOut:
     with runtime.database.reading() as db:
-        incident = incidents.get_incident(db=db, ref=ref)
-        visibility.require_visible(db=db, actor=principal.actor, incident=incident, ref=ref)
+        incident = incident_queries.visible_incident(db=db, actor=principal.actor, ref=ref)
         holders = roles.holders(db=db, incident_id=incident.id)
         items = checklists.list_items_with_people(db=db, incident_id=incident.id)
         attached = playbooks.attached_playbooks(db=db, incident_id=incident.id)
@@ -242,8 +241,7 @@ def list_participants(
     ref: str, runtime: Runtime = Depends(get_runtime), principal: Principal = Depends(reader)
 ) -> list[ParticipantOut]:
     with runtime.database.reading() as db:
-        incident = incidents.get_incident(db=db, ref=ref)
-        visibility.require_visible(db=db, actor=principal.actor, incident=incident, ref=ref)
+        incident = incident_queries.visible_incident(db=db, actor=principal.actor, ref=ref)
         people = visibility.list_participants(db=db, incident=incident)
     return [ParticipantOut(user=p.handle, name=p.name, why=p.why, added_at=p.added_at) for p in people]
 

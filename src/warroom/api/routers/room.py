@@ -10,8 +10,8 @@ from warroom.api.deps import Principal, get_runtime, reader, writer
 from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, apply_flow, problems
 from warroom.core.bounds import Count, RowId
-from warroom.incidents import flows, visibility
-from warroom.incidents import service as incidents
+from warroom.incidents import flows
+from warroom.incidents import queries as incident_queries
 from warroom.incidents.schemas import EntryOut, MessageIn, OutcomeOut, TimelinePage
 from warroom.runtime import Runtime
 from warroom.timeline import service as timeline
@@ -31,8 +31,7 @@ def read_timeline(
     principal: Principal = Depends(reader),
 ) -> TimelinePage:
     with runtime.database.reading() as db:
-        incident = incidents.get_incident(db=db, ref=ref)
-        visibility.require_visible(db=db, actor=principal.actor, incident=incident, ref=ref)
+        incident = incident_queries.visible_incident(db=db, actor=principal.actor, ref=ref)
         # One extra row says whether another page lies beyond this one.
         entries = timeline.list_entries(db=db, incident_id=incident.id, after_id=after, before_id=before,
                                         limit=limit + 1)
