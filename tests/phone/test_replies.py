@@ -155,3 +155,19 @@ def test_without_twilio_configured_every_webhook_is_refused(phone):
     phone.runtime.settings.twilio_auth_token = ""
     response = phone.post(SMS, sms_form(BOB, "4821 ack"), token="anything")
     assert response.status_code == 403 and "set WARROOM_TWILIO_AUTH_TOKEN" in response.json()["detail"]
+
+
+def test_a_person_paged_again_gets_a_code_their_earlier_page_does_not_have(phone, monkeypatch):
+    import secrets
+
+    draws = iter([3821, 3821, 1000])  # the second page's first draw repeats the first page's code
+    real = secrets.randbelow
+    monkeypatch.setattr(secrets, "randbelow", lambda n: next(draws) if n == 9000 else real(n))
+    bob = phone.person("bob", BOB)
+    first = phone.page(bob, message="Checkout fails")
+    second = phone.page(bob, message="Search is slow")
+    codes = [n.reply_code for alert_id in (first, second) for n in phone.notifications(alert_id)]
+    assert codes == ["4821", "2000"]
+    assert reply_of(phone.post(SMS, sms_form(BOB, "4821 ack", sid="SM" + "e" * 32))).startswith(
+        f"Acknowledged alert #{first} (Checkout fails)")
+    assert phone.alert(second).status is AlertStatus.open

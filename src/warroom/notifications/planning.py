@@ -18,10 +18,23 @@ NOTIFY_JOB = "notify"
 BY_PHONE = (ContactKind.sms, ContactKind.voice)
 
 
-def new_reply_code() -> str:
+REPLY_CODE_WINDOW = timedelta(days=7)  # a code is not given to the same person twice within this long
+REPLY_CODE_TRIES = 8
+
+
+def new_reply_code(db: Session, user_id: int, now: datetime) -> str:
     """The short code a page by SMS or voice is answered with: four digits, shared by one page's texts and calls
-    to one person (a reply from their number with this code acts on this alert)."""
-    return str(1000 + secrets.randbelow(9000))
+    to one person (a reply from their number with this code acts on this alert). Not one of the codes of their
+    pages of the last week, while there is one free in a few draws (one indexed look-up each)."""
+    code = ""
+    for _ in range(REPLY_CODE_TRIES):
+        code = str(1000 + secrets.randbelow(9000))
+        taken = db.scalar(sa.select(Notification.id).where(
+            Notification.reply_code == code, Notification.user_id == user_id,
+            Notification.created_at > now - REPLY_CODE_WINDOW).limit(1))
+        if taken is None:
+            return code
+    return code  # the person was paged by phone thousands of times this week: the newest page takes the reply
 
 
 def rules_of(db: Session, user_id: int) -> list[tuple[NotificationRule, ContactMethod]]:
@@ -50,7 +63,7 @@ def plan_notifications(*, db: Session, alert: Any, user: User, now: datetime, ke
         or [(0, None, ContactKind.email)]
     )
     notifications = []
-    code = new_reply_code() if any(kind in BY_PHONE for _, _, kind in targets) else None
+    code = new_reply_code(db, user.id, now) if any(kind in BY_PHONE for _, _, kind in targets) else None
     for index, (delay, method, kind) in enumerate(targets):
         notification = Notification(
             alert_id=alert.id, incident_id=alert.incident_id, user_id=user.id,
