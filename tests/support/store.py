@@ -17,17 +17,22 @@ Rows = dict[str, list[tuple[Any, ...]]]
 
 # Touched by authentication itself (at most once a minute), so not part of "what a request wrote".
 TOKEN_USE = frozenset({("api_tokens", "last_used_at")})
+# The shared throttles' bookkeeping: a refused request still counts against its sender (warroom.throttles).
+THROTTLES = frozenset({"throttle_counts", "throttle_hits", "used_form_tokens"})
 
 
-def stored(runtime: Runtime, *, leave_out: Collection[tuple[str, str]] = TOKEN_USE) -> Rows:
+def stored(runtime: Runtime, *, leave_out: Collection[tuple[str, str]] = TOKEN_USE,
+           leave_out_tables: Collection[str] = THROTTLES) -> Rows:
     """Every row of every table in primary-key order, without the (table, column) pairs in ``leave_out``.
 
-    By default the one column a signed-in read writes (a token's last use) is left out; pass ``leave_out=()``
-    to compare every column.
+    By default the one column a signed-in read writes (a token's last use) and the throttles' tables are left
+    out; pass ``leave_out=()`` and ``leave_out_tables=()`` to compare everything.
     """
     state: Rows = {}
     with runtime.database.reading() as db:
         for table in Base.metadata.sorted_tables:
+            if table.name in leave_out_tables:
+                continue
             columns = [c for c in table.columns if (table.name, c.name) not in leave_out]
             query = sa.select(*columns).order_by(*table.primary_key.columns)
             state[table.name] = [tuple(row) for row in db.execute(query)]

@@ -14,18 +14,21 @@ A count is forgotten after FORGET_AFTER without a failure; a successful sign-in 
 from that address only (not the address's, not the name's), so a guesser cannot clear theirs by signing in
 to an account of their own.
 
-The counts live in the process (each web worker keeps its own), so with N workers a guesser gets at most N
-times the tries. At most MAX_KEYS counts are kept; past that the oldest are dropped first.
+The counts live in the database when the throttle is given one (``shared``, as every Warroom process is): N web
+workers on one database are together as strict as one. Without it (a throttle made on its own) they live in the
+process, at most MAX_KEYS of them, the oldest dropped first.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from warroom.core.errors import WarroomError
+from warroom.throttles.store import SharedThrottles
 
 FREE_PER_NAME_AND_ADDRESS = 5
 FREE_PER_ADDRESS = 20
@@ -59,25 +62,30 @@ class SignInThrottle:
     max_wait: timedelta = MAX_WAIT
     forget_after: timedelta = FORGET_AFTER
     max_keys: int = MAX_KEYS
+    shared: SharedThrottles | None = None  # where the counts live; None: in this process
     _failures: dict[str, _Failures] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def check(self, *, login: str, address: str, now: datetime) -> None:
         """Raise TooManySignIns while this address must wait before trying this login name again."""
         name, pair, place = _keys(login, address)
-        with self._lock:
-            waits = [(self._wait(pair, self.free_per_name_and_address, now), "for this user from this address"),
-                     (self._wait(place, self.free_per_address, now), "from this address")]
-            if self._recent(pair, now) is not None:  # only addresses that failed for this name share its wait
-                waits.append((self._wait(name, self.free_per_name, now), "for this user"))
+        known = self._read((name, pair, place), now)
+        waits = [(self._wait(known.get(pair), self.free_per_name_and_address, now), "for this user from this address"),
+                 (self._wait(known.get(place), self.free_per_address, now), "from this address")]
+        if pair in known:  # only addresses that failed for this name share its wait
+            waits.append((self._wait(known.get(name), self.free_per_name, now), "for this user"))
         wait, what = max(waits, key=lambda item: item[0])
         if wait > 0:
             raise TooManySignIns(f"Too many failed sign-ins {what}; wait {_spoken(wait)} and try again, "
                                  "or ask an admin to reset the password.", retry_after=wait)
 
     def failed(self, *, login: str, address: str, now: datetime) -> None:
+        keys = _keys(login, address)
+        if self.shared is not None:
+            self.shared.count_failure(keys, now, self.forget_after)
+            return
         with self._lock:
-            for key in _keys(login, address):
+            for key in keys:
                 known = self._recent(key, now)
                 if known is None:
                     self._failures[key] = _Failures(1, now)
@@ -89,8 +97,19 @@ class SignInThrottle:
 
     def succeeded(self, *, login: str, address: str) -> None:
         _, pair, _ = _keys(login, address)
+        if self.shared is not None:
+            self.shared.forget(pair)
+            return
         with self._lock:
             self._failures.pop(pair, None)
+
+    def _read(self, keys: Collection[str], now: datetime) -> dict[str, _Failures]:
+        """The live counts under these keys."""
+        if self.shared is not None:
+            return {key: _Failures(count, last) for key, (count, last) in self.shared.counts(keys, now).items()}
+        with self._lock:
+            return {key: _Failures(known.count, known.last) for key in keys
+                    if (known := self._recent(key, now)) is not None}
 
     def _recent(self, key: str, now: datetime) -> _Failures | None:
         known = self._failures.get(key)
@@ -99,9 +118,8 @@ class SignInThrottle:
             return None
         return known
 
-    def _wait(self, key: str, free: int, now: datetime) -> int:
+    def _wait(self, known: _Failures | None, free: int, now: datetime) -> int:
         """Whole seconds until the next try under this count (0: go ahead)."""
-        known = self._recent(key, now)
         if known is None or known.count < free:
             return 0
         doublings = min(known.count - free, 30)

@@ -27,6 +27,7 @@ from warroom.retrospectives.models import Retrospective, RetrospectiveAttendee
 from warroom.roles.models import RoleAssignment
 from warroom.sso.models import ExternalIdentity
 from warroom.statuspage import models as statuspage_models  # noqa: F401  (status page tables)
+from warroom.throttles.models import ThrottleCount, ThrottleHit, UsedFormToken
 from warroom.timeline.models import TimelineEntry
 
 __all__ = [
@@ -75,7 +76,10 @@ __all__ = [
     "SourceId",
     "StatusPeriod",
     "Team",
+    "ThrottleCount",
+    "ThrottleHit",
     "TimelineEntry",
+    "UsedFormToken",
     "User",
     "WebSession",
 ]

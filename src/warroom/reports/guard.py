@@ -2,7 +2,8 @@
 
 The spam guard is a hidden field people leave empty (a honeypot) and a signed form token that says when the
 form was handed out: a post faster than a person can type, older than the token's life, altered, or sent twice
-is refused with a message saying what to do. Both live in this process (per web process, not shared).
+is refused with a message saying what to do. Given the database (``shared``, as every web process is), the
+counts and used tokens live there, so N web processes are together as strict as one; without it, in the process.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hmac import compare_digest
 from warroom.core.bounds import is_count
 from warroom.core.errors import ValidationFailed
 from warroom.core.security import sign
+from warroom.throttles.store import SharedThrottles
 
 MIN_FILL = timedelta(seconds=3)
 MAX_AGE = timedelta(hours=2)
@@ -71,11 +73,18 @@ class RateLimiter:
     limit: int = RATE_LIMIT
     window: timedelta = RATE_WINDOW
     max_keys: int = MAX_TRACKED
+    shared: SharedThrottles | None = None  # where the hits are counted; None: in this process
+    name: str = "report"  # what is limited (keys of different limiters never meet in the shared store)
     _hits: OrderedDict[str, deque[datetime]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def hit(self, key: str, now: datetime) -> None:
         """Count one hit, or raise RateLimited with the seconds until the next is allowed."""
+        if self.shared is not None:
+            wait = self.shared.hit(f"{self.name}:{key}", now, limit=self.limit, window=self.window)
+            if wait:
+                raise RateLimited(wait)
+            return
         with self._lock:
             hits = self._hits.pop(key, None) or deque()
             while hits and hits[0] <= now - self.window:
@@ -93,29 +102,46 @@ class UsedTokens:
     """Form tokens already sent, until they would have expired anyway: a token works once."""
 
     max_keys: int = MAX_TRACKED
+    shared: SharedThrottles | None = None  # where used tokens are kept; None: in this process
     _seen: OrderedDict[str, datetime] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def use(self, nonce: str, now: datetime) -> None:
+        if self.shared is not None:
+            if not self.shared.use_once(nonce, now, now + MAX_AGE):
+                raise _already_sent()
+            return
         with self._lock:
             while self._seen and next(iter(self._seen.values())) <= now:
                 self._seen.popitem(last=False)
             if nonce in self._seen:
-                raise ValidationFailed("This form was already sent. To report something else, open the form "
-                                       "again.", field="form_token")
+                raise _already_sent()
             self._seen[nonce] = now + MAX_AGE
             while len(self._seen) > self.max_keys:
                 self._seen.popitem(last=False)
 
     def forget(self, nonce: str) -> None:
         """The report was not kept after all (bad input, the store down): the same form may be sent again."""
+        if self.shared is not None:
+            self.shared.release(nonce)
+            return
         with self._lock:
             self._seen.pop(nonce, None)
 
 
+def _already_sent() -> ValidationFailed:
+    return ValidationFailed("This form was already sent. To report something else, open the form again.",
+                            field="form_token")
+
+
 @dataclass
 class FormGuard:
-    """What one web process keeps for the public form."""
+    """What guards the public form: its rate limiter and used tokens."""
 
     limiter: RateLimiter = field(default_factory=RateLimiter)
     used: UsedTokens = field(default_factory=UsedTokens)
+
+    @classmethod
+    def shared_by(cls, throttles: SharedThrottles) -> FormGuard:
+        """Kept in the database: every web process on it counts the same reports and tokens."""
+        return cls(RateLimiter(shared=throttles), UsedTokens(shared=throttles))

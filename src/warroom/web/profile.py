@@ -155,6 +155,7 @@ async def change_password(request: Request, runtime: Runtime = Depends(get_runti
     """Change your own password: this browser stays signed in, every other one is signed out."""
     values = await read_form(request)
     throttle, address, now = runtime.sign_in_throttle, client_address(request, runtime), runtime.clock.now()
+    wrong_guesses: list[str] = []  # counted by the throttle after this transaction (its count is a write of its own)
 
     def change(db: Session) -> str:
         if values.get("new_password", "") != values.get("confirm_password", ""):
@@ -170,12 +171,15 @@ async def change_password(request: Request, runtime: Runtime = Depends(get_runti
                 db=db, actor=principal.actor, user=user, current=values.get("current_password", ""),
                 new=values.get("new_password", ""), keep_session_id=current[0].id)
         except accounts.WrongPassword:
-            throttle.failed(login=user.handle, address=address, now=now)
+            wrong_guesses.append(user.handle)
             raise
         others = changed.sessions_ended
         return ("Password changed" + (f"; signed out {others} other session{'s' if others != 1 else ''}"
                                       if others else ""))
 
-    return await post_form(
+    answer = await post_form(
         request, runtime, principal, "password", {k: v for k, v in values.items() if "password" not in k},
         change, then="/profile", on_error=lambda error: _profile_page(runtime, request, error=error))
+    for handle in wrong_guesses:
+        throttle.failed(login=handle, address=address, now=now)
+    return answer

@@ -1,7 +1,8 @@
 """External reports: the public "report a problem" form (no sign-in) and the triage inbox (signed in).
 
-The form is guarded in this process: a rate limit per client address, a hidden field people leave empty and
-a signed form token with a minimum fill time and an expiry. Refused posts write nothing and show the form
+The form is guarded by a rate limit per client address, a hidden field people leave empty and a signed form
+token with a minimum fill time and an expiry, used once; the counts and used tokens live in the database, shared
+by every web process. Refused posts write nothing and show the form
 again with what to fix. The reporter's page after sending holds nothing internal.
 """
 
@@ -39,11 +40,11 @@ _guard_lock = threading.Lock()
 
 
 def form_guard(request: Request) -> guard.FormGuard:
-    """This web process's rate limiter and used-token memory (one per app)."""
+    """The form's rate limiter and used tokens, kept in the database (one guard per app)."""
     with _guard_lock:
         found: guard.FormGuard | None = getattr(request.app.state, "report_form_guard", None)
         if found is None:
-            found = guard.FormGuard()
+            found = guard.FormGuard.shared_by(request.app.state.runtime.throttles)
             request.app.state.report_form_guard = found
         return found
 

@@ -423,10 +423,11 @@ SUBSCRIBE_WINDOW = timedelta(minutes=10)
 
 
 def _subscribe_limiter(request: Request) -> RateLimiter:
-    """One limiter per app (per process), made on first use."""
+    """One limiter per app, made on first use; it counts in the database, shared by every web process."""
     state = request.app.state
     if not hasattr(state, "status_subscribe_limiter"):
-        state.status_subscribe_limiter = RateLimiter(limit=SUBSCRIBE_LIMIT, window=SUBSCRIBE_WINDOW)
+        state.status_subscribe_limiter = RateLimiter(limit=SUBSCRIBE_LIMIT, window=SUBSCRIBE_WINDOW,
+                                                     shared=state.runtime.throttles, name="subscribe")
     limiter: RateLimiter = state.status_subscribe_limiter
     return limiter
 
