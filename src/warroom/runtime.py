@@ -11,9 +11,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.accounts.throttle import SignInThrottle
-from warroom.announcements import delivery
-from warroom.announcements.service import ANNOUNCE_JOB, REFRESH_JOB
-from warroom.announcements.sinks import AnnouncementSink, LogSink, WebhookSink
 from warroom.config import Settings
 from warroom.core.clock import Clock, SystemClock
 from warroom.core.outbound import OutboundPolicy, Resolver, system_resolver
@@ -22,12 +19,10 @@ from warroom.db.engine import Database
 from warroom.db.group_commit import GroupCommitter
 from warroom.demo import is_empty, load_builtin_playbooks, seed_demo
 from warroom.engine.heartbeat import watch
+from warroom.engine.registry import ChatWorkspace, EngineContext, Registration, wire
 from warroom.engine.runner import Engine
-from warroom.incidents import reminders
 from warroom.integrations.outbound import build_outbound
 from warroom.oncall.alerts import routing
-from warroom.oncall.escalation import service as escalation
-from warroom.oncall.escalation.service import ESCALATE_JOB
 from warroom.ports import Outbound
 from warroom.throttles.store import SharedThrottles
 
@@ -108,76 +103,39 @@ class Runtime:
             self._chat_strangers = Strangers()
         return self._chat_strangers
 
-    def announcement_sinks(self) -> list[AnnouncementSink]:
-        sinks: list[AnnouncementSink] = [LogSink()]
-        if self.settings.slack_bot_token:
-            from warroom.chat.sync import ChatSink
-
-            sinks.append(ChatSink(self.database, "slack"))
-        if self.matrix() is not None:
-            from warroom.chat.sync import ChatSink
-
-            sinks.append(ChatSink(self.database, "matrix"))
-        if self.settings.announce_webhook_url:
-            sinks.append(WebhookSink(self.effects().webhook(self.settings.announce_webhook_url, self.secret_key)))
-        return sinks
+    def chat_workspaces(self) -> dict[str, ChatWorkspace]:
+        """Each chat platform by its settings name: how to reach it (None while not configured), where it
+        announces. A new platform is its adapter, its settings and one line here."""
+        return {"slack": ChatWorkspace(self.slack, self.settings.slack_announce_channel),
+                "matrix": ChatWorkspace(self.matrix, self.settings.matrix_announce_room)}
 
     def engine(self) -> Engine:
-        from warroom.announcement_days import service as announcement_days
-        from warroom.chat import pages as chat_pages
-        from warroom.chat import sync as chat_sync
-        from warroom.followups import github_sync
-        from warroom.followups import reminders as followup_reminders
-        from warroom.followups.service import GITHUB_ISSUE_JOB
-        from warroom.notifications import delivery as notify
-        from warroom.notifications.planning import NOTIFY_JOB
-        from warroom.notifications.senders import build_senders
-        from warroom.oncall.heartbeats.service import expire_heartbeats
-        from warroom.related_issues import sync as related_issues
-        from warroom.related_issues.service import RELATED_ISSUE_JOB
-        from warroom.reports.mail import make_acknowledgement_handler
-        from warroom.reports.service import REPORT_ACK_JOB
-        from warroom.retrospectives import invites as retrospective_invites
-        from warroom.retrospectives.service import INVITE_JOB as RETROSPECTIVE_INVITE_JOB
-        from warroom.statuspage import delivery as status_page
-
-        effects = self.effects()
-        senders = build_senders(self.settings, secret_key=self.secret_key, clock=self.clock, effects=effects,
-                                outbound=self.outbound)
-        slack = self.slack()
-        if slack is not None:
-            senders = chat_pages.with_chat_pages(senders, slack, self.database, self.clock)
-        matrix = self.matrix()
-        if matrix is not None:
-            senders = chat_pages.with_chat_pages(senders, matrix, self.database, self.clock)
-        handlers = {
-            ANNOUNCE_JOB: delivery.make_handler(self.announcement_sinks(), self.settings.base_url, self.clock),
-            REFRESH_JOB: delivery.make_refresh_handler(self.announcement_sinks(), self.clock),
-            NOTIFY_JOB: notify.make_notify_handler(self.database, senders, self.clock, self.settings.base_url),
-            REPORT_ACK_JOB: make_acknowledgement_handler(self.settings, self.clock, effects.mailer),
-            status_page.STATUS_JOB: status_page.make_handler(self.settings, self.secret_key, self.clock,
-                                                             mailer=effects.mailer, webhook=effects.webhook,
-                                                             outbound=self.outbound),
-            GITHUB_ISSUE_JOB: github_sync.make_handler(self.settings, self.clock, effects.issues),
-            RETROSPECTIVE_INVITE_JOB: retrospective_invites.make_handler(self.settings, self.clock, effects.mailer),
-            RELATED_ISSUE_JOB: related_issues.make_handler(self.settings, self.clock, effects.issues),
-            chat_sync.CHAT_SYNC_JOB: chat_sync.make_handler(self.database, self.slack, self.clock,
-                                                            self.settings.base_url,
-                                                            self.settings.slack_announce_channel,
-                                                            {"matrix": chat_sync.Workspace(
-                                                                self.matrix, self.settings.matrix_announce_room)}),
-            chat_pages.MESSAGE_UPDATE_JOB: chat_pages.make_update_handler(self.slack, {"matrix": self.matrix}),
-        }
-        transactional = {ESCALATE_JOB: escalation.make_step_handler(self.clock)}
-        managers = [reminders.make_manager(self.settings, self.clock), expire_heartbeats,
-                    announcement_days.make_manager(self.clock), chat_sync.make_event_pruner(),
-                    followup_reminders.make_manager(self.settings.base_url, self.clock)]
-        on_dead = {NOTIFY_JOB: notify.make_failure_handler(self.clock),
-                   GITHUB_ISSUE_JOB: github_sync.make_failure_handler(self.clock),
-                   RETROSPECTIVE_INVITE_JOB: retrospective_invites.make_failure_handler(),
-                   RELATED_ISSUE_JOB: related_issues.make_failure_handler(self.clock)}
-        return watch(Engine(self.database, self.clock, handlers, transactional, managers, on_dead,
+        """The engine with every package's job handlers, managers and dead-job hooks (their ``jobs.py``)."""
+        context = EngineContext(self.settings, self.database, self.clock, self.secret_key, self.effects(),
+                                self.outbound, self.chat_workspaces())
+        wiring = wire(_engine_registrations(), context)
+        return watch(Engine(self.database, self.clock, dict(wiring.handlers), dict(wiring.transactional),
+                            list(wiring.managers), dict(wiring.on_dead),
                             lease=timedelta(seconds=self.settings.engine_lease_seconds)), self.settings, self.outbound)
+
+
+def _engine_registrations() -> list[Registration]:
+    """The packages that run engine work; managers tick in this order."""
+    from warroom.announcement_days import jobs as announcement_days
+    from warroom.announcements import jobs as announcements
+    from warroom.chat import jobs as chat
+    from warroom.followups import jobs as followups
+    from warroom.incidents import jobs as incidents
+    from warroom.notifications import jobs as notifications
+    from warroom.oncall import jobs as oncall
+    from warroom.related_issues import jobs as related_issues
+    from warroom.reports import jobs as reports
+    from warroom.retrospectives import jobs as retrospectives
+    from warroom.statuspage import jobs as statuspage
+
+    return [incidents.register, oncall.register, announcement_days.register, chat.register, followups.register,
+            announcements.register, notifications.register, reports.register, statuspage.register,
+            retrospectives.register, related_issues.register]
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate_db: bool = True) -> Runtime:
