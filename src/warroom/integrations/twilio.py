@@ -18,7 +18,8 @@ from xml.sax.saxutils import escape
 import httpx
 
 from warroom.core.delivery import DeliveryError
-from warroom.integrations import http
+from warroom.integrations import http, twilio_webhooks
+from warroom.ports import Keypress
 
 API_VERSION = "2010-04-01"
 MAX_SMS_BODY = 1600  # Twilio's limit for one Message's Body
@@ -70,6 +71,20 @@ class TwilioClient:
 
 def twiml_say(text: str) -> str:
     return f"<Response><Say>{escape(text)}</Say></Response>"
+
+
+
+@dataclass(frozen=True)
+class TwilioCalls:
+    """Calls through Twilio as ``warroom.ports.PhoneCalls``: a keypress prompt becomes a <Gather>."""
+
+    client: TwilioClient
+
+    def call(self, *, to: str, say: str, idempotency_id: str, keypress: Keypress | None = None,
+             status_callback: str = "") -> str:
+        twiml = twilio_webhooks.gather(keypress.prompt, keypress.action_url) if keypress is not None else ""
+        return self.client.call(to=to, say=say, idempotency_id=idempotency_id, twiml=twiml,
+                                status_callback=status_callback)
 
 
 def twilio_error(response: httpx.Response) -> DeliveryError:

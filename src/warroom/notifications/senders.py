@@ -15,10 +15,8 @@ from warroom.config import Settings
 from warroom.core.clock import Clock
 from warroom.core.delivery import DeliveryError
 from warroom.core.outbound import STRICT, OutboundPolicy
-from warroom.integrations import twilio_webhooks
-from warroom.integrations.twilio import TwilioClient
 from warroom.notifications.models import ContactKind
-from warroom.ports import Mail, Mailer, Outbound, WebhookFactory
+from warroom.ports import Keypress, Mail, Mailer, Outbound, PhoneCalls, TextMessages, WebhookFactory
 from warroom.ports.chat import ChatPlatform
 
 log = logging.getLogger("warroom.notifications")
@@ -148,26 +146,26 @@ class LogChatSender:
 
 
 @dataclass(frozen=True)
-class TwilioSmsSender:
-    client: TwilioClient
+class SmsSender:
+    messages: TextMessages
 
     def send(self, notification: OutgoingNotification) -> Receipt:
-        sid = self.client.send_sms(to=notification.address, body=notification.short_text(),
+        sid = self.messages.send_sms(to=notification.address, body=notification.short_text(),
                                    idempotency_id=notification.idempotency_id, status_callback=notification.status_url)
         return Receipt(reference=sid)
 
 
 @dataclass(frozen=True)
-class TwilioVoiceSender:
-    client: TwilioClient
+class VoiceSender:
+    calls: PhoneCalls
 
     def send(self, notification: OutgoingNotification) -> Receipt:
         say = f"Warroom alert, priority {notification.alert_priority}. {notification.alert_message}. "
-        twiml = ""
+        keypress = None
         if notification.reply_code and notification.keypress_url:
-            twiml = twilio_webhooks.gather(say + KEYPRESS_CHOICES, notification.keypress_url)
-        sid = self.client.call(to=notification.address, say=say + "Acknowledge it in Warroom.", twiml=twiml,
-                               idempotency_id=notification.idempotency_id, status_callback=notification.status_url)
+            keypress = Keypress(say + KEYPRESS_CHOICES, notification.keypress_url)
+        sid = self.calls.call(to=notification.address, say=say + "Acknowledge it in Warroom.", keypress=keypress,
+                              idempotency_id=notification.idempotency_id, status_callback=notification.status_url)
         return Receipt(reference=sid)
 
 
@@ -199,10 +197,10 @@ def build_senders(settings: Settings, *, secret_key: str, clock: Clock, effects:
     email: Sender = LogSender() if effects.mailer is None else SmtpSender(effects.mailer, clock)
     sms: Sender = NotConfigured("SMS is not configured (set WARROOM_TWILIO_*)")
     voice: Sender = NotConfigured("Voice calls are not configured (set WARROOM_TWILIO_*)")
-    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
-        client = TwilioClient(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from,
-                              settings.twilio_base_url)
-        sms, voice = TwilioSmsSender(client), TwilioVoiceSender(client)
+    if effects.sms is not None:
+        sms = SmsSender(effects.sms)
+    if effects.calls is not None:
+        voice = VoiceSender(effects.calls)
     return SenderRegistry({
         ContactKind.email: email,
         ContactKind.webhook: NotificationWebhookSender(settings.notification_webhook_secret or secret_key, clock,

@@ -110,11 +110,21 @@ class TextMessages(Protocol):
     def send_sms(self, *, to: str, body: str, idempotency_id: str, status_callback: str = "") -> str: ...
 
 
-class PhoneCalls(Protocol):
-    """Calls that read a message aloud (or run ``twiml``: a page's call waits for a key); answers the provider's
-    id for the call. The provider reports the call's progress to ``status_callback`` when given."""
+@dataclass(frozen=True)
+class Keypress:
+    """A call that asks for a key: ``prompt`` is read instead of the message, and the key pressed is posted
+    to ``action_url``."""
 
-    def call(self, *, to: str, say: str, idempotency_id: str, twiml: str = "", status_callback: str = "") -> str: ...
+    prompt: str
+    action_url: str
+
+
+class PhoneCalls(Protocol):
+    """Calls that read a message aloud (or, with ``keypress``, ask for a key); answers the provider's id for the
+    call. The provider reports the call's progress to ``status_callback`` when given."""
+
+    def call(self, *, to: str, say: str, idempotency_id: str, keypress: Keypress | None = None,
+             status_callback: str = "") -> str: ...
 
 
 # --- the bundle ---------------------------------------------------------------------------------------------
@@ -125,9 +135,11 @@ class Outbound:
     """The implementations settings chose, built once by the composition root.
 
     ``mailer`` is None where no SMTP server is configured: each domain then writes what it would have sent
-    to the log, in its own words.
+    to the log, in its own words; ``sms`` and ``calls`` are None without a phone provider.
     """
 
     mailer: Mailer | None
     webhook: WebhookFactory
     issues: IssueTracker
+    sms: TextMessages | None = None
+    calls: PhoneCalls | None = None
