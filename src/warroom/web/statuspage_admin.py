@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -28,7 +27,7 @@ from warroom.runtime import Runtime
 from warroom.statuspage import flows, service, subscribers
 from warroom.statuspage.models import ComponentState, PublicStatus, StatusPage, Subscriber, UpdateState
 from warroom.web.auth import reading_as, web_principal
-from warroom.web.forms import FormError, post_form, submit
+from warroom.web.forms import FormError, act_in_pool, post_form
 from warroom.web.templating import SECURITY_HEADERS, page
 
 router = APIRouter(include_in_schema=False)
@@ -267,23 +266,17 @@ async def add_webhook(request: Request, slug: str, runtime: Runtime = Depends(ge
     """The signing secret is shown once, on the page this answers with (never in a redirect's cookie)."""
     values, lists = await read_fields(request)
 
-    def run() -> Response:
-        def change(db: Session) -> str:
-            sp = service.lock_page(db=db, slug=slug)
-            added = subscribers.add_webhook(db=db, actor=principal.actor, page=sp, url=values.get("url", ""),
-                                            component_ids=ids_of(lists.get("component", []), "components"),
-                                            outbound=runtime.outbound)
-            created.append(added)
-            return ""
+    def change(db: Session) -> Subscriber:
+        sp = service.lock_page(db=db, slug=slug)
+        return subscribers.add_webhook(db=db, actor=principal.actor, page=sp, url=values.get("url", ""),
+                                       component_ids=ids_of(lists.get("component", []), "components"),
+                                       outbound=runtime.outbound)
 
-        created: list[Subscriber] = []
-        answer = submit(request, runtime, principal, "subscribers", values, change, then="",
-                        on_error=lambda error: _editor_page(runtime, request, slug, error=error))
-        if not created:
-            return answer
-        return _editor_page(runtime, request, slug, created=created[0])
-
-    return await run_in_threadpool(run)
+    return await act_in_pool(
+        request, runtime, principal, values, change,
+        done=lambda added: _editor_page(runtime, request, slug, created=added),
+        refused=lambda error: _editor_page(runtime, request, slug, error=FormError(
+            "subscribers", error.message, values, error.status)))
 
 
 @router.post("/status-pages/{slug}/subscribers/{subscriber_id}/remove")
