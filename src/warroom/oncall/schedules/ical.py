@@ -69,8 +69,7 @@ def anchor(start: datetime) -> datetime:
 def feed_shifts(compute: Callable[[datetime, int], list[TimelineShift]], start: datetime,
                 days: int) -> list[TimelineShift]:
     """The shifts meeting ``days`` from ``start``, each with its own start (computed from the anchor)."""
-    begin = as_utc(start)
-    end = begin + timedelta(days=days)
+    begin, end = service.window(start, days)
     from_anchor = anchor(begin)
     total = -(-(end - from_anchor) // timedelta(days=1))
     if total > service.MAX_TIMELINE_DAYS:  # a year ahead already: no room to look back

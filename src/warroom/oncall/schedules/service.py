@@ -506,11 +506,16 @@ class TimelineShift:
     end: datetime
 
 
-def _window(start: datetime, days: int) -> tuple[datetime, datetime]:
+def window(start: datetime, days: int) -> tuple[datetime, datetime]:
+    """The instants ``days`` from ``start``: 1 to MAX_TIMELINE_DAYS days, ending before the calendar does."""
     if isinstance(days, bool) or not 1 <= days <= MAX_TIMELINE_DAYS:
         raise ValidationFailed(f"Show 1 to {MAX_TIMELINE_DAYS} days of a schedule.", field="days")
     begin = as_utc(start)
-    return begin, begin + timedelta(days=days)
+    try:
+        return begin, begin + timedelta(days=days)
+    except OverflowError:
+        raise ValidationFailed("Start before the year 9999.", field="from") from None
+
 
 
 def _with_handles(db: Session, schedule: Schedule, found: Sequence[rotation.Shift]) -> list[TimelineShift]:
@@ -522,7 +527,7 @@ def _with_handles(db: Session, schedule: Schedule, found: Sequence[rotation.Shif
 
 def timeline(*, db: Session, schedule: Schedule, start: datetime, days: int) -> list[TimelineShift]:
     """The final shifts of the coming ``days`` from ``start``: what the UI's timeline and the .ics show."""
-    begin, end = _window(start, days)
+    begin, end = window(start, days)
     spec = spec_of(db=db, schedule=schedule, start=begin, end=end)
     return _with_handles(db, schedule, rotation.final_shifts(spec, begin, end))
 
@@ -530,7 +535,7 @@ def timeline(*, db: Session, schedule: Schedule, start: datetime, days: int) -> 
 def timeline_by_layer(*, db: Session, schedule: Schedule, start: datetime,
                       days: int) -> list[tuple[ScheduleLayer, list[TimelineShift]]]:
     """Each layer's own shifts (before layering and overrides), for the UI's per-layer rows."""
-    begin, end = _window(start, days)
+    begin, end = window(start, days)
     rows = []
     for layer in list_layers(db=db, schedule=schedule):
         found = rotation.shifts(layer_spec(layer, schedule.time_zone), begin, end)
@@ -540,7 +545,7 @@ def timeline_by_layer(*, db: Session, schedule: Schedule, start: datetime,
 
 def shifts_of_user(*, db: Session, user: User, start: datetime, days: int) -> list[TimelineShift]:
     """Everything ``user`` is on call for in the window, across every schedule, in time order."""
-    begin, end = _window(start, days)
+    begin, end = window(start, days)
     schedules = list_schedules(db=db)
     specs = specs_of(db=db, schedules=schedules, start=begin, end=end)
     mine = [TimelineShift(schedule.id, schedule.name, user.id, user.handle, s.start, s.end)
