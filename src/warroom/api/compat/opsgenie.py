@@ -196,21 +196,23 @@ def opsgenie_get_alert(identifier: str, identifier_type: str | None = Query(None
     return answer(call, 200, work)
 
 
-def _alert_action(action: str, *, empty_ok: bool) -> Callable[..., JSONResponse]:
-    def handler(identifier: str, identifier_type: str | None = Query(None, alias="identifierType"),
-                body: bytes = Depends(raw_body), authorization: str | None = GenieKey,
-                runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+def _alert_action(action: str, *, empty_ok: bool) -> Callable[..., Awaitable[JSONResponse]]:
+    async def handler(identifier: str, identifier_type: str | None = Query(None, alias="identifierType"),
+                      body: bytes = Depends(raw_body), authorization: str | None = GenieKey,
+                      runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
         call = Call()
 
-        def work() -> dict[str, Any]:
+        async def work() -> dict[str, Any]:
             kind = og_alerts.identifier_type(identifier_type)
             parsed = og_alerts.parse_action(action, read_json(body, empty_ok=empty_ok))
-            with runtime.database.writing() as db:
-                og_alerts.act(db=db, call=call, header=authorization, identifier=identifier, kind=kind,
-                              action=parsed, clock=runtime.clock)
+            # Group-committed like creates: a burst of closes shares transactions instead of queueing one each.
+            await runtime.committer.run(lambda db: og_alerts.act(db=db, call=call, header=authorization,
+                                                                  identifier=identifier, kind=kind, action=parsed,
+                                                                  clock=runtime.clock),
+                                        partition=identifier)
             return {"result": PROCESSING}
 
-        return answer(call, 202, work)
+        return await answer_after(call, 202, work())
 
     return handler
 
@@ -341,17 +343,18 @@ def opsgenie_on_calls(identifier: str, schedule_identifier_type: str = Query("id
 # Heartbeats ---------------------------------------------------------------------------------------
 
 
-def opsgenie_ping_heartbeat(name: str, authorization: str | None = GenieKey,
-                            runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+async def opsgenie_ping_heartbeat(name: str, authorization: str | None = GenieKey,
+                                  runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
     """Ping a heartbeat (Opsgenie): a sign of life; after an expiry it closes the expiry alert."""
     call = Call()
 
-    def work() -> dict[str, Any]:
-        with runtime.database.writing() as db:
-            og_heartbeats.ping(db=db, header=authorization, name=name, clock=runtime.clock)
+    async def work() -> dict[str, Any]:
+        # Group-committed: many monitors pinging at once share transactions.
+        await runtime.committer.run(lambda db: og_heartbeats.ping(db=db, header=authorization, name=name,
+                                                                   clock=runtime.clock), partition=name)
         return {"result": og_heartbeats.PONG}
 
-    return answer(call, 202, work)
+    return await answer_after(call, 202, work())
 
 
 for _verb in ("GET", "POST", "PUT", "PATCH"):  # Opsgenie accepts a ping with any of these
