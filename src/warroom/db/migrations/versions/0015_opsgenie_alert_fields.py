@@ -1,7 +1,7 @@
 """alerts have an owner (Opsgenie's assign)
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07 00:00:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """calendar feeds: a nonce per person or schedule, from which (with the server's key) the secret feed URL is made
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0016
 Create Date: 2026-12-07 00:00:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import warroom.db.types
 
 revision = '0017'
-down_revision = '0013'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

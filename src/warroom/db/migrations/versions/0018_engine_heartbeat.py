@@ -3,7 +3,7 @@ at least 365 days older than the newest one, and the audit log still refuses eve
 (ADR 0011)
 
 Revision ID: 0018
-Revises: 0013
+Revises: 0017
 Create Date: 2026-12-07 00:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0018'
-down_revision = '0013'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """people keep the identities that sign them in: an OpenID Connect provider's subject, a SCIM client's userName
 
 Revision ID: 0019
-Revises: 0013
+Revises: 0018
 Create Date: 2026-12-07 00:00:00
 """
 
@@ -12,7 +12,7 @@ from warroom.db.types import UTCDateTime
 
 
 revision = '0019'
-down_revision = '0013'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

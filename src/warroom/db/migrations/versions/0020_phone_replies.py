@@ -2,7 +2,7 @@
 provider's id for a send and the last delivery status it reported (Twilio's status callbacks)
 
 Revision ID: 0020
-Revises: 0013
+Revises: 0019
 Create Date: 2026-12-07 00:00:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0020'
-down_revision = '0013'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 hits of the report form and status page subscriptions, the public form's used tokens
 
 Revision ID: 0021
-Revises: 0013
+Revises: 0020
 Create Date: 2026-12-07 00:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0021'
-down_revision = '0013'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
