@@ -24,8 +24,8 @@ import httpx
 
 from bench.harness import fresh_store, machine, server, summary
 from warroom.chat import service as chat
+from warroom.chat_inbound.slack.inbound import sign
 from warroom.incidents import flows
-from warroom.integrations.slack.inbound import sign
 from warroom.runtime import Runtime
 
 SECRET = "bench-signing-secret"

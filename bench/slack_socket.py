@@ -21,7 +21,7 @@ from websockets.sync.server import ServerConnection, serve
 
 from bench.harness import fresh_store, machine, summary
 from bench.slack_commands import ROOM, FakeSlackApi, fake_slack, incident_room
-from warroom.integrations.slack.socket_mode import Running, SocketMode
+from warroom.chat_inbound.slack.socket_mode import Running, SocketMode
 
 APP_TOKEN = "xapp-1-bench"
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from warroom.chat import service as chat
+from warroom.chat_inbound.matrix.listener import MatrixListener
 from warroom.core.clock import FakeClock
 from warroom.integrations.matrix.client import MatrixPlatform
-from warroom.integrations.matrix.listener import MatrixListener
 from warroom.runtime import Runtime
 from warroom.timeline import service as timeline
 

@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from warroom.chat import service as chat
+from warroom.chat_inbound.matrix.listener import MatrixListener
 from warroom.config import Settings
 from warroom.core.clock import FakeClock
 from warroom.integrations.matrix.client import MatrixPlatform
-from warroom.integrations.matrix.listener import MatrixListener
 from warroom.runtime import Runtime
 
 from .. import support

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from warroom.chat.models import ChatRoom
+from warroom.chat_inbound.matrix.listener import MatrixListener
 from warroom.core.clock import FakeClock
 from warroom.incidents.models import Incident, Status
 from warroom.integrations.matrix.client import ARCHIVED_PREFIX, MatrixPlatform
-from warroom.integrations.matrix.listener import MatrixListener
 from warroom.runtime import Runtime
 from warroom.timeline.models import TimelineEntry
 

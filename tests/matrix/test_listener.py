@@ -12,6 +12,8 @@ from typer.testing import CliRunner, Result
 from warroom.chat import service as chat
 from warroom.chat.models import ChatPerson
 from warroom.chat.sync import CHAT_SYNC_JOB
+from warroom.chat_inbound.dispatch import Dispatcher
+from warroom.chat_inbound.matrix.listener import MatrixListener, matrix_listening
 from warroom.cli.main import app
 from warroom.config import Settings, get_settings
 from warroom.core.actor import Actor
@@ -19,9 +21,7 @@ from warroom.core.clock import FakeClock
 from warroom.engine.models import Job, JobState
 from warroom.incidents import flows
 from warroom.incidents.models import Incident
-from warroom.integrations.chat.dispatch import Dispatcher
 from warroom.integrations.matrix.client import MatrixError, MatrixPlatform
-from warroom.integrations.matrix.listener import MatrixListener, matrix_listening
 from warroom.integrations.matrix.models import MatrixSyncPosition
 from warroom.runtime import Runtime
 

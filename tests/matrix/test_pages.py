@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from warroom.chat_inbound.matrix.listener import MatrixListener
 from warroom.core.actor import Actor
 from warroom.core.clock import FakeClock
 from warroom.integrations.matrix.client import ALERT_FIELD, MatrixPlatform
-from warroom.integrations.matrix.listener import MatrixListener
 from warroom.notifications import service as notifications
 from warroom.notifications.models import ContactKind
 from warroom.oncall.alerts import service as alerts

@@ -18,9 +18,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from warroom.chat_inbound.slack.inbound import sign
 from warroom.config import Settings
 from warroom.core.clock import FakeClock
-from warroom.integrations.slack.inbound import sign
 
 from .. import support
 from ..factories import Factory

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+from warroom.chat_inbound.slack.answers import send_notes
+from warroom.chat_inbound.slack.socket_mode import answer_envelope
 from warroom.core.clock import FakeClock
-from warroom.integrations.slack.answers import send_notes
-from warroom.integrations.slack.socket_mode import answer_envelope
 from warroom.runtime import Runtime
 
 from .conftest import GENERAL_ID, FakeSlack, People, SlackRequests, drain

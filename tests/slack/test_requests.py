@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from warroom.chat_inbound.slack.inbound import sign
 from warroom.core.clock import FakeClock
-from warroom.integrations.slack.inbound import sign
 from warroom.runtime import Runtime
 
 from ..api.conftest import assert_problem, count, stored

@@ -18,11 +18,11 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 from websockets.sync.server import Server, ServerConnection, serve
 
+from warroom.chat_inbound.slack.socket_mode import Running, SocketMode
 from warroom.config import Settings
 from warroom.core.clock import FakeClock
 from warroom.incidents.models import Incident
 from warroom.integrations.slack.client import SlackError
-from warroom.integrations.slack.socket_mode import Running, SocketMode
 from warroom.runtime import Runtime
 from warroom.timeline.models import EntryKind, TimelineEntry
 
@@ -227,7 +227,7 @@ def test_the_socket_mode_manifest_names_no_url() -> None:
 
 def test_serve_connects_by_itself_when_the_app_token_is_set(
         people: People, slack: FakeSlack, socket_server: FakeSocketServer, runtime: Runtime) -> None:
-    from warroom.integrations.slack.socket_mode import socket_mode
+    from warroom.chat_inbound.slack.socket_mode import socket_mode
 
     with socket_mode(runtime) as running:
         assert running is not None

@@ -10,11 +10,11 @@ from types import FrameType
 import typer
 
 from warroom.chat import service as chat
+from warroom.chat_inbound.matrix.listener import MatrixListener
 from warroom.cli.local import cli_actor, local_runtime, settings, writing
 from warroom.cli.output import fail, say
 from warroom.core.delivery import DeliveryError
 from warroom.integrations.matrix.client import MATRIX_USER
-from warroom.integrations.matrix.listener import MatrixListener
 
 app = typer.Typer(help="Matrix: the bot's listener, and linking Matrix people to Warroom users.", no_args_is_help=True)
 

@@ -15,11 +15,11 @@ import uvicorn
 from warroom.accounts import service as accounts
 from warroom.api.app import create_app
 from warroom.asgi import tune_interpreter
+from warroom.chat_inbound.matrix.listener import matrix_listening
+from warroom.chat_inbound.slack.socket_mode import socket_mode
 from warroom.cli.demo import demo_sign_in
 from warroom.cli.local import local_runtime, settings, shown_url
 from warroom.cli.output import say
-from warroom.integrations.matrix.listener import matrix_listening
-from warroom.integrations.slack.socket_mode import socket_mode
 from warroom.live.broker import broker
 from warroom.observability.logging import configure as configure_logging
 from warroom.observability.logging import log_config

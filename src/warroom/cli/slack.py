@@ -61,8 +61,8 @@ def socket(
     import asyncio
     import logging
 
+    from warroom.chat_inbound.slack.socket_mode import SocketMode, check_tokens
     from warroom.integrations.slack.client import SlackError
-    from warroom.integrations.slack.socket_mode import SocketMode, check_tokens
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with local_runtime() as runtime:

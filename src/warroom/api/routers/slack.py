@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from warroom.api.deps import get_runtime
 from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import problems
-from warroom.integrations.slack import answers, inbound
+from warroom.chat_inbound.slack import answers, inbound
 from warroom.runtime import Runtime
 
 router = APIRouter(prefix="/integrations/slack", tags=["slack"], route_class=JsonBodyRoute)

@@ -19,10 +19,10 @@ from urllib.parse import quote
 
 from warroom.chat import pages
 from warroom.chat import service as chat
+from warroom.chat_inbound.dispatch import Dispatcher
 from warroom.core.clock import Clock
 from warroom.core.delivery import DeliveryError
 from warroom.db.engine import Database
-from warroom.integrations.chat.dispatch import Dispatcher
 from warroom.integrations.matrix.client import ALERT_FIELD, PAGE_HINT, MatrixPlatform
 from warroom.integrations.matrix.models import MatrixSyncPosition
 from warroom.ports.chat import (

@@ -25,8 +25,8 @@ from slack_sdk.errors import SlackApiError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from warroom.chat_inbound.slack import answers, inbound
 from warroom.core.errors import WarroomError
-from warroom.integrations.slack import answers, inbound
 from warroom.integrations.slack.client import SlackError, error_of
 
 if TYPE_CHECKING:

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from warroom.chat import service as chat
+from warroom.chat_inbound.dispatch import Dispatcher
+from warroom.chat_inbound.slack import inbound
 from warroom.core.delivery import DeliveryError
-from warroom.integrations.chat.dispatch import Dispatcher
-from warroom.integrations.slack import inbound, views
+from warroom.integrations.slack import views
 from warroom.integrations.slack.client import SlackPlatform
 from warroom.ports.chat import CommandReceived, Reply
 

@@ -1,0 +1,1 @@
+"""Matrix inbound: the /sync listener that reads rooms the bot is in."""

@@ -1,0 +1,1 @@
+"""Slack inbound: signed HTTP requests (commands, interactivity, events) and Socket Mode."""
