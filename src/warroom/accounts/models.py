@@ -8,19 +8,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+# AccessRole lives in core (an actor carries one); users store it, and accounts offers it under its name.
+from warroom.core.access import AccessRole as AccessRole
 from warroom.db.base import Base, int_pk
-
-
-class AccessRole(enum.StrEnum):
-    """What a person may do in Warroom (not an incident role)."""
-
-    viewer = "viewer"
-    responder = "responder"
-    admin = "admin"
-
-    @property
-    def rank(self) -> int:
-        return {"viewer": 0, "responder": 1, "admin": 2}[self.value]
 
 
 class TokenScope(enum.StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from warroom.accounts.models import AccessRole
+from warroom.core.access import AccessRole
 from warroom.core.clock import Clock, SystemClock
 from warroom.core.errors import PermissionDenied
 
