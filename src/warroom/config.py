@@ -13,7 +13,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from warroom.core.outbound import parse_allow_list
 from warroom.core.proxies import Network, proxy_networks
 
-
 # The fewest days each kind of record is kept when retention is set (0 keeps it for ever).
 RETENTION_FLOORS = {"jobs": 1, "alert_requests": 1, "notifications": 7, "deliveries": 1, "audit": 365,
                     "incidents": 365}

@@ -5,9 +5,23 @@ from __future__ import annotations
 import typer
 
 from warroom import __version__
-from warroom.cli import alert, db, demo, imports, incident, matrix, oncall, slack, teams, tokens, users
+from warroom.cli import (
+    alert,
+    db,
+    demo,
+    imports,
+    incident,
+    matrix,
+    oncall,
+    policies,
+    schedules,
+    slack,
+    status_pages,
+    teams,
+    tokens,
+    users,
+)
 from warroom.cli import config as config_cli
-from warroom.cli import policies, schedules, status_pages
 from warroom.cli.command import command
 from warroom.cli.dashboard import announcements, dashboard
 from warroom.cli.doctor import doctor
