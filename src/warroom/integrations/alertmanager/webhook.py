@@ -126,9 +126,14 @@ def _apply(db: Session, actor: Actor, key: IntegrationKey, scope: str, status: s
     return Outcome(alias, "created" if raised.created else "deduplicated", raised.alert_id, raised.count)
 
 
+# Built once: every repeat notification reads its alert's text, and building the query cost more than running it.
+_SHOWN = sa.select(Alert.__table__.c.message, Alert.__table__.c.description, Alert.__table__.c.details).where(
+    Alert.__table__.c.id == sa.bindparam("alert_id"))
+
+
 def _follow(db: Session, actor: Actor, alert_id: int, spec: alerts.AlertSpec) -> None:
     """The open alert takes the notification's text; what changed goes in its timeline. Same text: nothing."""
-    row = db.execute(sa.select(Alert.message, Alert.description, Alert.details).where(Alert.id == alert_id)).one()
+    row = db.execute(_SHOWN, {"alert_id": alert_id}).one()
     if (row.message, row.description, row.details) == (spec.message, spec.description, spec.details):
         return
     db.execute(sa.update(Alert).where(Alert.id == alert_id)
