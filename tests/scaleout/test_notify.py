@@ -8,6 +8,8 @@ import psycopg
 import pytest
 
 from tests.factories import Factory
+from tests.support import wait_until
+from warroom.accounts import service as accounts
 from warroom.incidents import flows
 from warroom.live import notify
 from warroom.runtime import Runtime
@@ -57,3 +59,25 @@ def test_no_listener_on_sqlite() -> None:
     assert notify.conninfo("sqlite:////tmp/warroom.db") is None
     with notify.listening("sqlite:////tmp/warroom.db") as listener:
         assert listener is None
+
+
+def listening_pids(conn: psycopg.Connection[tuple[object, ...]]) -> set[int]:
+    return {int(str(row[0])) for row in conn.execute(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'warroom-listen' "
+        "AND datname = current_database()")}
+
+
+@pytest.mark.postgres_only
+def test_a_listener_whose_connection_is_cut_listens_again_and_hears_the_next_commit(
+        runtime: Runtime, other_process: psycopg.Connection[tuple[object, ...]]) -> None:
+    with notify.listening(runtime.settings.resolved_database_url()) as listener:
+        assert listener is not None
+        assert listener.listening.wait(10)
+        before = listening_pids(other_process)
+        for pid in before:
+            other_process.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        wait_until(lambda: bool(listening_pids(other_process) - before), 10, what="the listener to reconnect")
+        generation = accounts.credentials_generation()
+        other_process.execute("SELECT pg_notify(%s, %s)", (notify.CHANNEL, accounts.CREDENTIALS))
+        wait_until(lambda: accounts.credentials_generation() > generation, 5,
+                   what="the reconnected listener to hear a revocation", every=0.02)
