@@ -7,6 +7,7 @@ the code), and a client that goes to each in turn, as a load balancer would send
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -92,3 +93,14 @@ def test_old_rows_are_pruned_and_live_ones_kept(runtime: Runtime, clock: FakeClo
     assert set(shared.counts(["name:old", "name:new"], now)) == {"name:new"}
     assert not shared.use_once("new-nonce", now, now + guard.MAX_AGE)
     assert shared.use_once("old-nonce", now, now + guard.MAX_AGE)  # its time was over: gone
+
+
+def test_hits_at_the_same_moment_through_two_processes_let_exactly_the_limit_through(
+        runtime: Runtime, clock: FakeClock) -> None:
+    other = Runtime(runtime.settings, Database(runtime.database.url, engine=runtime.database.engine), clock)
+    stores = [runtime.throttles, other.throttles]
+    now = clock.now()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        waits = list(pool.map(lambda n: stores[n % 2].hit("report:203.0.113.9", now, limit=guard.RATE_LIMIT,
+                                                           window=guard.RATE_WINDOW), range(24)))
+    assert waits.count(0) == guard.RATE_LIMIT
