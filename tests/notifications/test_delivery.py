@@ -19,7 +19,7 @@ from warroom.notifications.planning import NOTIFY_JOB
 from warroom.notifications.senders import OutgoingNotification, Receipt, Sender, SenderRegistry
 from warroom.oncall.alerts import service as alerts
 
-from ..domain.receiver import http_receiver
+from ..support.receiver import http_receiver
 
 E, S, W, C = ContactKind.email, ContactKind.sms, ContactKind.webhook, ContactKind.chat
 

@@ -30,7 +30,7 @@ from warroom.notifications.planning import NOTIFY_JOB
 
 from ..api.conftest import Caller
 from ..dns import PUBLIC, FakeDNS
-from ..domain.receiver import http_receiver
+from ..support.receiver import http_receiver
 from .conftest import stored
 from .servers import free_port
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from warroom.notifications.models import ContactKind, DeliveryStatus
 
-from ..domain.receiver import Received, http_receiver
+from ..support.receiver import Received, http_receiver
 
 W = ContactKind.webhook
 SECRET = "whsec_" + base64.b64encode(b"a-receivers-shared-secret-32byte").decode()

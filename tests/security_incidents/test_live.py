@@ -9,7 +9,7 @@ from markupsafe import escape
 from warroom.incidents import flows
 from warroom.live.broker import ANNOUNCEMENTS, incident_channel
 
-from ..domain.receiver import http_receiver
+from ..support.receiver import http_receiver
 from ..web.test_live import events, unsubscribed, until
 from .conftest import SECRET
 

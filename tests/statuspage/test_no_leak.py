@@ -8,7 +8,7 @@ from warroom.incidents import flows as incident_flows
 from warroom.statuspage import flows, service, subscribers
 from warroom.statuspage.models import Subscriber, SubscriberKind
 
-from ..domain.receiver import http_receiver
+from ..support.receiver import http_receiver
 from .conftest import open_incident
 
 MARKERS = {field: f"LEAK{n:02d}-{field.upper()}-ZQX" for n, field in enumerate([

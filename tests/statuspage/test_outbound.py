@@ -11,7 +11,7 @@ from warroom.engine.models import JobState
 
 from ..api.conftest import assert_problem
 from ..dns import PUBLIC, FakeDNS
-from ..domain.receiver import http_receiver
+from ..support.receiver import http_receiver
 from .conftest import jobs, publish, stored
 
 

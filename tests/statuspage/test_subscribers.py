@@ -17,7 +17,7 @@ from warroom.engine.models import JobState
 from warroom.statuspage.models import Subscriber
 
 from ..api.conftest import assert_problem
-from ..domain.receiver import Received, http_receiver
+from ..support.receiver import Received, http_receiver
 from .conftest import jobs, publish, stored
 
 LINK_RE = re.compile(r"http://warroom\.test/status/acme/subscription/(?:confirm|unsubscribe)\?\S+")

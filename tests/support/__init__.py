@@ -7,6 +7,7 @@
 - ``smtp_server``, ``Inbox``, ``inbox_fixture`` (mail): a real SMTP server, and the ``inbox`` fixture.
 - ``drain`` (engine): run the engine's work off.
 - ``http_server``, ``Request``, ``Reply`` (http): a recording HTTP server for fakes of outside services.
+- ``http_receiver`` (receiver, imported from its module): a webhook receiver that answers a script of statuses.
 - ``people``, ``HANDBOOK`` (people): named users with access and teams.
 - ``alertmanager_process`` (alertmanager, imported from its module): a real Prometheus Alertmanager.
 - ``prometheus_process``, ``promtool`` (prometheus, imported from its module): a real Prometheus and promtool.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..api.conftest import stored
+from ...api.conftest import stored
 
 WINDOW = ("--from", "2026-03-02T10:00", "--to", "2026-03-02T12:00")
 

@@ -28,11 +28,11 @@ from warroom.postmortems import service as postmortems
 from warroom.runtime import Runtime
 from warroom.timeline.models import TimelineEntry
 
-from ..api.conftest import Team, declare
-from ..followups.conftest import REPO, WEBHOOK_SECRET, FakeGithub
-from ..notifications.servers import Inbox
-from ..retrospectives.conftest import invite_of
-from ..support import drain
+from ...api.conftest import Team, declare
+from ...followups.conftest import REPO, WEBHOOK_SECRET, FakeGithub
+from ...notifications.servers import Inbox
+from ...retrospectives.conftest import invite_of
+from ...support import drain
 
 PUBLIC_REPO = "acme/search"
 WEBHOOK = "/api/v1/integrations/github/webhook"

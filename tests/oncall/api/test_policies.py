@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..api.conftest import assert_problem
+from ...api.conftest import assert_problem
 from .conftest import POLICY
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ..support import Reply, Request, http_server
+from .http import Reply, Request, http_server
 
 Received = Request  # what arrived: method, path, headers (lower-case names), body; .json() reads it
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..api.conftest import assert_problem
+from ...api.conftest import assert_problem
 
 
 @pytest.mark.parametrize(("path", "contains", "field"), [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..api.conftest import assert_problem, stored
+from ...api.conftest import assert_problem, stored
 from .conftest import POLICY
 
 ALERT = {"message": "search is down", "for": "engineering"}

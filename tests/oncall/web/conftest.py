@@ -20,8 +20,8 @@ from warroom.oncall.schedules.models import Schedule, ScheduleLayer, ScheduleOve
 from warroom.runtime import Runtime
 from warroom.timeline.models import TimelineEntry
 
-from ..factories import Factory
-from ..web.conftest import (  # noqa: F401  (fixtures, registered by importing them)
+from ...factories import Factory
+from ...web.conftest import (  # noqa: F401  (fixtures, registered by importing them)
     DESKTOP,
     PHONE,
     People,

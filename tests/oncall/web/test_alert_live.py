@@ -6,7 +6,7 @@ from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.events import alert_channel
 from warroom.oncall.alerts.service import ALERTS
 
-from ..web.test_live import events, unsubscribed, until
+from ...web.test_live import events, unsubscribed, until
 from .conftest import page_team
 
 

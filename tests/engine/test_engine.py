@@ -10,7 +10,7 @@ from warroom.engine.models import Job, JobState
 from warroom.engine.runner import Engine
 from warroom.integrations.webhooks import signature
 
-from .receiver import http_receiver
+from ..support.receiver import http_receiver
 
 
 def enqueue(runtime, key="job-1", kind="test", delay=timedelta(0)):

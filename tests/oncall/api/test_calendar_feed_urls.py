@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ..api.conftest import assert_problem
+from ...api.conftest import assert_problem
 
 
 def _path(url: str) -> str:

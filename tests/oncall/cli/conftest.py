@@ -1,5 +1,5 @@
 """On-call CLI test harness: the CLI against a real uvicorn server (tests/cli's fixtures), with the on-call
-set-up of tests/oncall_api made through the REST API over loopback.
+set-up of tests/oncall/api made through the REST API over loopback.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import pytest
 from warroom.accounts.models import AccessRole, TokenScope
 from warroom.core.clock import FakeClock
 
-from .. import support
-from ..cli.conftest import Cli, Remote, Server, cli, remote, server  # noqa: F401  (fixtures used here)
-from ..factories import Factory
-from ..oncall_api.conftest import LAYER, MONDAY_0800_UTC, POLICY, SCHEDULE, EngineRun, engine  # noqa: F401
+from ... import support
+from ...cli.conftest import Cli, Remote, Server, cli, remote, server  # noqa: F401  (fixtures used here)
+from ...factories import Factory
+from ..api.conftest import LAYER, MONDAY_0800_UTC, POLICY, SCHEDULE, EngineRun, engine  # noqa: F401
 
 
 @dataclass

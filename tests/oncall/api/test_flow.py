@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ..api.conftest import count
+from ...api.conftest import count
 from .conftest import paged
 
 

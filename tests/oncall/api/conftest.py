@@ -19,8 +19,8 @@ from warroom.accounts.models import AccessRole, TokenScope, User
 from warroom.core.clock import FakeClock
 from warroom.runtime import Runtime
 
-from ..api.conftest import Caller
-from ..factories import Factory
+from ...api.conftest import Caller
+from ...factories import Factory
 
 MONDAY_0800_UTC = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 09:00 in Berlin (CET): bob's week starts
 SCHEDULE = {"slug": "eng-primary", "name": "Engineering primary", "time_zone": "Europe/Berlin",

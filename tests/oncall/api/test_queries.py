@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..api.test_queries import counting
+from ...api.test_queries import counting
 
 
 def _queries(runtime, caller, path) -> int:

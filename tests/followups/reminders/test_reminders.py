@@ -19,10 +19,10 @@ from warroom.notifications import service as contact
 from warroom.notifications.models import Notification
 from warroom.runtime import Runtime
 
-from .. import support
-from ..factories import Factory
-from ..support import Inbox, inbox_fixture
-from ..web.conftest import WebUser, browser  # noqa: F401  (fixtures, registered by importing them)
+from ... import support
+from ...factories import Factory
+from ...support import Inbox, inbox_fixture
+from ...web.conftest import WebUser, browser  # noqa: F401  (fixtures, registered by importing them)
 
 DAY_ONE = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
