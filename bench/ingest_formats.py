@@ -341,6 +341,7 @@ def page_run(args: argparse.Namespace, loop: str, url: str, arrived: dict[str, f
 
         with server(store, engine=True) as base:
             pid = server_pid(base)
+            spy = profiler(pid, args.profile, f"pages-{loop}")
             before = cpu_seconds(pid)
             start = time.perf_counter()
             if loop == "open":
@@ -351,6 +352,9 @@ def page_run(args: argparse.Namespace, loop: str, url: str, arrived: dict[str, f
             while time.monotonic() < deadline and len(arrived) < len(sent):
                 time.sleep(0.1)
             cpu = cpu_seconds(pid) - before
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=60)
     finished = max(arrived.values()) - start if arrived else float("nan")
     latencies = [(arrived[s] - t) * 1000 for s, t in sent.items() if s in arrived]
     what = f"closed loop, {CONNECTIONS} connections, {args.seconds:.0f} s" if loop == "closed" else \
