@@ -77,11 +77,11 @@ def _handler(server: RecordingServer, respond: Respond) -> type[BaseHTTPRequestH
 
 
 @contextmanager
-def http_server(respond: Respond, *, path: str = "") -> Iterator[RecordingServer]:
-    """A recording server answering with ``respond``, running until the block ends."""
+def http_server(respond: Respond, *, path: str = "", host: str = "127.0.0.1") -> Iterator[RecordingServer]:
+    """A recording server answering with ``respond`` on ``host``, running until the block ends."""
     recording = RecordingServer(url="")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(recording, respond))
-    recording.url = f"http://127.0.0.1:{httpd.server_address[1]}{path}"
+    httpd = ThreadingHTTPServer((host, 0), _handler(recording, respond))
+    recording.url = f"http://{host}:{httpd.server_address[1]}{path}"
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
