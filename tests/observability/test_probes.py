@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from warroom.core.clock import FakeClock
+from warroom.db import migrate
 from warroom.db.engine import Database
 from warroom.runtime import Runtime
 
@@ -47,11 +48,13 @@ def test_readyz_waits_for_an_engine_heartbeat_and_fails_when_it_goes_stale(runti
 def test_readyz_without_the_engine_check_and_with_a_migration_missing(runtime: Runtime, client: TestClient):
     runtime.settings.ready_engine_seconds = 0  # an API replica whose operator watches engines elsewhere
     assert _ready(client)[:2] == (200, {"database": True, "migrations": True})
+    newest = migrate.head()
     with runtime.database.writing() as db:
-        db.execute(sa.text("UPDATE alembic_version SET version_num = '0001' WHERE version_num = '0018'"))
+        db.execute(sa.text("UPDATE alembic_version SET version_num = '0001' WHERE version_num = :newest"),
+                   {"newest": newest})
     status, checks, detail = _ready(client)
     assert (status, checks["migrations"]) == (503, False)
-    assert "lacks migration 0018" in detail and "warroom db upgrade" in detail
+    assert f"lacks migration {newest}" in detail and "warroom db upgrade" in detail
 
 
 def test_readyz_and_health_say_503_when_the_database_does_not_answer(runtime: Runtime, client: TestClient):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -61,13 +62,27 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes each line to whatever ``sys.stderr`` is at that moment, as logging's own last resort does.
+
+    A handler that keeps the stream it was made with writes to a closed file once that stream is replaced and
+    closed (a test runner capturing output, a CLI run in-process, a daemon re-pointing stderr)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def log_config(log_format: str) -> dict[str, Any]:
     """A logging.config dict for Warroom's loggers and uvicorn's (uvicorn.Config's ``log_config``; as JSON, a file
     for ``uvicorn --log-config``: ``python -m warroom.observability.logging json > logging.json``)."""
     formatter: dict[str, Any] = ({"()": f"{__name__}.JsonFormatter"} if log_format == "json"
                                  else {"format": TEXT_FORMAT})
-    handler = {"class": "logging.StreamHandler", "formatter": "warroom", "filters": ["request_id"],
-               "stream": "ext://sys.stderr"}
+    handler = {"class": f"{__name__}.StderrHandler", "formatter": "warroom", "filters": ["request_id"]}
     quiet = {"handlers": ["console"], "level": "INFO", "propagate": False}
     return {
         "version": 1,
