@@ -98,14 +98,16 @@ def can_isolate() -> bool:
 
 
 @contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A migrated database of its own on the server at ``server_url``, dropped afterwards."""
+def fresh_database(server_url: str, *, durable: bool = False) -> Iterator[str]:
+    """A migrated database of its own on the server at ``server_url``, dropped afterwards; commits wait for
+    their WAL flush only when ``durable`` (a benchmark's figures)."""
     admin_url = normalise_url(server_url)
     name = f"warroom_topology_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        conn.exec_driver_sql(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+        if not durable:
+            conn.exec_driver_sql(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     try:
         migrate.upgrade(url)
@@ -155,17 +157,17 @@ def free_bridge() -> tuple[int, str]:
     raise AssertionError("no free bridge name wrt<100-249>br")
 
 
-def relay(stack: ExitStack, host_address: str, log: Path) -> None:
-    """PostgreSQL on ``host_address``:5432 for the namespaces: socat, or this module's Python relay."""
+def relay(stack: ExitStack, host_address: str, port: int, log: Path) -> None:
+    """PostgreSQL (127.0.0.1:``port``) on ``host_address``:``port`` for the namespaces: socat, or this module's
+    Python relay."""
     if shutil.which("socat"):
-        command = ["socat", f"TCP-LISTEN:{POSTGRES_PORT},bind={host_address},reuseaddr,fork",
-                   f"TCP:127.0.0.1:{POSTGRES_PORT}"]
+        command = ["socat", f"TCP-LISTEN:{port},bind={host_address},reuseaddr,fork", f"TCP:127.0.0.1:{port}"]
     else:
-        command = [sys.executable, __file__, host_address, str(POSTGRES_PORT)]
+        command = [sys.executable, __file__, host_address, str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     stack.callback(_terminate, process)
-    wait_until(lambda: _answers(host_address, POSTGRES_PORT), 10, what="the PostgreSQL relay")
+    wait_until(lambda: _answers(host_address, port), 10, what="the PostgreSQL relay")
 
 
 def _answers(host: str, port: int) -> bool:
@@ -299,8 +301,9 @@ def topology(database_url: str, folder: Path, *, webs: int = 3, engines: int = 2
         isolated = can_isolate()
         if isolated:
             host_address, namespaces, addresses = network(stack, count)
-            relay(stack, host_address, folder / "relay.log")
-            node_url = str(sa.engine.make_url(database_url).set(host=host_address, port=POSTGRES_PORT)
+            port = sa.engine.make_url(database_url).port or POSTGRES_PORT
+            relay(stack, host_address, port, folder / "relay.log")
+            node_url = str(sa.engine.make_url(database_url).set(host=host_address, port=port)
                            .render_as_string(hide_password=False))
             net = f"{host_address.rsplit('.', 1)[0]}.0/24"
         else:
