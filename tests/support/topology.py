@@ -91,7 +91,16 @@ def _run(*args: str) -> None:
 
 
 def can_isolate() -> bool:
-    return os.geteuid() == 0 and shutil.which("ip") is not None
+    return os.geteuid() == 0 and tool("ip") is not None
+
+
+def tool(name: str) -> str | None:
+    """Where a system program is: on PATH, or in the sbin folders a non-login root shell may leave out."""
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+
+
+def ip() -> str:
+    return tool("ip") or "ip"
 
 
 # --- the database ---------------------------------------------------------------------------------------------
@@ -125,19 +134,19 @@ def network(stack: ExitStack, count: int) -> tuple[str, list[str | None], list[s
     """(host address, namespaces, their addresses): a bridge and ``count`` namespaces, removed afterwards."""
     k, bridge = free_bridge()
     prefix = f"10.231.{k}"
-    stack.callback(subprocess.run, ["ip", "link", "del", bridge], capture_output=True)
-    _run("ip", "addr", "add", f"{prefix}.1/24", "dev", bridge)
-    _run("ip", "link", "set", bridge, "up")
+    stack.callback(subprocess.run, [ip(), "link", "del", bridge], capture_output=True)
+    _run(ip(), "addr", "add", f"{prefix}.1/24", "dev", bridge)
+    _run(ip(), "link", "set", bridge, "up")
     namespaces: list[str | None] = []
     addresses = []
     for n in range(count):
         namespace, outside, address = f"wrt{k}n{n}", f"wrt{k}v{n}", f"{prefix}.{10 + n}"
-        _run("ip", "netns", "add", namespace)
-        stack.callback(subprocess.run, ["ip", "netns", "del", namespace], capture_output=True)
-        _run("ip", "link", "add", outside, "type", "veth", "peer", "name", "eth0", "netns", namespace)
-        stack.callback(subprocess.run, ["ip", "link", "del", outside], capture_output=True)
-        _run("ip", "link", "set", outside, "master", bridge, "up")
-        inside = ("ip", "netns", "exec", namespace, "ip")
+        _run(ip(), "netns", "add", namespace)
+        stack.callback(subprocess.run, [ip(), "netns", "del", namespace], capture_output=True)
+        _run(ip(), "link", "add", outside, "type", "veth", "peer", "name", "eth0", "netns", namespace)
+        stack.callback(subprocess.run, [ip(), "link", "del", outside], capture_output=True)
+        _run(ip(), "link", "set", outside, "master", bridge, "up")
+        inside = (ip(), "netns", "exec", namespace, ip())
         _run(*inside, "addr", "add", f"{address}/24", "dev", "eth0")
         _run(*inside, "link", "set", "lo", "up")
         _run(*inside, "link", "set", "eth0", "up")
@@ -152,7 +161,7 @@ def free_bridge() -> tuple[int, str]:
     for _ in range(20):
         k = random.randrange(100, 250)
         bridge = f"wrt{k}br"
-        if subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], capture_output=True).returncode == 0:
+        if subprocess.run([ip(), "link", "add", bridge, "type", "bridge"], capture_output=True).returncode == 0:
             return k, bridge
     raise AssertionError("no free bridge name wrt<100-249>br")
 
@@ -160,7 +169,7 @@ def free_bridge() -> tuple[int, str]:
 def relay(stack: ExitStack, host_address: str, port: int, log: Path) -> None:
     """PostgreSQL (127.0.0.1:``port``) on ``host_address``:``port`` for the namespaces: socat, or this module's
     Python relay."""
-    if shutil.which("socat"):
+    if tool("socat"):
         command = ["socat", f"TCP-LISTEN:{port},bind={host_address},reuseaddr,fork", f"TCP:127.0.0.1:{port}"]
     else:
         command = [sys.executable, __file__, host_address, str(port)]
@@ -192,7 +201,7 @@ def node_env(database_url: str, data_dir: Path, network: str, **settings: str) -
 
 
 def command(node: Node) -> list[str]:
-    inside = ["ip", "netns", "exec", node.namespace] if node.namespace else []
+    inside = [ip(), "netns", "exec", node.namespace] if node.namespace else []
     if node.role == "web":
         return [*inside, sys.executable, "-m", "warroom.cli", "serve", "--host", node.address,
                 "--port", str(WEB_PORT)]
@@ -274,7 +283,7 @@ def load_balancer(stack: ExitStack, webs: list[Node], folder: Path) -> str:
     port = free_port()
     config = folder / "haproxy.cfg"
     config.write_text(haproxy_config(port, webs))
-    process = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
+    process = subprocess.Popen([tool("haproxy") or "haproxy", "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     stack.callback(_terminate, process)
     base = f"http://127.0.0.1:{port}"

@@ -19,7 +19,6 @@ import json
 import os
 import queue
 import re
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,7 +32,7 @@ import sqlalchemy as sa
 from tests.factories import Factory
 from tests.scaleout.test_live_across_processes import LIVENESS, follow, signed_in
 from tests.support import RecordingServer, Reply, http_server, wait_until
-from tests.support.topology import Topology, fresh_database, topology
+from tests.support.topology import Topology, fresh_database, tool, topology
 from warroom.accounts.models import User
 from warroom.config import Settings
 from warroom.core.actor import Actor
@@ -65,7 +64,7 @@ class Place:
 
 
 def require_haproxy() -> None:
-    if shutil.which("haproxy") is not None:
+    if tool("haproxy") is not None:
         return
     if os.environ.get("WARROOM_REQUIRE_POSTGRES") == "1":
         pytest.fail("haproxy is not installed (Debian package haproxy; `make browser` installs it) and "
