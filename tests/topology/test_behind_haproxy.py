@@ -293,12 +293,11 @@ def ingest_through_the_load_balancer_survives_kill_9_of_a_web_process_and_an_eng
     assert all(ran.get(alert_id) == {0, 1} for alert_id in alerts.values()), \
         f"steps skipped: {[(a, ran.get(a)) for a in alerts.values() if ran.get(a) != {0, 1}][:10]}"
     # The receiver got every page under its own idempotency id, and no other id; a page the killed engine had
-    # in flight, or one whose 2 s lease lapsed while the restarts starved the machine, may come again, under the
-    # same id only.
+    # in flight, or one whose 2 s lease lapsed while the restarts starved the machine, may come again (how often
+    # depends on the machine's load), under the same id only: a receiver deduplicating on it sees each page once.
     received = [request.headers.get("webhook-id", "") for request in list(receiver.requests)]
     assert set(received) == {p.idempotency_key for p in sent}
     repeats = {page_id: received.count(page_id) for page_id in set(received) if received.count(page_id) > 1}
-    assert all(times == 2 for times in repeats.values()), repeats
     print(f"topology ingest: {len(load.statuses)} events sent, {len(answered)} answered 2xx, "
           f"{len(alerts)} alerts stored, {len(sent)} pages, {len(received)} deliveries "
           f"({len(repeats)} repeated under their id); namespaces={made.isolated}")
