@@ -6,6 +6,7 @@ fresh database is created for the run, migrated from empty, and truncated betwee
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -49,6 +50,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+_LOGGERS = ("warroom", "warroom.access", "uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_found() -> Iterator[None]:
+    """A test that sets logging up (an in-process `warroom serve` does) leaves it as it found it: otherwise every
+    later test in the worker logs to stderr, where CLI tests read exactly one line."""
+    loggers = [logging.getLogger(name) for name in _LOGGERS]
+    saved = [(lg.handlers[:], lg.propagate, lg.level, lg.disabled) for lg in loggers]
+    yield
+    for lg, (handlers, propagate, level, disabled) in zip(loggers, saved, strict=True):
+        lg.handlers[:] = handlers
+        lg.propagate, lg.level, lg.disabled = propagate, level, disabled
 
 
 @pytest.fixture(scope="session")
