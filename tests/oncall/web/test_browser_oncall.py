@@ -20,7 +20,7 @@ from .conftest import PHONE, no_sideways_scroll, signed_in
 
 pytestmark = pytest.mark.browser
 
-RESULTS = Path(__file__).resolve().parents[2] / "test-results"
+RESULTS = Path(__file__).resolve().parents[3] / "test-results"
 DESCRIPTION = "Checkout returns HTTP 500 for every customer, please help"
 
 
