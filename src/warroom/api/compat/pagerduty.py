@@ -8,6 +8,7 @@ committed.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -76,14 +77,24 @@ def _error(status: int, state: str, message: str, errors: list[str],
 async def pagerduty_enqueue(request: Request) -> JSONResponse:
     """Trigger, acknowledge or resolve an alert (PagerDuty Events API v2)."""
     runtime = runtime_of(request)
+
+    async def enqueue(body: bytes) -> dict[str, Any]:
+        event = events.parse_event(body)
+        dedup_key = await runtime.committer.run(lambda db: events.process(db=db, event=event, clock=runtime.clock),
+                                                partition=event.dedup_key)
+        return events.accepted(dedup_key)
+
+    return await _answered(request, enqueue)
+
+
+async def _answered(request: Request, enqueue: Callable[[bytes], Awaitable[dict[str, Any]]]) -> JSONResponse:
+    """One PagerDuty event endpoint's answers: 413 and 400 in PagerDuty's shape, 503 when the store is down."""
     body = await request.body()
     refused = _too_large(body)
     if refused is not None:
         return refused
     try:
-        event = events.parse_event(body)
-        dedup_key = await runtime.committer.run(lambda db: events.process(db=db, event=event, clock=runtime.clock),
-                                                partition=event.dedup_key)
+        accepted = await enqueue(body)
     except events.InvalidEvent as invalid:
         return JSONResponse(invalid.body(), status_code=400)
     except DBAPIError as error:
@@ -91,7 +102,7 @@ async def pagerduty_enqueue(request: Request) -> JSONResponse:
             raise
         return _error(503, "unavailable", "The store is unavailable; nothing was written. Retry later.", [],
                       {"Retry-After": RETRY_AFTER})
-    return JSONResponse(events.accepted(dedup_key), status_code=202)
+    return JSONResponse(accepted, status_code=202)
 
 
 def _too_large(body: bytes) -> JSONResponse | None:
@@ -104,21 +115,13 @@ def _too_large(body: bytes) -> JSONResponse | None:
 async def pagerduty_change_enqueue(request: Request) -> JSONResponse:
     """Report a change to a service (PagerDuty Change Events): a deploy, a config update; pages nobody."""
     runtime = runtime_of(request)
-    body = await request.body()
-    refused = _too_large(body)
-    if refused is not None:
-        return refused
-    try:
+
+    async def enqueue(body: bytes) -> dict[str, Any]:
         event = changes.parse_change(body)
         await runtime.committer.run(lambda db: changes.process(db=db, event=event, clock=runtime.clock))
-    except events.InvalidEvent as invalid:
-        return JSONResponse(invalid.body(), status_code=400)
-    except DBAPIError as error:
-        if not is_store_outage(error):
-            raise
-        return _error(503, "unavailable", "The store is unavailable; nothing was written. Retry later.", [],
-                      {"Retry-After": RETRY_AFTER})
-    return JSONResponse(changes.accepted(), status_code=202)
+        return changes.accepted()
+
+    return await _answered(request, enqueue)
 
 
 router.add_api_route("/v2/enqueue", pagerduty_enqueue, methods=["POST"], status_code=202,

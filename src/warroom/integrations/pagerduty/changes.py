@@ -12,9 +12,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from warroom.core import json_input
 from warroom.core.clock import Clock
-from warroom.integrations.pagerduty.events import MAX_SUMMARY, InvalidEvent, check_key, parse_time, text_field
+from warroom.integrations.pagerduty.events import (
+    MAX_SUMMARY,
+    InvalidEvent,
+    check_key,
+    event_object,
+    parse_time,
+    text_field,
+)
 from warroom.oncall.changes import service as changes
 from warroom.oncall.keys import service as keys
 
@@ -30,14 +36,7 @@ class ChangeIn:
 
 def parse_change(raw: bytes) -> ChangeIn:
     """The change event in ``raw``, or InvalidEvent naming every problem."""
-    try:
-        data = json_input.loads(raw)
-    except json_input.InvalidJson as error:
-        raise InvalidEvent([f"JSON parse error: {error.msg}"], status="Unrecognized object",
-                           message="Event object format is unrecognized") from None
-    if not isinstance(data, dict):
-        raise InvalidEvent(["The event is not a JSON object"], status="Unrecognized object",
-                           message="Event object format is unrecognized")
+    data = event_object(raw)
     errors: list[str] = []
     routing_key = text_field(data, "routing_key", errors, required=True)
     payload = data.get("payload")

@@ -54,8 +54,8 @@ class Event:
     context: dict[str, Any] = field(default_factory=dict)  # client, client_url, links, images
 
 
-def parse_event(raw: bytes) -> Event:
-    """The event in ``raw``, or InvalidEvent naming every problem."""
+def event_object(raw: bytes) -> dict[str, Any]:
+    """The JSON object in ``raw`` (an event or a change event), or InvalidEvent as PagerDuty words it."""
     try:
         data = json_input.loads(raw)
     except json_input.InvalidJson as error:
@@ -64,6 +64,12 @@ def parse_event(raw: bytes) -> Event:
     if not isinstance(data, dict):
         raise InvalidEvent(["The event is not a JSON object"], status="Unrecognized object",
                            message="Event object format is unrecognized")
+    return data
+
+
+def parse_event(raw: bytes) -> Event:
+    """The event in ``raw``, or InvalidEvent naming every problem."""
+    data = event_object(raw)
     errors: list[str] = []
     routing_key = text_field(data, "routing_key", errors, required=True)
     action = text_field(data, "event_action", errors, required=True)
