@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from warroom.api.app import create_app
-from warroom.observability.logging import JsonFormatter, RequestIdFilter
+from warroom.observability.logging import JsonFormatter, RequestIdFilter, request_id_for
 from warroom.runtime import Runtime
 
 from ..support import free_port, wait_until
@@ -123,3 +123,20 @@ def test_an_answer_that_names_its_own_request_id_keeps_it_alone(client: TestClie
         "Authorization": f"GenieKey {key}", "X-Request-Id": "lb-1"})
     assert answer.status_code == 202
     assert answer.headers.get_list("x-request-id") == [answer.json()["requestId"]]
+
+
+def test_new_request_ids_differ_from_request_to_request_and_from_process_to_process():
+    made = [request_id_for(None) for _ in range(1000)]
+    assert len(set(made)) == len(made)
+    assert all(len(made_id) == 32 and set(made_id) <= set("0123456789abcdef") for made_id in made)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # a worker forked after import makes ids of its own
+        os.write(write, request_id_for(None).encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    os.close(write)
+    forked = os.read(read, 64).decode()
+    os.close(read)
+    mine = request_id_for(None)
+    assert len(forked) == 32 and forked[:16] != mine[:16] and forked not in made

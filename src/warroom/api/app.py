@@ -57,6 +57,9 @@ def create_app(runtime: Runtime, *, run_engine: bool | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # /api/docs is served from installed files, under our CSP (warroom.web.api_docs)
         redoc_url=None,
+        # Warroom makes its own request spans and metrics (observability/http.py, WARROOM_OTEL_TRACES); FastAPI's
+        # own would double them and, on by default, ask OpenTelemetry for its providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
     problems.install(app)

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
 from collections.abc import Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -70,9 +72,7 @@ class Observed:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"x-request-id"),
-                        None)
-        request_id = request_id_for(incoming)
+        request_id = request_id_for(_incoming_id(scope["headers"]))
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500  # what the client sees if the app raises before answering
@@ -104,10 +104,10 @@ class Observed:
         method = str(scope["method"])
         method = method if method in METHODS else "other"  # a client's made-up verb is not a new series
         route = route_of(scope)
-        metrics.http_request_seconds.labels(method=method, route=route, status=f"{status // 100}xx").observe(seconds)
-        source = ingest_source(method, route)
-        if source is not None:
-            metrics.ingest_events.labels(source=source, outcome=outcome_of(status)).inc()
+        series = _series(method, route, status // 100)
+        series.duration.observe(seconds)
+        if series.ingested is not None:
+            series.ingested.inc()
         if access_log.isEnabledFor(logging.INFO):  # the line's fields cost more than a request's metrics
             access_log.info("%s %s %s %.1fms", method, scope["path"], status, seconds * 1000, extra={
                 "method": method, "path": scope["path"], "route": route, "status": status,
@@ -118,6 +118,30 @@ class Observed:
         address = str(peer[0]) if peer else ""
         forwarded = [value.decode("latin-1") for name, value in scope["headers"] if name == b"x-forwarded-for"]
         return client_address(address, forwarded, self.proxies)
+
+
+def _incoming_id(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name == b"x-request-id":
+            return value.decode("latin-1")
+    return None
+
+
+@dataclass(frozen=True)
+class Series:
+    """One request kind's metric children: looked up by label values once, not on every request."""
+
+    duration: Any
+    ingested: Any  # None: not a monitoring tool's event
+
+
+@functools.cache
+def _series(method: str, route: str, status_class: int) -> Series:
+    """Bounded: methods are a fixed set, routes are templates (or "unmatched"), status classes 1-5."""
+    source = ingest_source(method, route)
+    return Series(metrics.http_request_seconds.labels(method=method, route=route, status=f"{status_class}xx"),
+                  metrics.ingest_events.labels(source=source, outcome=outcome_of(status_class * 100))
+                  if source is not None else None)
 
 
 def _server_kind() -> Any:
