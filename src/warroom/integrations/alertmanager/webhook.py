@@ -111,8 +111,7 @@ def receive(*, db: Session, secret: str | None, payload: WebhookIn, clock: Clock
 def _apply(db: Session, actor: Actor, key: IntegrationKey, scope: str, status: str, alias: str,
            spec: alerts.AlertSpec) -> Outcome:
     if status == "resolved":
-        alert_id = db.scalar(sa.select(Alert.id).where(Alert.dedup_scope == scope, Alert.alias == alias,
-                                                       Alert.status != AlertStatus.closed))
+        alert_id = db.scalar(_OPEN, {"scope": scope, "alias": alias})
         if alert_id is None:
             return Outcome(alias, "ignored", None)
         alerts.close(db=db, actor=actor, alert_id=alert_id, note=NOTE)
@@ -120,27 +119,30 @@ def _apply(db: Session, actor: Actor, key: IntegrationKey, scope: str, status: s
     spec.alias, spec.dedup_scope = alias, scope
     spec.team_id, spec.escalation_policy_id, spec.integration_key_id = (key.team_id, key.escalation_policy_id,
                                                                          key.id)
-    raised = alerts.raise_alert(db=db, actor=actor, spec=spec)
-    if not raised.created:
-        _follow(db, actor, raised.alert_id, spec)
+    raised = alerts.raise_alert(db=db, actor=actor, spec=spec, shown=True)
+    if not raised.created and raised.shown is not None:
+        _follow(db, actor, raised.alert_id, spec, raised.shown)
     return Outcome(alias, "created" if raised.created else "deduplicated", raised.alert_id, raised.count)
 
 
-# Built once: every repeat notification reads its alert's text, and building the query cost more than running it.
-_SHOWN = sa.select(Alert.__table__.c.message, Alert.__table__.c.description, Alert.__table__.c.details).where(
-    Alert.__table__.c.id == sa.bindparam("alert_id"))
+# Built once: every resolved notification looks up its open alert, and building the query cost more than running it.
+_ALERTS = Alert.__table__
+_OPEN = sa.select(_ALERTS.c.id).where(_ALERTS.c.dedup_scope == sa.bindparam("scope"),
+                                      _ALERTS.c.alias == sa.bindparam("alias"), _ALERTS.c.status != AlertStatus.closed)
 
 
-def _follow(db: Session, actor: Actor, alert_id: int, spec: alerts.AlertSpec) -> None:
-    """The open alert takes the notification's text; what changed goes in its timeline. Same text: nothing."""
-    row = db.execute(_SHOWN, {"alert_id": alert_id}).one()
-    if (row.message, row.description, row.details) == (spec.message, spec.description, spec.details):
+def _follow(db: Session, actor: Actor, alert_id: int, spec: alerts.AlertSpec,
+            shown: tuple[str, str, dict[str, Any] | None]) -> None:
+    """The open alert takes the notification's text (``shown``: its text before); what changed goes in its
+    timeline. Same text: nothing."""
+    message, description, details = shown
+    if (message, description, details) == (spec.message, spec.description, spec.details):
         return
     db.execute(sa.update(Alert).where(Alert.id == alert_id)
                .values(message=spec.message, description=spec.description, details=spec.details)
                .execution_options(synchronize_session=False))
     alerts.record_event(db=db, actor=actor, alert_id=alert_id, kind="updated",
-                        body=_change_line(row.details or {}, spec), message=spec.message)
+                        body=_change_line(details or {}, spec), message=spec.message)
 
 
 def _change_line(before: dict[str, Any], spec: alerts.AlertSpec) -> str:

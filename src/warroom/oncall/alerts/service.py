@@ -69,6 +69,8 @@ class Raised:
     alert_id: int
     created: bool
     count: int
+    # With ``shown=True``: the open alert's (message, description, details) as stored before this occurrence.
+    shown: tuple[str, str, dict[str, Any] | None] | None = None
 
 
 def parse_priority(value: str) -> Priority:
@@ -97,11 +99,12 @@ def clean(spec: AlertSpec) -> AlertSpec:
     return spec
 
 
-def raise_alert(*, db: Session, actor: Actor, spec: AlertSpec) -> Raised:
+def raise_alert(*, db: Session, actor: Actor, spec: AlertSpec, shown: bool = False) -> Raised:
     """Open a new alert, or count one more occurrence of the open alert with the same key.
 
     One statement decides, so concurrent events for one key make one alert (INSERT … ON CONFLICT on the
-    partial unique index over open aliases).
+    partial unique index over open aliases). ``shown``: the same statement also returns the alert's text, for a
+    caller that updates an open alert's text from a repeat (one statement instead of a second read).
     """
     spec = clean(spec)
     now = actor.clock.now()
@@ -117,8 +120,9 @@ def raise_alert(*, db: Session, actor: Actor, spec: AlertSpec) -> Raised:
         "last_occurred_at": now, "escalation_step": 0, "escalation_round": 0, "escalation_generation": 0,
     }
     connection = db.connection()
-    upsert = _upsert_statement(connection.dialect.name, tuple(values))
-    alert_id, count = connection.execute(upsert, {f"new_{name}": value for name, value in values.items()}).one()
+    upsert = _upsert_statement(connection.dialect.name, tuple(values), shown)
+    row = connection.execute(upsert, {f"new_{name}": value for name, value in values.items()}).one()
+    alert_id, count = row[0], row[1]
     created = count == 1
     if created:
         _event(db, actor, alert_id, "created", f"Alert opened: {spec.message}", source=spec.source,
@@ -127,7 +131,7 @@ def raise_alert(*, db: Session, actor: Actor, spec: AlertSpec) -> Raised:
         _first_step(db, actor, now, OpenedAlert(alert_id, spec.message, spec.priority, spec.responders,
                                                 spec.team_id, spec.escalation_policy_id, spec.incident_id))
         mark(db, ALERTS)
-    return Raised(alert_id, created, count)
+    return Raised(alert_id, created, count, (row[2], row[3], row[4]) if shown else None)
 
 
 def _catch_all(db: Session, spec: AlertSpec) -> routing.Route | None:
@@ -180,12 +184,12 @@ def _first_step(db: Session, actor: Actor, now: datetime, alert: OpenedAlert) ->
                    .execution_options(synchronize_session=False))
 
 
-_UPSERTS: dict[tuple[str, tuple[str, ...]], sa.Insert] = {}
+_UPSERTS: dict[tuple[str, tuple[str, ...], bool], sa.Insert] = {}
 
 
-def _upsert_statement(dialect: str, columns: tuple[str, ...]) -> sa.Insert:
+def _upsert_statement(dialect: str, columns: tuple[str, ...], shown: bool = False) -> sa.Insert:
     """INSERT … ON CONFLICT (open alias) DO UPDATE count + 1, built once per dialect and reused with new values."""
-    statement = _UPSERTS.get((dialect, columns))
+    statement = _UPSERTS.get((dialect, columns, shown))
     if statement is None:
         table = cast(sa.Table, Alert.__table__)
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -196,8 +200,9 @@ def _upsert_statement(dialect: str, columns: tuple[str, ...]) -> sa.Insert:
             index_where=sa.text("status != 'closed'"),
             set_={"count": table.c.count + 1, "last_occurred_at": upsert.excluded.last_occurred_at,
                   "updated_at": upsert.excluded.updated_at},
-        ).returning(table.c.id, table.c.count)
-        _UPSERTS[(dialect, columns)] = statement
+        ).returning(table.c.id, table.c.count, *((table.c.message, table.c.description, table.c.details)
+                                                   if shown else ()))
+        _UPSERTS[(dialect, columns, shown)] = statement
     return statement
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -84,11 +84,19 @@ def _enqueue(db: Session, alert_id: int, generation: int, step: int, round_: int
                   payload={"alert_id": alert_id, "generation": generation, "step": step, "round": round_})
 
 
+# Built once, on the table: the ORM's bulk UPDATE flushed the caller's pending changes first and then evaluated
+# the session's notifications for every close (most of a close's cost in the resolved-events profile), and no
+# caller reads a waiting notification back in the transaction that stops it (the sender re-reads its row).
+_NOTIFICATIONS = cast(sa.Table, Notification.__table__)
+_STOP = (sa.update(_NOTIFICATIONS)
+         .where(_NOTIFICATIONS.c.alert_id == sa.bindparam("stopped_alert_id"),
+                _NOTIFICATIONS.c.status == DeliveryStatus.queued, _NOTIFICATIONS.c.due_at > sa.bindparam("now"))
+         .values(status=DeliveryStatus.cancelled, last_error="alert acknowledged or closed"))
+
+
 def stop(*, db: Session, alert: Escalating, now: datetime) -> None:
     """Acknowledged or closed: notifications still waiting for their delay are not sent."""
-    db.execute(sa.update(Notification).where(
-        Notification.alert_id == alert.id, Notification.status == DeliveryStatus.queued,
-        Notification.due_at > now).values(status=DeliveryStatus.cancelled, last_error="alert acknowledged or closed"))
+    db.execute(_STOP, {"stopped_alert_id": alert.id, "now": now})
 
 
 def policy_steps(*, db: Session, policy_id: int) -> tuple[list[StepPlan], int]:

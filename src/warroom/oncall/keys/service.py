@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -160,15 +161,22 @@ def revoke_key(*, db: Session, actor: Actor, key_id: int) -> IntegrationKey:
 _KEYS_SEEN = "integration_keys"
 
 
+# Every event looks its key up: a statement built once, read without the ORM's load and without flushing what
+# the transaction's earlier events wrote (they flush together at commit). In the ingest profile the ORM look-up,
+# with the flush it carried, was a tenth of the server's time.
+_KEYS = cast(sa.Table, IntegrationKey.__table__)
+_BY_HASH = sa.select(*_KEYS.c).where(_KEYS.c.key_hash == sa.bindparam("key_hash"))
+
+
 def authenticate_key(*, db: Session, secret: str) -> IntegrationKey | None:
-    """The live key with this secret, or None (unknown or revoked)."""
+    """The live key with this secret, or None (unknown or revoked); read only (not in the session)."""
     if not secret:
         return None
     # Looked up once per transaction: events that share a (group-committed) transaction share the answer.
     known = memo(db, _KEYS_SEEN)
     if secret not in known:
-        key = db.scalar(sa.select(IntegrationKey).where(IntegrationKey.key_hash == hash_secret(secret)))
-        known[secret] = key if key is not None and key.revoked_at is None else None
+        row = db.execute(_BY_HASH, {"key_hash": hash_secret(secret)}).first()
+        known[secret] = IntegrationKey(**row._mapping) if row is not None and row.revoked_at is None else None
     found: IntegrationKey | None = known[secret]
     return found
 
