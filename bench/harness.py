@@ -119,15 +119,17 @@ def session_cookie_for(runtime: Runtime, handle: str = "alice") -> str:
 
 
 @contextmanager
-def server(store: Store, *, engine: bool = False, workers: int = 1) -> Iterator[str]:
-    """`uvicorn` serving Warroom on 127.0.0.1 in its own process, as `warroom serve` does."""
+def server(store: Store, *, engine: bool = False, workers: int = 1,
+           factory: str = "warroom.asgi:create_from_environment") -> Iterator[str]:
+    """`uvicorn` serving Warroom on 127.0.0.1 in its own process, as `warroom serve` does (``factory``: another
+    app factory, such as bench.routing_variants' for comparisons)."""
     port = free_port()
     env = dict(os.environ, WARROOM_DATA_DIR=str(store.settings.data_dir), WARROOM_DATABASE_URL=store.url,
                WARROOM_SECRET_KEY="bench", WARROOM_RUN_ENGINE="true" if engine else "false",
                WARROOM_SEED_DEMO="false", WARROOM_BASE_URL=f"http://127.0.0.1:{port}",
                WARROOM_OUTBOUND_ALLOW=LOOPBACK)
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "warroom.asgi:create_from_environment",
+        [sys.executable, "-m", "uvicorn", "--factory", factory,
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
          "--workers", str(workers)],
         env=env,

@@ -72,6 +72,9 @@ def describe(label: str, result: LoadResult) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--app", default="warroom.asgi:create_from_environment",
+                        help="the app factory to serve (bench.routing_variants:without_ingest_fast_path: "
+                             "the same app without its path ahead of the router)")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rates", type=float, nargs="+", default=[1000, 2000, 2500, 3000])
     args = parser.parse_args()
@@ -79,7 +82,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     with fresh_store(args.database_url) as store:
         keys = make_keys(store.runtime)
-        with server(store) as base:
+        with server(store, factory=args.app) as base:
             make = request_maker(keys)
             # Warm-up: every (tool, key) pair once — each key is sent by all three tools over a run, and each
             # tool dedups in its own scope, so 2,000 keys are 6,000 open alerts. Measured runs then dedup.

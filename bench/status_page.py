@@ -110,6 +110,9 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=50)
     parser.add_argument("--incidents", type=int, default=200)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--app", default="warroom.asgi:create_from_environment",
+                        help="the app factory to serve (bench.routing_variants:without_status_cache: "
+                             "the same app without its path ahead of the router)")
     args = parser.parse_args()
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -125,7 +128,7 @@ def main() -> None:
         renders = uncached_renders(store.runtime, args.renders)
         print(f"{store_name} uncached render (read + HTML, in-process): {summary(renders)} "
               f"max={max(renders):.2f} ms")
-        with server(store) as base:
+        with server(store, factory=args.app) as base:
             url = f"{base}/status/{SLUG}"
             page = httpx.get(url, headers={"accept-encoding": "identity"})
             page.raise_for_status()
