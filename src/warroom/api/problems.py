@@ -89,7 +89,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _store_outage(request: Request, error: DBAPIError) -> Response:
-        if not _is_outage(error):
+        if not is_outage(error):
             return await _unexpected(request, error)
         faults.outages.failed(error, f"{request.method} {request.url.path}")
         response = render_error(request, 503, "Service unavailable",
@@ -116,6 +116,6 @@ def _body_not_object(error: RequestValidationError) -> bool:
     return any(tuple(e.get("loc", ())) == ("body",) for e in error.errors())
 
 
-def _is_outage(error: DBAPIError) -> bool:
+def is_outage(error: DBAPIError) -> bool:
     """The store cannot serve now (down, restarting, full, failing, busy), judged by SQLSTATE and result code."""
     return faults.is_outage(error)

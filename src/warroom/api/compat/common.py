@@ -23,7 +23,7 @@ async def raw_body(request: Request) -> bytes:
 
 def is_store_outage(error: DBAPIError) -> bool:
     """The store cannot serve now, judged (and logged, once per outage) as the API's 503 handler does."""
-    if not problems._is_outage(error):
+    if not problems.is_outage(error):
         return False
     faults.outages.failed(error, "ingest")
     return True
