@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from tests.smoke.test_engine_processes import start_engine, stop
+from tests.smoke.test_engine_processes import engine_logs, start_engine, stop
 from tests.support import RecordingServer, Reply, Request, free_port, http_server, wait_until
 from warroom.accounts import service as accounts
 from warroom.accounts.models import Team, User
@@ -41,7 +41,7 @@ from warroom.oncall.keys.models import KeyKind
 from warroom.oncall.keys.service import create_key
 from warroom.runtime import Runtime
 
-__all__ = ["start_engine", "stop", "wait_until"]
+__all__ = ["engine_logs", "start_engine", "stop", "wait_until"]
 
 # Pages go to a receiver on loopback; the outbound-address policy refuses loopback unless this allows it.
 OUTBOUND_ALLOW = "127.0.0.0/8"

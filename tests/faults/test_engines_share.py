@@ -24,6 +24,7 @@ from warroom.notifications.planning import NOTIFY_JOB
 from warroom.oncall.escalation.service import ESCALATE_JOB
 
 from .support import (
+    engine_logs,
     engine_running,
     escalation_policy,
     escalations,
@@ -57,7 +58,7 @@ def test_three_engines_run_1000_steps_due_at_once_each_exactly_once(runtime, fac
             {"delay_minutes": 0, "targets": [{"type": "user", "id": bob.id}]}])
         engines = [start_engine(database_url, tmp_path, lease=60) for _ in range(ENGINES)]
         try:
-            assert engine_running(runtime), "no engine started"
+            assert engine_running(runtime), f"no engine started; what they printed:\n{engine_logs(tmp_path)}"
             time.sleep(START_UP_SECONDS)  # the other two are up too (they start side by side)
             assert all(engine.poll() is None for engine in engines), "an engine exited while starting"
             started = time.monotonic()

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,8 +66,16 @@ def start_engine(database_url: str, data_dir: Path, lease: float = 2) -> subproc
     env = dict(os.environ, WARROOM_DATABASE_URL=database_url, WARROOM_DATA_DIR=str(data_dir),
                WARROOM_SECRET_KEY="test-secret-key", WARROOM_ENGINE_LEASE_SECONDS=str(lease),
                WARROOM_ENGINE_TICK_SECONDS="0.05", WARROOM_SEED_DEMO="false", WARROOM_OUTBOUND_ALLOW="127.0.0.0/8")
-    return subprocess.Popen([sys.executable, "-m", "warroom.cli", "engine"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tempfile.NamedTemporaryFile(prefix="engine-", suffix=".log", dir=data_dir, delete=False)  # noqa: SIM115
+    with log:  # the engine writes it; engine_logs() reads it when a test needs to say why an engine did not run
+        return subprocess.Popen([sys.executable, "-m", "warroom.cli", "engine"], env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+
+
+def engine_logs(data_dir: Path, last: int = 2000) -> str:
+    """The end of what every engine started in ``data_dir`` printed (for a failing test's message)."""
+    return "\n".join(f"--- {path.name}:\n{path.read_text(errors='replace')[-last:]}"
+                     for path in sorted(data_dir.glob("engine-*.log")))
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
