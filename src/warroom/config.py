@@ -15,7 +15,7 @@ from warroom.core.proxies import Network, proxy_networks
 
 # The fewest days each kind of record is kept when retention is set (0 keeps it for ever).
 RETENTION_FLOORS = {"jobs": 1, "alert_requests": 1, "notifications": 7, "deliveries": 1, "audit": 365,
-                    "incidents": 365}
+                    "incidents": 365, "change_events": 30}
 
 
 def default_data_dir() -> Path:
@@ -123,6 +123,7 @@ class Settings(BaseSettings):
     retention_deliveries_days: int = 30
     retention_audit_days: int = 0
     retention_incidents_days: int = 0
+    retention_change_events_days: int = 365  # changes reported by tools (PagerDuty change events), by arrival
     # Single sign-on: OpenID Connect providers as a JSON list (name, issuer, client_id, client_secret, scopes,
     # group_claim, groups mapping group -> {team, access}, default_access); see docs/operations.md. With
     # password_signin false the sign-in page offers only the providers. scim_token: the bearer token SCIM

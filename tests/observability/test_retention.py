@@ -21,6 +21,7 @@ from warroom.incidents.models import Incident, Status
 from warroom.notifications.models import ContactKind, DeliveryStatus, Notification
 from warroom.observability.retention import Pruner, kept_days
 from warroom.oncall.alerts.models import AlertRequest
+from warroom.oncall.changes.models import ChangeEvent
 from warroom.runtime import Runtime
 from warroom.timeline.models import TimelineEntry
 
@@ -137,3 +138,20 @@ def test_closed_incidents_go_with_everything_theirs_only_when_an_admin_sets_it(r
         assert db.scalar(sa.select(sa.func.count()).select_from(TimelineEntry)
                          .where(TimelineEntry.incident_id == demo)) == 0
     assert count(runtime, "timeline_entries") < timeline
+
+
+def test_reported_changes_are_kept_a_year_by_when_they_arrived_and_never_below_their_floor(runtime: Runtime,
+                                                                                         clock: FakeClock):
+    now = clock.now()
+    with runtime.database.writing() as db:
+        for name, arrived, happened in (("old", now - timedelta(days=400), now - timedelta(days=400)),
+                                        ("new", now - timedelta(days=2), now - timedelta(days=2)),
+                                        # a tool may date a change far back; it arrived just now, so it stays
+                                        ("back-dated", now, now - timedelta(days=900))):
+            db.add(ChangeEvent(service=name, summary=f"deploy {name}", happened_at=happened, received_at=arrived,
+                               details={}, links=[]))
+    assert kept_days(runtime.settings)["change_events"] == 365
+    Pruner(kept_days(runtime.settings))(runtime.database, now)
+    assert _keys(runtime, ChangeEvent.service) == ["back-dated", "new"]
+    with pytest.raises(ValidationError, match="WARROOM_RETENTION_CHANGE_EVENTS_DAYS is 7; keep at least 30 days"):
+        Settings(retention_change_events_days=7)

@@ -1,6 +1,6 @@
 """Retention: records that grow for ever (finished jobs, Opsgenie request statuses, notifications, GitHub
-deliveries, and the audit log and closed incidents when an admin sets it) are deleted once older than their
-setting, in batches.
+deliveries, reported changes, and the audit log and closed incidents when an admin sets it) are deleted once
+older than their setting, in batches.
 
 Each batch is its own short transaction, so ingest and the engine's own work go on between batches: on SQLite
 a writer waits for one batch at most, never for the whole prune. Closed incidents go only when an admin sets
@@ -26,6 +26,7 @@ from warroom.incidents.models import Incident, Status
 from warroom.notifications.models import DeliveryStatus, Notification
 from warroom.observability import metrics
 from warroom.oncall.alerts.models import AlertRequest
+from warroom.oncall.changes.models import ChangeEvent
 
 BATCH = 2000
 # How long one engine tick may spend pruning before the rest waits for the next tick.
@@ -55,6 +56,8 @@ RECORDS = {
     "deliveries": Record("deliveries", GithubDelivery.delivery_id,
                          lambda cutoff: GithubDelivery.received_at < cutoff),
     "audit": Record("audit", AuditEntry.id, lambda cutoff: AuditEntry.at < cutoff),
+    # By when they arrived: the time a tool says a change happened is the tool's to set.
+    "change_events": Record("change_events", ChangeEvent.id, lambda cutoff: ChangeEvent.received_at < cutoff),
     # Closed incidents with everything that is theirs (timeline, roles, checklist, postmortem, room …: the
     # foreign keys cascade); alerts and notifications that named one keep their rows. The newest incident is
     # never deleted, so its number is never given again (SQLite reuses the highest id once it is gone).
