@@ -43,6 +43,7 @@ def test_opsgenie_callers_get_opsgenie_s_shape(client, runtime, path, body):
     assert response.headers["content-type"] == "application/json"
     answer = response.json()
     assert set(answer) == {"message", "took", "requestId"}
+    assert response.headers["x-request-id"] == answer["requestId"]  # one id, as on Opsgenie's other answers
     assert "over 1000000 bytes" in answer["message"]
     assert stored(runtime) == before
 

@@ -20,8 +20,9 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"The request body is over {max_bytes} bytes; send less.")
 
 
-# The refusal a caller understands: (content type, body) for a path and the limit, or None for problem+json.
-Refusal = tuple[str, bytes]
+# The refusal a caller understands: (content type, body, extra headers) for a path and the limit, or None for
+# problem+json.
+Refusal = tuple[str, bytes, dict[str, str]]
 RefusalShapes = Callable[[str, int], Refusal | None]
 
 
@@ -70,10 +71,11 @@ class BodySizeLimit:
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         shaped = self.shapes(scope.get("path", ""), self.max_bytes) if self.shapes is not None else None
-        content_type, body = shaped or ("application/problem+json", json.dumps({
+        content_type, body, extra = shaped or ("application/problem+json", json.dumps({
             "type": "about:blank", "title": "Request too large", "status": 413,
             "detail": f"The request body is over {self.max_bytes} bytes; send less.",
-        }).encode())
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]})
+        }).encode(), {})
+        headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+        headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})

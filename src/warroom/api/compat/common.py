@@ -35,17 +35,19 @@ OPSGENIE_PREFIX = "/v2/"
 JSON = "application/json"
 
 
-def too_large(path: str, max_bytes: int) -> tuple[str, bytes] | None:
+def too_large(path: str, max_bytes: int) -> tuple[str, bytes, dict[str, str]] | None:
     """A body over the server's limit, refused in the caller's own error shape (None: the API's problem+json).
 
-    PagerDuty's senders read ``{status, message, errors}``; Opsgenie's SDK reads ``{message, took, requestId}``.
+    PagerDuty's senders read ``{status, message, errors}``; Opsgenie's SDK reads ``{message, took, requestId}``,
+    with the same request id in ``X-Request-ID`` as on Opsgenie's other answers.
     """
     if path in PAGERDUTY_PATHS:
         return JSON, json.dumps({"status": "invalid event", "message": "Event object is too large", "errors": [
-            f"The request body is over {max_bytes} bytes, the most this Warroom accepts; send less"]}).encode()
+            f"The request body is over {max_bytes} bytes, the most this Warroom accepts; send less"]}).encode(), {}
     if path.startswith(OPSGENIE_PREFIX):
         call = Call()
-        return JSON, json.dumps(call.error(OpsgenieError(
+        body = json.dumps(call.error(OpsgenieError(
             413, f"Request body is too large: it is over {max_bytes} bytes, the most this Warroom accepts; "
                  "send less (for an alert, shorten its description or details)."))).encode()
+        return JSON, body, call.headers()
     return None
