@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -16,6 +16,24 @@ from warroom.notifications.models import ContactKind, ContactMethod, DeliverySta
 
 NOTIFY_JOB = "notify"
 BY_PHONE = (ContactKind.sms, ContactKind.voice)
+
+
+class Priority(Protocol):
+    @property
+    def value(self) -> str: ...
+
+
+class PagedAlert(Protocol):
+    """What a page needs of its alert (an alert row, typed here without importing the alerts domain)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def incident_id(self) -> int | None: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def priority(self) -> Priority: ...
 
 
 REPLY_CODE_WINDOW = timedelta(days=7)  # a code is not given to the same person twice within this long
@@ -54,7 +72,7 @@ def _rules_of(db: Session, user_id: int) -> list[tuple[NotificationRule, Contact
     return [(r, c) for r, c in db.execute(query)]
 
 
-def plan_notifications(*, db: Session, alert: Any, user: User, now: datetime, key: str) -> list[Notification]:
+def plan_notifications(*, db: Session, alert: PagedAlert, user: User, now: datetime, key: str) -> list[Notification]:
     """Queue this person's notifications for the alert. Without rules: an email to their address, now."""
     subject = f"[{alert.priority.value}] #{alert.id} {alert.message}"
     planned = rules_of(db, user.id)
