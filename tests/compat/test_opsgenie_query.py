@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from warroom.integrations.opsgenie import query as q
-from warroom.integrations.opsgenie.query import Both, Either, Not, QueryError, Term
+from warroom.api.compat.formats.opsgenie import query as q
+from warroom.api.compat.formats.opsgenie.query import Both, Either, Not, QueryError, Term
 from warroom.oncall.alerts.models import Alert
 
 

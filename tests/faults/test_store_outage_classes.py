@@ -36,12 +36,12 @@ from tests.faults.support import (
 )
 from warroom.accounts import service as accounts
 from warroom.api.app import create_app
+from warroom.api.compat.formats.pagerduty import events
 from warroom.config import Settings
 from warroom.core.actor import Actor
 from warroom.core.clock import FakeClock
 from warroom.db import faults, migrate
 from warroom.db.engine import Database, normalise_url
-from warroom.integrations.pagerduty import events
 from warroom.runtime import Runtime
 from warroom.web.live import RETRY_MS, Event, stream
 

@@ -15,11 +15,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from warroom.api import problems
+from warroom.api.compat.formats.alertmanager import webhook
 from warroom.api.deps import runtime_of
 from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import problems as documented
 from warroom.core import json_input
-from warroom.integrations.alertmanager import webhook
 
 router = APIRouter(tags=["compat: Alertmanager webhook"], route_class=JsonBodyRoute)
 

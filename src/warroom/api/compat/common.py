@@ -9,8 +9,8 @@ from fastapi import Request
 from sqlalchemy.exc import DBAPIError
 
 from warroom.api import problems
+from warroom.api.compat.formats.opsgenie.wire import Call, OpsgenieError
 from warroom.db import faults
-from warroom.integrations.opsgenie.wire import Call, OpsgenieError
 
 # Seconds a sender should wait before retrying when the store is down (the API's own value).
 RETRY_AFTER = str(problems.STORE_RETRY_AFTER)

@@ -14,12 +14,12 @@ from pydantic import ValidationError
 
 from warroom.api import problems
 from warroom.api.compat.alertmanager import AlertmanagerOut, AlertOutcomeOut, _invalid
+from warroom.api.compat.formats.alertmanager import webhook
 from warroom.api.deps import runtime_of
 from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers import operation_id
 from warroom.api.routers.common import problems as documented
 from warroom.core import json_input
-from warroom.integrations.alertmanager import webhook
 
 router = APIRouter(tags=["compat: Grafana OnCall integration URLs"], route_class=JsonBodyRoute)
 

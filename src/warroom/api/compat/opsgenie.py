@@ -15,16 +15,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
 from warroom.api.compat.common import RETRY_AFTER, is_store_outage, raw_body
+from warroom.api.compat.formats.opsgenie import alert_changes as og_changes
+from warroom.api.compat.formats.opsgenie import alert_reads as og_reads
+from warroom.api.compat.formats.opsgenie import alerts as og_alerts
+from warroom.api.compat.formats.opsgenie import heartbeats as og_heartbeats
+from warroom.api.compat.formats.opsgenie import oncall
+from warroom.api.compat.formats.opsgenie.wire import Call, OpsgenieError, read_json
 from warroom.api.deps import get_runtime, runtime_of
 from warroom.api.json_body import JsonBodyRoute
 from warroom.core.bounds import is_count
 from warroom.core.errors import WarroomError
-from warroom.integrations.opsgenie import alert_changes as og_changes
-from warroom.integrations.opsgenie import alert_reads as og_reads
-from warroom.integrations.opsgenie import alerts as og_alerts
-from warroom.integrations.opsgenie import heartbeats as og_heartbeats
-from warroom.integrations.opsgenie import oncall
-from warroom.integrations.opsgenie.wire import Call, OpsgenieError, read_json
 from warroom.runtime import Runtime
 
 router = APIRouter(tags=["compat: Opsgenie API v2"], route_class=JsonBodyRoute)

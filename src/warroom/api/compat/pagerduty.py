@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
 from warroom.api.compat.common import RETRY_AFTER, is_store_outage
+from warroom.api.compat.formats.pagerduty import changes, events
 from warroom.api.deps import runtime_of
 from warroom.api.json_body import JsonBodyRoute
-from warroom.integrations.pagerduty import changes, events
 
 router = APIRouter(tags=["compat: PagerDuty Events API v2"], route_class=JsonBodyRoute)
 

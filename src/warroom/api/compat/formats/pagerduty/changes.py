@@ -12,8 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from warroom.core.clock import Clock
-from warroom.integrations.pagerduty.events import (
+from warroom.api.compat.formats.pagerduty.events import (
     MAX_SUMMARY,
     InvalidEvent,
     check_key,
@@ -21,6 +20,7 @@ from warroom.integrations.pagerduty.events import (
     parse_time,
     text_field,
 )
+from warroom.core.clock import Clock
 from warroom.oncall.changes import service as changes
 from warroom.oncall.keys import service as keys
 
