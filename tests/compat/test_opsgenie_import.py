@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole, TokenScope, User
-from warroom.integrations.opsgenie import importer
+from warroom.importers import opsgenie as importer
 from warroom.oncall.escalation.models import EscalationPolicy, EscalationStep
 from warroom.oncall.heartbeats import service as heartbeats
 from warroom.oncall.schedules import service as schedules

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from warroom.accounts import service as accounts
+from warroom.importers import opsgenie as importer
 from warroom.importers.run import Source
-from warroom.integrations.opsgenie import importer
 from warroom.oncall.alerts.models import Alert
 from warroom.oncall.heartbeats.models import Heartbeat
 from warroom.oncall.keys.models import IntegrationKey

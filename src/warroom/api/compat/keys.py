@@ -15,7 +15,7 @@ from warroom.api.json_body import JsonBodyRoute
 from warroom.api.routers.common import WRITES, Limit, Offset, problems, window
 from warroom.core.bounds import RowId
 from warroom.core.errors import ValidationFailed
-from warroom.integrations.opsgenie import importer
+from warroom.importers import opsgenie as importer
 from warroom.oncall.escalation.models import EscalationPolicy
 from warroom.oncall.keys import service as keys
 from warroom.oncall.keys.models import IntegrationKey
