@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from warroom.accounts.models import AccessRole
-from warroom.integrations import twilio_webhooks
+from warroom.api.inbound import twilio_webhooks
 from warroom.oncall.alerts.models import AlertStatus
 
 from .. import support

@@ -3,7 +3,8 @@
 - ``POST {base}/2010-04-01/Accounts/{AccountSid}/Messages.json`` form ``To, From, Body`` -> 201 ``{"sid": "SM…"}``
 - ``POST {base}/2010-04-01/Accounts/{AccountSid}/Calls.json`` form ``To, From, Twiml`` -> 201 ``{"sid": "CA…"}``
 - HTTP basic auth ``AccountSid:AuthToken``; errors answer ``{"code", "message", "more_info", "status"}``.
-- ``StatusCallback``: a URL Twilio posts the send's status to (MessageStatus / CallStatus); see twilio_webhooks.
+- ``StatusCallback``: a URL Twilio posts the send's status to (MessageStatus / CallStatus), read by
+  ``api/inbound/twilio.py``.
 
 Each request carries ``I-Twilio-Idempotency-Token`` with the notification's idempotency id, so a retry of
 the same notification is recognisable as such.
@@ -18,7 +19,8 @@ from xml.sax.saxutils import escape
 import httpx
 
 from warroom.core.delivery import DeliveryError
-from warroom.integrations import http, twilio_webhooks
+from warroom.integrations import http
+from warroom.integrations.twiml import gather
 from warroom.ports import Keypress
 
 API_VERSION = "2010-04-01"
@@ -82,7 +84,7 @@ class TwilioCalls:
 
     def call(self, *, to: str, say: str, idempotency_id: str, keypress: Keypress | None = None,
              status_callback: str = "") -> str:
-        twiml = twilio_webhooks.gather(keypress.prompt, keypress.action_url) if keypress is not None else ""
+        twiml = gather(keypress.prompt, keypress.action_url) if keypress is not None else ""
         return self.client.call(to=to, say=say, idempotency_id=idempotency_id, twiml=twiml,
                                 status_callback=status_callback)
 

@@ -15,8 +15,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from warroom.api.deps import get_runtime
+from warroom.api.inbound import twilio_webhooks as webhook
 from warroom.api.routers.common import problems
-from warroom.integrations import twilio_webhooks as twiml
+from warroom.integrations import twiml
 from warroom.notifications import phone
 from warroom.notifications.senders import KEYPRESS_CHOICES
 from warroom.runtime import Runtime
@@ -38,9 +39,9 @@ async def signed_form(request: Request, runtime: Runtime) -> list[tuple[str, str
     if not token:
         raise HTTPException(403, "Twilio is not configured here: set WARROOM_TWILIO_AUTH_TOKEN (and the other "
                                  "WARROOM_TWILIO_* settings) to take replies and status callbacks.")
-    form = twiml.read_form(await request.body())
+    form = webhook.read_form(await request.body())
     url = public_url(runtime.settings.base_url, request)
-    if not twiml.signed_by_twilio(token, url, form, request.headers.get(twiml.SIGNATURE_HEADER)):
+    if not webhook.signed_by_twilio(token, url, form, request.headers.get(webhook.SIGNATURE_HEADER)):
         raise HTTPException(403, f"X-Twilio-Signature is missing or does not match {url}; nothing was changed. "
                                  "Check WARROOM_TWILIO_AUTH_TOKEN and that WARROOM_BASE_URL is the address "
                                  "Twilio calls.")
@@ -60,8 +61,8 @@ async def twilio_sms(request: Request, runtime: Runtime = Depends(get_runtime)) 
 
 def _answer_text(runtime: Runtime, form: list[tuple[str, str]]) -> str:
     with runtime.database.writing() as db:
-        return phone.answer_text(db, sender=twiml.first(form, "From"), body=twiml.first(form, "Body"),
-                                 sid=twiml.first(form, "MessageSid"), clock=runtime.clock)
+        return phone.answer_text(db, sender=webhook.first(form, "From"), body=webhook.first(form, "Body"),
+                                 sid=webhook.first(form, "MessageSid"), clock=runtime.clock)
 
 
 @router.post(phone.KEYPRESS_PATH, responses={**SIGNED, **TWIML},
@@ -78,15 +79,15 @@ async def twilio_keypress(request: Request, runtime: Runtime = Depends(get_runti
 
 def _answer_keypress(runtime: Runtime, page: str, form: list[tuple[str, str]]) -> phone.Keypress:
     with runtime.database.writing() as db:
-        return phone.answer_keypress(db, page_key=page, digits=twiml.first(form, "Digits"),
-                                     sid=twiml.first(form, "CallSid"), clock=runtime.clock)
+        return phone.answer_keypress(db, page_key=page, digits=webhook.first(form, "Digits"),
+                                     sid=webhook.first(form, "CallSid"), clock=runtime.clock)
 
 
 @router.post(phone.STATUS_PATH, status_code=204, responses=SIGNED,
              summary="Twilio's status callback for a page's text or call (MessageStatus / CallStatus)")
 async def twilio_status(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
     form = await signed_form(request, runtime)
-    status = (twiml.first(form, "MessageStatus") or twiml.first(form, "CallStatus")).strip().lower()
+    status = (webhook.first(form, "MessageStatus") or webhook.first(form, "CallStatus")).strip().lower()
     if not phone.valid_status(status):
         raise HTTPException(400, "A status callback carries MessageStatus (a text) or CallStatus (a call), like "
                                  f"'delivered' (got '{status[:40]}').")
@@ -97,7 +98,7 @@ async def twilio_status(request: Request, runtime: Runtime = Depends(get_runtime
 
 
 def _record_status(runtime: Runtime, page: str, status: str, form: list[tuple[str, str]]) -> bool:
-    sid = twiml.first(form, "MessageSid") or twiml.first(form, "CallSid")
+    sid = webhook.first(form, "MessageSid") or webhook.first(form, "CallSid")
     with runtime.database.writing() as db:
         return phone.record_status(db, page_key=page, status=status, sid=sid,
-                                   error_code=twiml.first(form, "ErrorCode")[:10], clock=runtime.clock)
+                                   error_code=webhook.first(form, "ErrorCode")[:10], clock=runtime.clock)

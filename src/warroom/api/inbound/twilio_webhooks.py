@@ -1,12 +1,9 @@
-"""What Twilio sends to Warroom, and the TwiML Warroom answers with.
+"""What Twilio sends to Warroom: signed form posts (the answers are TwiML, ``warroom.integrations.twiml``).
 
 - Twilio signs each webhook with ``X-Twilio-Signature``: base64 of HMAC-SHA1, keyed with the account's auth
   token, over the full URL Twilio called (query string included) followed by every POST parameter, sorted by
   name, each as its name then its value, with no separators. The URL is the public one (``WARROOM_BASE_URL``
   and the path), so a proxy in front of Warroom does not change what is checked.
-- An answer is a TwiML document: ``<Response><Message>…</Message></Response>`` replies to a text,
-  ``<Say>`` speaks on a call and ``<Gather numDigits="1" action="…">`` waits for one key, then posts ``Digits``
-  to its action URL.
 """
 
 from __future__ import annotations
@@ -16,10 +13,8 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from urllib.parse import parse_qsl
-from xml.sax.saxutils import escape, quoteattr
 
 SIGNATURE_HEADER = "x-twilio-signature"
-TWIML_TYPE = "application/xml"
 
 Form = Sequence[tuple[str, str]]
 
@@ -44,24 +39,3 @@ def signed_by_twilio(auth_token: str, url: str, form: Form, given: str | None) -
 
 def first(form: Form, name: str) -> str:
     return next((value for key, value in form if key == name), "")
-
-
-def message(text: str) -> str:
-    """The answer to an incoming text: one reply message."""
-    return f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{escape(text)}</Message></Response>"
-
-
-def say(text: str) -> str:
-    """Speak, then hang up."""
-    return f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>{escape(text)}</Say></Response>"
-
-
-NO_KEY = "No key was pressed: acknowledge it in Warroom. Goodbye."
-
-
-def gather(prompt: str, action: str, *, before: str = "", goodbye: str = NO_KEY) -> str:
-    """Speak ``prompt`` while waiting for one key; Twilio posts it as ``Digits`` to ``action``."""
-    lead = f"<Say>{escape(before)}</Say>" if before else ""
-    return (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>{lead}"
-            f"<Gather numDigits=\"1\" timeout=\"10\" method=\"POST\" action={quoteattr(action)}>"
-            f"<Say>{escape(prompt)}</Say></Gather><Say>{escape(goodbye)}</Say></Response>")
