@@ -1,5 +1,5 @@
-"""Chat platforms: the Slack and Matrix adapters of ``warroom.ports.chat.ChatPlatform``, the inbound dispatch
-that turns their events into commands, and ``FakeChat``, an in-memory platform for tests.
+"""``FakeChat``, an in-memory ``warroom.ports.chat.ChatPlatform`` for tests (the Slack and Matrix adapters are
+``integrations/slack/`` and ``integrations/matrix/``; what their users send is read in ``chat_inbound/``).
 """
 
 from __future__ import annotations
