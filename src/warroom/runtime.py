@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,14 +26,23 @@ from warroom.engine.runner import Engine
 from warroom.integrations.outbound import build_outbound
 from warroom.oncall.alerts import routing
 from warroom.ports import Outbound
+from warroom.ports.chat import ChatPlatform, ChatRegistration, PlatformFactory
 from warroom.throttles.store import SharedThrottles
 
 if TYPE_CHECKING:
     from warroom.chat.strangers import Strangers
-    from warroom.integrations.matrix.client import MatrixPlatform
-    from warroom.ports.chat import ChatPlatform
 
 log = logging.getLogger("warroom")
+
+Adapter = TypeVar("Adapter", bound=ChatPlatform)
+
+
+def chat_registrations() -> list[ChatRegistration]:
+    """The chat platforms Warroom speaks, each declared by its package; one line per platform."""
+    from warroom.integrations.matrix.registration import MATRIX
+    from warroom.integrations.slack.registration import SLACK
+
+    return [SLACK, MATRIX]
 
 
 @dataclass
@@ -39,12 +50,12 @@ class Runtime:
     settings: Settings
     database: Database
     clock: Clock = field(default_factory=SystemClock)
+    chat_platforms: Sequence[ChatRegistration] = field(default_factory=chat_registrations)
     _committer: GroupCommitter | None = field(default=None, init=False, repr=False)
     sign_in_throttle: SignInThrottle = field(default_factory=SignInThrottle, init=False, repr=False)
     # Throttle counts and used form tokens, in the database: shared by every process on it.
     throttles: SharedThrottles = field(init=False, repr=False)
-    _slack: ChatPlatform | None = field(default=None, init=False, repr=False)
-    _matrix: MatrixPlatform | None = field(default=None, init=False, repr=False)
+    _chat_workspaces: dict[str, ChatWorkspace] | None = field(default=None, init=False, repr=False)
     _chat_strangers: Strangers | None = field(default=None, init=False, repr=False)
     # How webhook hosts are resolved when checked (tests answer for names with no DNS behind them).
     resolver: Resolver = field(default_factory=lambda: system_resolver, init=False, repr=False)
@@ -78,23 +89,6 @@ class Runtime:
         """The ports' implementations settings chose (mail, webhooks, GitHub issues), for the domains."""
         return build_outbound(self.settings)
 
-    def slack(self) -> ChatPlatform | None:
-        """The Slack workspace, when a bot token is configured."""
-        if self._slack is None and self.settings.slack_bot_token:
-            from warroom.integrations.slack.client import SlackPlatform
-
-            self._slack = SlackPlatform(self.settings.slack_bot_token, self.settings.slack_api_url)
-        return self._slack
-
-    def matrix(self) -> MatrixPlatform | None:
-        """The Matrix bot, when a homeserver and an access token are configured."""
-        if self._matrix is None and self.settings.matrix_homeserver and self.settings.matrix_access_token:
-            from warroom.integrations.matrix.client import MatrixPlatform
-
-            self._matrix = MatrixPlatform(self.settings.matrix_homeserver, self.settings.matrix_user_id,
-                                          self.settings.matrix_access_token)
-        return self._matrix
-
     def chat_strangers(self) -> Strangers:
         """Chat people found to be no Warroom user lately (kept in memory, asked again after a while)."""
         if self._chat_strangers is None:
@@ -103,11 +97,21 @@ class Runtime:
             self._chat_strangers = Strangers()
         return self._chat_strangers
 
-    def chat_workspaces(self) -> dict[str, ChatWorkspace]:
+    def chat_workspaces(self) -> Mapping[str, ChatWorkspace]:
         """Each chat platform by its settings name: how to reach it (None while not configured), where it
-        announces. A new platform is its adapter, its settings and one line here."""
-        return {"slack": ChatWorkspace(self.slack, self.settings.slack_announce_channel),
-                "matrix": ChatWorkspace(self.matrix, self.settings.matrix_announce_room)}
+        announces. Made once from ``chat_platforms``; each adapter is made on first use."""
+        if self._chat_workspaces is None:
+            self._chat_workspaces = chat_workspaces(self.chat_platforms, self.settings)
+        return self._chat_workspaces
+
+    def chat_platform(self, name: str, adapter: type[Adapter]) -> Adapter | None:
+        """The platform of this name as its own adapter (for a listener that needs more than ``ChatPlatform``),
+        or None while it is not configured."""
+        workspace = self.chat_workspaces().get(name)
+        platform = workspace.platform() if workspace is not None else None
+        if platform is not None and not isinstance(platform, adapter):
+            raise TypeError(f"The chat platform '{name}' is a {type(platform).__name__}, not a {adapter.__name__}.")
+        return platform
 
     def engine(self) -> Engine:
         """The engine with every package's job handlers, managers and dead-job hooks (their ``jobs.py``)."""
@@ -117,6 +121,27 @@ class Runtime:
         return watch(Engine(self.database, self.clock, dict(wiring.handlers), dict(wiring.transactional),
                             list(wiring.managers), dict(wiring.on_dead),
                             lease=timedelta(seconds=self.settings.engine_lease_seconds)), self.settings, self.outbound)
+
+
+def chat_workspaces(registrations: Sequence[ChatRegistration], settings: Settings) -> dict[str, ChatWorkspace]:
+    """The mapping by name, in the order given; a name two platforms claim is a programming error, said at once."""
+    found: dict[str, ChatWorkspace] = {}
+    for registration in registrations:
+        if registration.name in found:
+            raise ValueError(f"chat platform '{registration.name}' is registered twice")
+        found[registration.name] = ChatWorkspace(_connected_once(registration, settings),
+                                                 registration.announce_room(settings))
+    return found
+
+
+def _connected_once(registration: ChatRegistration, settings: Settings) -> PlatformFactory:
+    """The platform's adapter, made on first use and kept (None, kept too, while it is not configured)."""
+
+    @cache
+    def platform() -> ChatPlatform | None:
+        return registration.connect(settings)
+
+    return platform
 
 
 def _engine_registrations() -> list[Registration]:

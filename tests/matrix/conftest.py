@@ -170,7 +170,7 @@ def people(factory: Factory, runtime: Runtime, clock: FakeClock, homeserver: Hom
 
 @pytest.fixture
 def bot(runtime: Runtime) -> MatrixPlatform:
-    platform = runtime.matrix()
+    platform = runtime.chat_platform("matrix", MatrixPlatform)
     assert platform is not None
     return platform
 

@@ -14,7 +14,8 @@ from warroom.chat_inbound.matrix.listener import MatrixListener
 from warroom.cli.local import cli_actor, local_runtime, settings, writing
 from warroom.cli.output import fail, say
 from warroom.core.delivery import DeliveryError
-from warroom.integrations.matrix.client import MATRIX_USER
+from warroom.integrations.matrix.client import MATRIX_USER, MatrixPlatform
+from warroom.integrations.matrix.registration import MATRIX
 
 app = typer.Typer(help="Matrix: the bot's listener, and linking Matrix people to Warroom users.", no_args_is_help=True)
 
@@ -40,7 +41,7 @@ def listen(
         stop.set()
 
     with local_runtime(config) as runtime:
-        platform = runtime.matrix()
+        platform = runtime.chat_platform(MATRIX.name, MatrixPlatform)
         assert platform is not None
         listener = MatrixListener(runtime.database, platform, runtime.clock)
         try:
@@ -82,5 +83,5 @@ def link(
     if not MATRIX_USER.match(person):
         fail(f"'{person}' is not a Matrix user id; give it whole, like @bob:example.org.")
     with local_runtime() as runtime, writing(runtime) as db:
-        chat.link_by_handle(db=db, actor=cli_actor(runtime), platform="matrix", person_id=person, who=who)
+        chat.link_by_handle(db=db, actor=cli_actor(runtime), platform=MATRIX.name, person_id=person, who=who)
     say(f"Matrix user {person} is now {who.strip()} in Warroom.", "green")

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from warroom.config import Settings
 from warroom.core.delivery import DeliveryError
 
 
@@ -90,6 +91,20 @@ class ChatPlatform(Protocol):
 
 # How a job reaches a platform: None while it is not configured (switched off since the job was queued).
 PlatformFactory = Callable[[], ChatPlatform | None]
+
+
+@dataclass(frozen=True)
+class ChatRegistration:
+    """A chat platform as its package declares it to the composition root (``runtime.py``).
+
+    ``name`` is its settings name, the one its rooms, linked people and queued jobs carry (the adapter's
+    ``name``); ``connect`` makes the adapter from settings, or None while its settings are not filled in (it
+    is called once, on first use); ``announce_room`` reads the setting naming the room it announces in.
+    """
+
+    name: str
+    connect: Callable[[Settings], ChatPlatform | None]
+    announce_room: Callable[[Settings], str]
 
 
 class RoomNameTaken(DeliveryError):

@@ -25,6 +25,7 @@ from warroom.core.delivery import DeliveryError
 from warroom.db.engine import Database
 from warroom.integrations.matrix.client import ALERT_FIELD, PAGE_HINT, MatrixPlatform
 from warroom.integrations.matrix.models import MatrixSyncPosition
+from warroom.integrations.matrix.registration import MATRIX
 from warroom.ports.chat import (
     ButtonPressed,
     CommandReceived,
@@ -321,7 +322,7 @@ def listening(listener: MatrixListener | None, poll_ms: int = LONG_POLL_MS) -> I
 
 def matrix_listening(runtime: Runtime, poll_ms: int = LONG_POLL_MS) -> AbstractContextManager[threading.Thread | None]:
     """The listener inside `warroom serve`, when Matrix is configured and WARROOM_MATRIX_LISTEN_IN_SERVE is on."""
-    platform = runtime.matrix() if runtime.settings.matrix_listen_in_serve else None
+    platform = runtime.chat_platform(MATRIX.name, MatrixPlatform) if runtime.settings.matrix_listen_in_serve else None
     if platform is None or not platform.user_id:
         return listening(None)
     return listening(MatrixListener(runtime.database, platform, runtime.clock), poll_ms)
