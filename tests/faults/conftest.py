@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import wall_dated_clock
+from warroom.core.clock import FakeClock
+
 from .support import OUTBOUND_ALLOW
 
 HERE = Path(__file__).parent
@@ -24,3 +27,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(autouse=True)
 def loopback_receivers_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WARROOM_OUTBOUND_ALLOW", OUTBOUND_ALLOW)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """What a fault test writes is dated on the clock its engine processes run on (their retention rounds
+    included)."""
+    return wall_dated_clock()

@@ -20,11 +20,18 @@ import pytest
 import sqlalchemy as sa
 
 from warroom.core.actor import Actor
+from warroom.core.clock import FakeClock
 from warroom.notifications import service as notifications
 from warroom.notifications.models import DeliveryStatus, Notification
 from warroom.oncall.alerts import service as alerts
 
-from ..support import Reply, Request, http_server, wait_until  # tests/faults import wait_until from here too
+from ..support import (  # tests/faults import wait_until from here too
+    Reply,
+    Request,
+    http_server,
+    wait_until,
+    wall_dated_clock,
+)
 
 
 class Receiver:
@@ -49,6 +56,12 @@ class Receiver:
             self.first_arrived.set()
             self.hold_first.wait(timeout=60)
         return Reply(200)  # not heard when the engine that sent it was killed meanwhile
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Pages are dated on the clock the engine processes run on (their retention rounds included)."""
+    return wall_dated_clock()
 
 
 @contextmanager

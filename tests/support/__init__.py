@@ -5,7 +5,7 @@
 - ``free_port``, ``free_socket``, ``wait_until`` (waiting): loopback ports, bounded waits.
 - ``live_server`` (live): the real app under uvicorn in a thread.
 - ``smtp_server``, ``Inbox``, ``inbox_fixture`` (mail): a real SMTP server, and the ``inbox`` fixture.
-- ``drain`` (engine): run the engine's work off.
+- ``drain``, ``wall_dated_clock`` (engine): run the engine's work off; a clock for tests that start engine processes.
 - ``http_server``, ``Request``, ``Reply`` (http): a recording HTTP server for fakes of outside services.
 - ``http_receiver`` (receiver, imported from its module): a webhook receiver that answers a script of statuses.
 - ``people``, ``HANDBOOK`` (people): named users with access and teams.
@@ -14,7 +14,7 @@
 - ``oidc_provider_process`` (oidc, imported from its module): a real OpenID Connect provider (oidc-provider-mock).
 """
 
-from .engine import drain
+from .engine import drain, wall_dated_clock
 from .http import RecordingServer, Reply, Request, http_server
 from .live import LiveServer, live_server
 from .mail import MAIL_FROM, Inbox, ReceivedMail, inbox_fixture, smtp_server
@@ -26,4 +26,5 @@ __all__ = [
     "HANDBOOK", "MAIL_FROM", "TOKEN_USE", "Inbox", "LiveServer", "ReceivedMail", "RecordingServer", "Reply",
     "Request", "Rows", "Who", "checklist_step", "count", "drain", "free_port", "free_socket", "http_server",
     "inbox_fixture", "jobs", "live_server", "people", "smtp_server", "stored", "wait_until",
+    "wall_dated_clock",
 ]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from warroom.core.clock import FakeClock
+from warroom.core.clock import FakeClock, SystemClock
 from warroom.engine.models import Job, JobState
 from warroom.runtime import Runtime
 
@@ -41,3 +41,13 @@ def _next_due(runtime: Runtime, kind: str | None) -> datetime | None:
         query = query.where(Job.kind == kind)
     with runtime.database.reading() as db:
         return db.scalar(query)
+
+
+def wall_dated_clock() -> FakeClock:
+    """A clock for tests that start real engine processes: it starts at the wall-clock time those engines run on.
+
+    An engine's retention rounds cut off by the system clock. Rows a test dated at FakeClock's default (January
+    2026) were older than the 180 days notifications are kept, so a second engine's first round could delete a
+    page another engine had just recorded as sent, and the test waited for it in vain.
+    """
+    return FakeClock(SystemClock().now())
