@@ -20,15 +20,16 @@ from warroom.chat import service as chat
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
 from warroom.core.delivery import DeliveryError
-from warroom.core.errors import WarroomError
+from warroom.core.errors import NotFound, WarroomError
 from warroom.db.engine import Database
 from warroom.engine import queue
 from warroom.engine.models import Job
 from warroom.engine.runner import Handler, Recorder
 from warroom.notifications.models import ContactKind
 from warroom.notifications.senders import OutgoingNotification, Receipt, SenderRegistry
+from warroom.oncall.alerts import queries
 from warroom.oncall.alerts import service as alerts
-from warroom.oncall.alerts.models import Alert, AlertStatus
+from warroom.oncall.alerts.models import AlertStatus
 from warroom.ports.chat import Action, ButtonPressed, ChatPlatform, PlatformFactory
 
 ACKNOWLEDGE, ESCALATE, CLOSE = "alert_acknowledge", "alert_escalate", "alert_close"
@@ -144,8 +145,7 @@ def press(*, db: Session, actor: Actor, event: ButtonPressed, message_text: str,
     except WarroomError as error:
         acted = False
         line = f"⚠️ @{actor.handle}: {error.message}"
-        current = db.get(Alert, alert_id)
-        still_open = current is None or current.status is AlertStatus.open
+        still_open = _still_open(db, actor, alert_id)
     if event.room_id and event.message_id:
         queue.enqueue(db=db, kind=MESSAGE_UPDATE_JOB, due_at=actor.clock.now(),
                       idempotency_key=f"chat-edit-{secrets.token_hex(16)}",
@@ -153,6 +153,16 @@ def press(*, db: Session, actor: Actor, event: ButtonPressed, message_text: str,
                                "text": f"{message_text}\n{line}", "alert_id": alert_id if still_open else None,
                                **({"platform": platform} if platform else {})})
     return Pressed(line, acted)
+
+
+def _still_open(db: Session, actor: Actor, alert_id: int) -> bool:
+    """After a press that could not act: whether the alert, as this person may read it, is open (the page keeps
+    its buttons then, and while no alert has the number)."""
+    try:
+        alert = alerts.find_alert(db=db, identifier=str(alert_id))
+    except NotFound:
+        return True
+    return queries.readable(db=db, actor=actor, alert=alert).alert.status is AlertStatus.open
 
 
 def make_update_handler(platform: PlatformFactory, others: Mapping[str, PlatformFactory] | None = None) -> Handler:
