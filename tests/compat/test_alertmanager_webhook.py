@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
+import threading
+from collections.abc import Callable
+from typing import Any
 
+import httpx
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from warroom.oncall.alerts.models import AlertStatus, Priority
+from warroom.api.app import create_app
+from warroom.oncall.alerts.models import AlertEvent, AlertStatus, Priority
 
 from .conftest import alerts_of, first_steps, stored, team_id
 
@@ -62,6 +70,64 @@ def test_a_firing_group_is_one_alert_counted_per_notification_and_resolved_close
     assert client.post(URL, json=notification("resolved"), headers=bearer(am_key)).json()["alerts"][0]["action"] == \
         "ignored"
     assert stored(runtime) == before
+
+
+def test_two_resolved_notifications_in_one_group_commit_batch_close_the_alert_once(
+        client, runtime, am_key, monkeypatch):
+    """Group commit runs both in one transaction: the second finds the group closed by the first (ignored).
+
+    The built-once look-up of the open alert is a Core statement; it sees the first close because the session
+    flushes before every statement, Core ones included (SQLAlchemy 2.0.16 on). A session that did not would
+    answer "closed" twice.
+    """
+    alert_id = client.post(URL, json=notification(), headers=bearer(am_key)).json()["alerts"][0]["alert_id"]
+    committer = runtime.committer
+    queue_up = committer.run
+    queued: list[str] = []  # the partitions handed to the committer, in order
+    sessions: list[Session] = []  # the session each piece of work ran in
+    taken, release = threading.Event(), threading.Event()
+
+    def hold_the_writer(db: Session) -> None:
+        taken.set()
+        release.wait(10)
+
+    async def traced(work: Callable[[Session], Any], *, partition: str = "") -> Any:
+        def run(db: Session) -> Any:
+            sessions.append(db)
+            return work(db)
+        queued.append(partition)
+        return await queue_up(run, partition=partition)
+
+    monkeypatch.setattr(committer, "run", traced)
+
+    async def both_resolved_while_the_writer_is_busy() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=create_app(runtime, run_engine=False))
+        async with httpx.AsyncClient(transport=transport, base_url="http://warroom.test") as http:
+            holding = asyncio.ensure_future(queue_up(hold_the_writer, partition=GROUP_KEY))  # the group's writer
+            assert await asyncio.to_thread(taken.wait, 10)
+            posts = [asyncio.ensure_future(http.post(URL, json=notification("resolved"), headers=bearer(am_key)))
+                     for _ in range(2)]
+            await _until(lambda: len(queued) == 2)  # both wait in the writer's queue: its next batch takes both
+            release.set()
+            await holding
+            return list(await asyncio.gather(*posts))
+
+    answers = [r.json()["alerts"][0] for r in asyncio.run(both_resolved_while_the_writer_is_busy())]
+    assert len(sessions) == 2 and sessions[0] is sessions[1]  # one batch: one transaction
+    assert answers == [{"alias": GROUP_KEY, "action": "closed", "alert_id": alert_id, "count": None},
+                       {"alias": GROUP_KEY, "action": "ignored", "alert_id": None, "count": None}]
+    assert alerts_of(runtime)[0].status is AlertStatus.closed
+    with runtime.database.reading() as db:
+        closed = db.scalars(sa.select(AlertEvent).where(AlertEvent.alert_id == alert_id,
+                                                        AlertEvent.kind == "closed")).all()
+    assert len(closed) == 1
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.001)
+    await asyncio.wait_for(poll(), seconds)
 
 
 def test_per_alert_keys_make_one_alert_per_fingerprint(client, runtime, integration_keys):
