@@ -3,20 +3,40 @@ page keeps its buttons while the alert, as that person may read it, is still ope
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 import sqlalchemy as sa
 
 from warroom.chat import pages
+from warroom.chat import service as chat
 from warroom.core.access import AccessRole
 from warroom.core.actor import Actor
 from warroom.core.clock import FakeClock
 from warroom.engine.models import Job
+from warroom.integrations.chat import FakeChat
+from warroom.notifications.models import ContactKind
+from warroom.notifications.senders import OutgoingNotification, SenderRegistry
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.service import AlertSpec
 from warroom.ports.chat import ButtonPressed
 from warroom.runtime import Runtime
 
 from ..factories import Factory
+
+
+@dataclass
+class Prefixed(FakeChat):
+    """A fake platform whose people's ids start with its name and a colon, as ``chirp:bob``."""
+
+    def is_member_id(self, address: str) -> bool:
+        return address.startswith(f"{self.name}:")
+
+
+def _page_to(address: str) -> OutgoingNotification:
+    return OutgoingNotification("page-1", ContactKind.chat, address, "bob", "Bob", "[P1] #1 Checkout fails",
+                                "Checkout fails", 1, "Checkout fails", "P1", "http://warroom.test/alerts/1",
+                                "http://warroom.test/alerts/1/acknowledge")
 
 
 def _press(runtime: Runtime, actor: Actor, action: str, value: str) -> pages.Pressed:
@@ -54,3 +74,22 @@ def test_a_refused_press_keeps_the_buttons_only_while_the_alert_is_open(runtime:
     refused = _press(runtime, factory.actor(bob), pages.ESCALATE, str(alert_id))
     assert not refused.acted and "only open alerts escalate" in refused.line
     assert _edit(runtime)["alert_id"] is None  # closed: the buttons go
+
+
+def test_a_page_goes_to_the_platform_whose_member_id_its_address_is_however_many_are_configured(
+        runtime: Runtime, factory: Factory, clock: FakeClock) -> None:
+    bob = factory.user("bob")
+    slack, matrix, chirp = Prefixed(name="slack"), Prefixed(name="matrix"), Prefixed(name="chirp")
+    senders = SenderRegistry({})
+    for platform in (slack, matrix, chirp):
+        senders = pages.with_chat_pages(senders, platform, runtime.database, clock)
+    chat_pages = senders.sender_for(ContactKind.chat)
+    for address in ("chirp:bob", "matrix:bob", "slack:bob"):
+        chat_pages.send(_page_to(address))
+    assert [dm.user for dm in chirp.sent + matrix.sent + slack.sent] == ["chirp:bob", "matrix:bob", "slack:bob"]
+
+    with runtime.database.writing() as db:  # a @handle: the first platform, where bob is linked
+        chat.link_person(db=db, platform="slack", person_id="slack:bob", user=bob, linked_by="manual",
+                         now=clock.now())
+    chat_pages.send(_page_to("@bob"))
+    assert [dm.user for dm in slack.sent] == ["slack:bob", "slack:bob"] and len(chirp.sent) == 1

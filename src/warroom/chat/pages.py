@@ -7,7 +7,6 @@ what; the edit is an engine job queued with the change, so a slow or rate-limite
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,19 +29,17 @@ from warroom.notifications.senders import OutgoingNotification, Receipt, SenderR
 from warroom.oncall.alerts import queries
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import AlertStatus
-from warroom.ports.chat import Action, ButtonPressed, ChatPlatform, PlatformFactory
+from warroom.ports.chat import Action, ButtonPressed, ChatPlatform, KnowsMemberIds, PlatformFactory
 
 ACKNOWLEDGE, ESCALATE, CLOSE = "alert_acknowledge", "alert_escalate", "alert_close"
 PAGE_ACTIONS = (ACKNOWLEDGE, ESCALATE, CLOSE)
 MESSAGE_UPDATE_JOB = "chat_message_update"
-# A platform's own member id (Slack: U… or W…), as opposed to a Warroom @handle.
-MEMBER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-MEMBER_IDS = {"slack": MEMBER_ID, "matrix": re.compile(r"^@[^:\s]+:\S+$")}
 
 
-def is_member_id(platform: str, address: str) -> bool:
-    pattern = MEMBER_IDS.get(platform)
-    return pattern is not None and pattern.match(address) is not None
+def is_member_id(platform: ChatPlatform, address: str) -> bool:
+    """Whether the address is the platform's own id of a person (Slack: U…, Matrix: @bob:example.org), as
+    opposed to a Warroom @handle; the platform's adapter knows."""
+    return isinstance(platform, KnowsMemberIds) and platform.is_member_id(address)
 
 
 def page_actions(alert_id: int) -> list[Action]:
@@ -71,7 +68,7 @@ class ChatPageSender:
 
     def _person(self, notification: OutgoingNotification) -> str:
         address = notification.address.strip()
-        if is_member_id(self.platform.name, address):
+        if is_member_id(self.platform, address):
             return address
         with self.database.reading() as db:
             user = db.scalar(sa.select(User).where(User.handle == notification.user_handle))
@@ -95,15 +92,16 @@ class ChatPageSender:
 
 
 @dataclass(frozen=True)
-class EitherChat:
-    """Two platforms: an address that is the second one's member id goes there, any other to the first."""
+class AnyChat:
+    """Several platforms: an address that is a later one's member id goes there, any other (a @handle, or the
+    first one's member id) to the first."""
 
     first: ChatPageSender
-    second: ChatPageSender
+    others: tuple[ChatPageSender, ...]
 
     def send(self, notification: OutgoingNotification) -> Receipt:
         address = notification.address.strip()
-        chosen = self.second if is_member_id(self.second.platform.name, address) else self.first
+        chosen = next((sender for sender in self.others if is_member_id(sender.platform, address)), self.first)
         return chosen.send(notification)
 
 
@@ -113,7 +111,9 @@ def with_chat_pages(senders: SenderRegistry, platform: ChatPlatform, database: D
     sender = ChatPageSender(platform, database, clock)
     earlier = senders.senders.get(ContactKind.chat)
     if isinstance(earlier, ChatPageSender):
-        return SenderRegistry({**senders.senders, ContactKind.chat: EitherChat(earlier, sender)})
+        return SenderRegistry({**senders.senders, ContactKind.chat: AnyChat(earlier, (sender,))})
+    if isinstance(earlier, AnyChat):
+        return SenderRegistry({**senders.senders, ContactKind.chat: AnyChat(earlier.first, (*earlier.others, sender))})
     return SenderRegistry({**senders.senders, ContactKind.chat: sender})
 
 

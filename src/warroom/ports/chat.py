@@ -115,6 +115,14 @@ class RoomNameTaken(DeliveryError):
 
 
 @runtime_checkable
+class KnowsMemberIds(Protocol):
+    """A platform whose own person ids can be told from a Warroom @handle (a chat page's address may be
+    either)."""
+
+    def is_member_id(self, address: str) -> bool: ...
+
+
+@runtime_checkable
 class NamesPeople(Protocol):
     """A platform that can say what a person is called (for people who are no Warroom user)."""
 

@@ -257,6 +257,9 @@ class MatrixPlatform:
 
     # People --------------------------------------------------------------------------------------------
 
+    def is_member_id(self, address: str) -> bool:
+        return MATRIX_USER.match(address) is not None
+
     def find_person(self, *, email: str) -> str | None:
         """The Matrix user with this email as a third-party id (needs the bot to be a Synapse admin)."""
         data = self.call("GET", f"/_synapse/admin/v1/threepid/email/users/{_path(email.strip().lower())}",

@@ -8,6 +8,7 @@ Slack's transient errors becomes a retryable ``SlackError`` and the engine tries
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,8 @@ from warroom.ports.chat import Action, DeclareForm, Posted, Room, RoomNameTaken
 log = logging.getLogger("warroom.slack")
 
 MAX_PROFILES = 1000
+# A person's own Slack id (U… or W…), as opposed to a Warroom @handle.
+MEMBER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 HINTS = {
     "not_authed": "no bot token was sent; set WARROOM_SLACK_BOT_TOKEN",
@@ -151,6 +154,9 @@ class SlackPlatform:
                        fine=("already_in_channel", "cant_invite_self"))
 
     # People --------------------------------------------------------------------------------------------
+
+    def is_member_id(self, address: str) -> bool:
+        return MEMBER_ID.match(address) is not None
 
     def find_person(self, *, email: str) -> str | None:
         data = self._call("users.lookupByEmail", lambda: self.client.users_lookupByEmail(email=email),
