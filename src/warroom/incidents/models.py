@@ -72,7 +72,12 @@ class Incident(Base):
 
     @property
     def ref(self) -> str:
-        return f"INC-{self.id}"
+        return self.ref_of(self.id)
+
+    @staticmethod
+    def ref_of(incident_id: int) -> str:
+        """How people name incident ``incident_id`` (INC-7)."""
+        return f"INC-{incident_id}"
 
     @property
     def is_false_positive(self) -> bool:

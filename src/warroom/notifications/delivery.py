@@ -25,6 +25,7 @@ from warroom.incidents.models import Incident
 from warroom.notifications import phone
 from warroom.notifications.models import ContactKind, ContactMethod, DeliveryStatus, Notification
 from warroom.notifications.senders import OutgoingNotification, Receipt, SenderRegistry
+from warroom.observability import events
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertStatus
 
@@ -65,20 +66,29 @@ def ack_url(base_url: str, alert_id: int) -> str:
     return f"{alert_url(base_url, alert_id)}/acknowledge"
 
 
-def load_page(db: Session, notification_id: int) -> Page | None:
-    notification = db.get(Notification, notification_id)
-    if notification is None:
+# A notification with its person, contact method, alert and incident number: one statement per page, built once.
+_PAGE = (sa.select(Notification, User, ContactMethod, Alert, Incident.id)
+         .join(User, User.id == Notification.user_id)
+         .outerjoin(ContactMethod, ContactMethod.id == Notification.contact_method_id)
+         .outerjoin(Alert, Alert.id == Notification.alert_id)
+         .outerjoin(Incident, Incident.id == Notification.incident_id))
+_PAGE_BY_KEY = _PAGE.where(Notification.idempotency_key == sa.bindparam("key"))
+_PAGE_BY_ID = _PAGE.where(Notification.id == sa.bindparam("notification_id"))
+
+
+def load_page(db: Session, payload: dict[str, Any]) -> Page | None:
+    """What a notify job's page needs (by its notification's idempotency key, or in older jobs its id)."""
+    if "notification_key" in payload:
+        found = db.execute(_PAGE_BY_KEY, {"key": str(payload["notification_key"])}).first()
+    else:
+        found = db.execute(_PAGE_BY_ID, {"notification_id": int(payload["notification_id"])}).first()
+    if found is None:
         return None
-    user = db.get(User, notification.user_id)
-    if user is None:
-        return None
-    method = db.get(ContactMethod, notification.contact_method_id) if notification.contact_method_id else None
+    notification, user, method, alert, incident_id = found
     address = method.address if method is not None else None
     if method is None and notification.kind is ContactKind.email:
         address = user.email  # no rules: the page goes to the address the person signed up with
-    alert = db.get(Alert, notification.alert_id) if notification.alert_id else None
-    incident = db.get(Incident, notification.incident_id) if notification.incident_id else None
-    return Page(notification, user, address, alert, incident.ref if incident else None)
+    return Page(notification, user, address, alert, Incident.ref_of(incident_id) if incident_id else None)
 
 
 def compose(page: Page, base_url: str) -> OutgoingNotification:
@@ -132,16 +142,13 @@ def make_notify_handler(database: Database, senders: SenderRegistry, clock: Cloc
     """The engine handler for NOTIFY_JOB."""
 
     def deliver_notification(db: Session, job: Job) -> Recorder | None:
-        found = notification_of(db, job.payload)
-        if found is None:
-            return None
-        notification_id = found.id
-        page = load_page(db, notification_id)
+        page = load_page(db, job.payload)
         # Let go of the read snapshot before a send that may take seconds; the rows stay readable, detached.
         db.expunge_all()
         db.rollback()
         if page is None or page.notification.status in (DeliveryStatus.sent, DeliveryStatus.cancelled):
             return None  # done already: a re-run after a crash does nothing
+        notification_id = page.notification.id
         if page.notification.status is DeliveryStatus.failed:
             # Failed notifications' jobs are dead; one runs again only when an admin retries it.
             with database.writing() as write:
@@ -163,7 +170,8 @@ def make_notify_handler(database: Database, senders: SenderRegistry, clock: Cloc
             raise
 
         def record(write: Session) -> None:
-            record_sent(write, notification_id, attempts=job.attempts, receipt=receipt, clock=clock)
+            record_sent(write, notification_id, attempts=job.attempts, receipt=receipt, clock=clock,
+                        handle=page.user.handle)
 
         return record  # written with the job's completion, in the engine's batch transaction
 
@@ -203,23 +211,35 @@ def record_failure(db: Session, notification_id: int, *, attempts: int, error: s
     notification.last_error = error[:2000]
 
 
-def record_sent(db: Session, notification_id: int, *, attempts: int, receipt: Receipt, clock: Clock) -> None:
-    """Mark the notification sent and say so on the alert's timeline, once."""
-    notification = _lock(db, notification_id)
-    if notification is None or notification.status is DeliveryStatus.sent:
-        return  # another engine recorded this send already
-    # Even if it was cancelled meanwhile (acknowledged mid-send), it did go out: record the truth.
-    notification.status = DeliveryStatus.sent
-    notification.sent_at = clock.now()
-    notification.attempts = max(notification.attempts + 1, attempts)
-    notification.last_error = ""
-    notification.provider_reference = receipt.reference[:64]
-    if notification.alert_id is None:
+# Marks a notification sent unless it is already (another engine recorded the same send). Built once: the
+# engine records every page it sends with it. Even a notification cancelled meanwhile (acknowledged mid-send)
+# did go out: it is recorded sent, the truth.
+_MARK_SENT = (
+    sa.update(Notification)
+    .where(Notification.id == sa.bindparam("notification_id"), Notification.status != DeliveryStatus.sent)
+    .values(status=DeliveryStatus.sent, sent_at=sa.bindparam("sent_at"), last_error="",
+            provider_reference=sa.bindparam("reference"),
+            attempts=sa.case((Notification.attempts + 1 > sa.bindparam("attempts"), Notification.attempts + 1),
+                             else_=sa.bindparam("attempts")))
+    .returning(Notification.alert_id, Notification.kind)
+)
+
+
+def record_sent(db: Session, notification_id: int, *, attempts: int, receipt: Receipt, clock: Clock,
+                handle: str) -> None:
+    """Mark the notification sent and say so on the alert's timeline, once (``handle``: who was paged)."""
+    now = clock.now()
+    marked = db.execute(_MARK_SENT, {"notification_id": notification_id, "sent_at": now, "attempts": attempts,
+                                     "reference": receipt.reference[:64]}).first()
+    if marked is None:
+        return  # another engine recorded this send already (or the notification is gone)
+    alert_id, kind = marked
+    events.page_sent(db, kind=kind, alert_id=alert_id, sent_at=now)
+    if alert_id is None:
         return
-    handle = db.scalar(sa.select(User.handle).where(User.id == notification.user_id))
-    body = f"Notified @{handle} by {CHANNEL[notification.kind]}" + (f" ({receipt.note})" if receipt.note else "")
-    alerts.record_event(db=db, actor=Actor.system(clock), alert_id=notification.alert_id, kind="notified",
-                        body=body, notification_id=notification.id, channel=notification.kind.value,
+    body = f"Notified @{handle} by {CHANNEL[kind]}" + (f" ({receipt.note})" if receipt.note else "")
+    alerts.record_event(db=db, actor=Actor.system(clock), alert_id=alert_id, kind="notified",
+                        body=body, notification_id=notification_id, channel=kind.value,
                         user=handle, reference=receipt.reference, note=receipt.note)
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from warroom.notifications.models import DeliveryStatus, Notification
+from warroom.notifications.models import ContactKind, DeliveryStatus, Notification
 from warroom.observability import metrics
 from warroom.oncall.alerts.models import Alert, AlertEvent
 
@@ -50,25 +50,29 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 def _notification_changed(session: Session, row: Notification) -> None:
     added = sa.inspect(row).attrs.status.history.added
-    if not added or added[0] not in (DeliveryStatus.sent, DeliveryStatus.failed):
+    if added and added[0] in (DeliveryStatus.sent, DeliveryStatus.failed):
+        _pending(session).notifications[(row.kind.value, DeliveryStatus(added[0]).value)] += 1
+
+
+def page_sent(session: Session, *, kind: ContactKind, alert_id: int | None, sent_at: datetime) -> None:
+    """A notification was marked sent in this transaction by a statement (not a flushed row): count it, and
+    the seconds from its alert opening when it is the alert's first notification sent."""
+    pending = _pending(session)
+    pending.notifications[(kind.value, DeliveryStatus.sent.value)] += 1
+    if alert_id is None:
         return
-    status = DeliveryStatus(added[0])
-    _pending(session).notifications[(row.kind.value, status.value)] += 1
-    if status is DeliveryStatus.sent and row.alert_id is not None and row.sent_at is not None:
-        latency = _first_page_latency(session, row.alert_id, row)
-        if latency is not None:
-            _pending(session).first_pages.append(latency)
+    found = session.execute(_FIRST_PAGE, {"alert_id": alert_id}).first()
+    if found is not None and found[1] == 1:
+        pending.first_pages.append(max((sent_at - found[0]).total_seconds(), 0.0))
 
 
-def _first_page_latency(session: Session, alert_id: int, row: Notification) -> float | None:
-    """Seconds from the alert opening to this send, when this is the alert's first notification sent."""
-    sent = (sa.select(sa.func.count()).select_from(Notification)
-            .where(Notification.alert_id == alert_id, Notification.status == DeliveryStatus.sent).scalar_subquery())
-    found = session.execute(sa.select(Alert.created_at, sent).where(Alert.id == alert_id)).first()
-    if found is None or found[1] != 1 or row.sent_at is None:
-        return None
-    opened: datetime = found[0]
-    return max((row.sent_at - opened).total_seconds(), 0.0)
+# The alert's opening time and how many of its notifications are sent (this one included): built once.
+_FIRST_PAGE = sa.select(
+    Alert.created_at,
+    sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.alert_id == sa.bindparam("alert_id"), Notification.status == DeliveryStatus.sent,
+    ).scalar_subquery(),
+).where(Alert.id == sa.bindparam("alert_id"))
 
 
 @event.listens_for(Session, "after_commit")
