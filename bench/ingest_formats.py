@@ -295,6 +295,8 @@ def pages_main(args: argparse.Namespace) -> None:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keeps the connection open between pages, as web servers do
+
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
             with lock:
