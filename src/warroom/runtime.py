@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
@@ -135,11 +135,16 @@ def chat_workspaces(registrations: Sequence[ChatRegistration], settings: Setting
 
 
 def _connected_once(registration: ChatRegistration, settings: Settings) -> PlatformFactory:
-    """The platform's adapter, made on first use and kept (None, kept too, while it is not configured)."""
+    """The platform's adapter, made on first use and kept (None, kept too, while it is not configured); the
+    engine thread and a listener asking at once still share one."""
+    lock = threading.Lock()
+    made: list[ChatPlatform | None] = []
 
-    @cache
     def platform() -> ChatPlatform | None:
-        return registration.connect(settings)
+        with lock:
+            if not made:
+                made.append(registration.connect(settings))
+            return made[0]
 
     return platform
 

@@ -4,6 +4,9 @@ and the pages through the same code as Slack and Matrix."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from warroom.chat import service as chat
@@ -104,3 +107,21 @@ def test_a_name_two_platforms_claim_is_refused(settings: Settings) -> None:
     twice = [*chat_registrations(), ChatRegistration("slack", lambda _settings: None, lambda _settings: "")]
     with pytest.raises(ValueError, match="chat platform 'slack' is registered twice"):
         chat_workspaces(twice, settings)
+
+
+def test_threads_asking_at_once_share_one_adapter(settings: Settings) -> None:
+    made: list[FakeChat] = []
+
+    def connect(_settings: Settings) -> ChatPlatform | None:
+        time.sleep(0.05)  # long enough for every thread to ask before the first one has it
+        made.append(FakeChat(name="chirp"))
+        return made[-1]
+
+    [workspace] = chat_workspaces([ChatRegistration("chirp", connect, lambda _settings: "")], settings).values()
+    got: list[ChatPlatform | None] = []
+    threads = [threading.Thread(target=lambda: got.append(workspace.platform())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == 1 and len(got) == 8 and all(platform is made[0] for platform in got)
