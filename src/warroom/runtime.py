@@ -104,6 +104,10 @@ class Runtime:
             self._chat_workspaces = chat_workspaces(self.chat_platforms, self.settings)
         return self._chat_workspaces
 
+    def configured_chat_platforms(self) -> list[str]:
+        """The names of the chat platforms whose settings are filled in, in registration order."""
+        return [name for name, workspace in self.chat_workspaces().items() if workspace.platform() is not None]
+
     def chat_platform(self, name: str, adapter: type[Adapter]) -> Adapter | None:
         """The platform of this name as its own adapter (for a listener that needs more than ``ChatPlatform``),
         or None while it is not configured."""

@@ -13,6 +13,7 @@ from warroom.chat import service as chat
 from warroom.config import Settings
 from warroom.core.actor import Actor
 from warroom.core.clock import FakeClock
+from warroom.first_run import service as first_run
 from warroom.integrations.chat import FakeChat
 from warroom.integrations.matrix.client import MatrixPlatform
 from warroom.notifications import service as notifications
@@ -83,6 +84,11 @@ def test_a_registered_platform_gets_the_room_the_announcements_and_the_pages(run
     assert "Queue backlog growing" in page
 
     assert chirping.chat_platform("chirp", FakeChat) is chirp
+    assert chirping.configured_chat_platforms() == ["chirp"]
+    with chirping.database.reading() as db:  # the first-run checklist's chat step is ticked by it too
+        steps = first_run.checklist(db=db, settings=chirping.settings,
+                                    chat_platforms=chirping.configured_chat_platforms()).steps
+    assert next(step for step in steps if step.key == "chat").done
     assert made == ["chirp-token"]  # made once, on first use, however many engines and jobs used it
 
 
@@ -93,7 +99,7 @@ def test_a_registered_platform_without_its_settings_is_left_alone(runtime: Runti
     factory.incident(factory.user("alice"))
     drain(quiet, clock)
     assert chirp.posted == [] and chirp.sent == []
-    assert quiet.chat_platform("chirp", FakeChat) is None
+    assert quiet.chat_platform("chirp", FakeChat) is None and quiet.configured_chat_platforms() == []
     assert quiet.chat_platform("slack", MatrixPlatform) is None  # Slack is not configured either
 
 

@@ -9,6 +9,7 @@ from warroom.oncall.escalation.models import EscalationPolicy
 from warroom.oncall.keys.models import KeyKind
 from warroom.oncall.keys.service import create_key
 from warroom.oncall.schedules.service import create_schedule
+from warroom.runtime import Runtime
 
 STEPS = ["admin", "teams", "schedule", "escalation_policy", "integration_key", "mail", "chat"]
 
@@ -22,7 +23,8 @@ def ticked(html: str) -> dict[str, bool]:
 
 def test_each_step_ticks_itself_from_the_database_and_the_settings(runtime, people, factory):
     with runtime.database.reading() as db:
-        fresh = first_run.checklist(db=db, settings=runtime.settings)
+        fresh = first_run.checklist(db=db, settings=runtime.settings,
+                                    chat_platforms=runtime.configured_chat_platforms())
     assert [s.key for s in fresh.steps] == STEPS
     # The test people include an admin and teams with members; nothing else is set up yet.
     assert {s.key: s.done for s in fresh.steps} == dict.fromkeys(STEPS, False) | {"admin": True, "teams": True}
@@ -33,10 +35,13 @@ def test_each_step_ticks_itself_from_the_database_and_the_settings(runtime, peop
         db.add(EscalationPolicy(slug="default", name="Default", created_at=alice.clock.now()))
         create_key(db=db, actor=alice, name="prometheus", kind=KeyKind.alertmanager)
     configured = runtime.settings.model_copy(update={"smtp_host": "mail.example.com", "slack_bot_token": "xoxb-1"})
+    chat_platforms = Runtime(configured, runtime.database, runtime.clock).configured_chat_platforms()
+    assert chat_platforms == ["slack"]
     with runtime.database.reading() as db:
-        done = first_run.checklist(db=db, settings=configured)
+        done = first_run.checklist(db=db, settings=configured, chat_platforms=chat_platforms)
         assert done.complete
-        assert first_run.shown_to(db=db, settings=configured, actor=alice) is None  # nothing left to show
+        assert first_run.shown_to(db=db, settings=configured, actor=alice,
+                                  chat_platforms=chat_platforms) is None  # nothing left to show
 
 
 def test_admins_see_it_on_the_home_page_with_links_until_they_dismiss_it(browser, people, runtime):
@@ -65,4 +70,4 @@ def test_admins_see_it_on_the_home_page_with_links_until_they_dismiss_it(browser
 def test_the_demo_does_not_ask_to_be_set_up(runtime, people, factory):
     demo = runtime.settings.model_copy(update={"seed_demo": True})
     with runtime.database.reading() as db:
-        assert first_run.shown_to(db=db, settings=demo, actor=factory.actor(people.alice)) is None
+        assert first_run.shown_to(db=db, settings=demo, actor=factory.actor(people.alice), chat_platforms=[]) is None

@@ -7,6 +7,7 @@ dismiss it; that is recorded in the audit log, which is also what remembers it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,12 +57,9 @@ def _mail_configured(settings: Settings) -> bool:
     return bool(settings.smtp_host)
 
 
-def _chat_configured(settings: Settings) -> bool:
-    return bool(settings.slack_bot_token or (settings.matrix_homeserver and settings.matrix_access_token))
-
-
-def checklist(*, db: Session, settings: Settings) -> FirstRun:
-    """The steps in the order an admin takes them, each ticked from what is already there."""
+def checklist(*, db: Session, settings: Settings, chat_platforms: Collection[str]) -> FirstRun:
+    """The steps in the order an admin takes them, each ticked from what is already there (``chat_platforms``:
+    the names of the chat platforms configured)."""
     has = {
         "admin": _exists(db, sa.select(User.id).where(User.access_role == AccessRole.admin, User.is_active)),
         "team": _exists(db, sa.select(Membership.team_id)),
@@ -84,7 +82,7 @@ def checklist(*, db: Session, settings: Settings) -> FirstRun:
         Step("mail", "Mail", _mail_configured(settings), None,
              "set WARROOM_SMTP_HOST (and _PORT, _USERNAME, _PASSWORD, WARROOM_MAIL_FROM); until then pages by "
              "mail go to the log"),
-        Step("chat", "Chat", _chat_configured(settings), None,
+        Step("chat", "Chat", bool(chat_platforms), None,
              "set WARROOM_SLACK_BOT_TOKEN (warroom slack manifest) or WARROOM_MATRIX_HOMESERVER and "
              "WARROOM_MATRIX_ACCESS_TOKEN: rooms and announcements go there too"),
     ])
@@ -94,11 +92,11 @@ def is_dismissed(*, db: Session) -> bool:
     return _exists(db, sa.select(AuditEntry.id).where(AuditEntry.action == DISMISSED))
 
 
-def shown_to(*, db: Session, settings: Settings, actor: Actor) -> FirstRun | None:
+def shown_to(*, db: Session, settings: Settings, actor: Actor, chat_platforms: Collection[str]) -> FirstRun | None:
     """The checklist for an admin of a real installation, until it is complete or dismissed; else None."""
     if settings.seed_demo or not actor.is_admin or is_dismissed(db=db):
         return None
-    steps = checklist(db=db, settings=settings)
+    steps = checklist(db=db, settings=settings, chat_platforms=chat_platforms)
     return None if steps.complete else steps
 
 

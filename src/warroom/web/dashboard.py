@@ -106,7 +106,8 @@ def _dashboard(runtime: Runtime, request: Request, first_run_error: FormError | 
         listing = _listing(db, params, number, principal)
         headline = dashboard.headline_figures(db=db, now=runtime.clock.now(), viewer=principal.actor)
         open_now = _open_now(db, principal) if not query and number == 1 and headline.open_now else []
-        setup = first_run.shown_to(db=db, settings=runtime.settings, actor=principal.actor)
+        setup = first_run.shown_to(db=db, settings=runtime.settings, actor=principal.actor,
+                                   chat_platforms=runtime.configured_chat_platforms())
     pages = Pages(number, max(1, -(-listing.total // PER_PAGE)), listing.total, query)
     status = first_run_error.status if first_run_error else 422 if listing.error else 200
     return page(runtime, request, "dashboard.html", {
