@@ -222,6 +222,7 @@ _MARK_SENT = (
             attempts=sa.case((Notification.attempts + 1 > sa.bindparam("attempts"), Notification.attempts + 1),
                              else_=sa.bindparam("attempts")))
     .returning(Notification.alert_id, Notification.kind)
+    .execution_options(synchronize_session=False)  # no notification is loaded in the recording session
 )
 
 
