@@ -10,7 +10,15 @@ from warroom.engine.models import Job
 from warroom.followups.models import FollowUp, GithubDelivery
 from warroom.importers.source_ids import SourceId
 from warroom.incidents.models import Incident, IncidentParticipant
-from warroom.insights.models import StatusPeriod
+from warroom.insights.models import (
+    InsightWeek,
+    InsightWeekChange,
+    InsightWeekFollowUps,
+    InsightWeekService,
+    InsightWeekSeverity,
+    InsightWeekStatus,
+    StatusPeriod,
+)
 from warroom.integrations.matrix.models import MatrixSyncPosition
 from warroom.notifications.models import ContactMethod, Notification, NotificationRule
 from warroom.oncall.alerts.models import Alert, AlertEvent, AlertRequest
@@ -55,6 +63,12 @@ __all__ = [
     "Incident",
     "IncidentParticipant",
     "IncidentPlaybook",
+    "InsightWeek",
+    "InsightWeekChange",
+    "InsightWeekFollowUps",
+    "InsightWeekService",
+    "InsightWeekSeverity",
+    "InsightWeekStatus",
     "IntegrationKey",
     "Job",
     "MatrixSyncPosition",

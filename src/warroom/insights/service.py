@@ -12,7 +12,12 @@ the week they were declared. Definitions (also on the page and in docs/insights.
 - Most-affected services: the ten services named most often in incidents' affected services.
 
 Private security incidents count in every figure (their existence is not secret), but their affected services
-count only for their participants, and no chart lists incidents. Takes a session; changes nothing.
+count only for their participants, and no chart lists incidents.
+
+Past weeks are read from a weekly roll-up while it is current (``rollup``, ADR 0026); the current week, weeks
+changed since they were kept, and every team-filtered window are computed from the incidents. ``compute`` takes
+a session and changes nothing; ``keep`` then stores the past weeks it had to compute, in write transactions of
+their own.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import csv
 import io
 import statistics
 from collections import Counter
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -37,7 +44,7 @@ from warroom.followups.models import FollowUp, FollowUpStatus
 from warroom.incidents import service as incidents
 from warroom.incidents import visibility
 from warroom.incidents.models import Incident, Resolution, Severity, Status
-from warroom.insights import svg
+from warroom.insights import rollup, svg
 from warroom.insights.models import StatusPeriod
 from warroom.insights.sqltime import SqlTime
 from warroom.roles.models import RoleAssignment
@@ -45,6 +52,7 @@ from warroom.roles.models import RoleAssignment
 DEFAULT_WEEKS = 12
 MAX_WEEKS = 104
 TOP_SERVICES = 10
+KEEP_PER_TRANSACTION = 8
 WEEK = timedelta(days=7)
 HOUR = 3600.0
 TIMED = (Status.investigating, Status.identified, Status.monitoring, Status.resolved)
@@ -156,6 +164,7 @@ class Insights:
     end: datetime
     summary: dict[str, float | int | None]
     charts: dict[str, Chart] = field(default_factory=dict)
+    stale_weeks: list[int] = field(default_factory=list)  # past weeks computed from the incidents: to keep
 
     def as_dict(self) -> dict[str, Any]:
         return {"window": {"start": self.start.isoformat(), "end": self.end.isoformat(),
@@ -224,14 +233,40 @@ def _hours(seconds: float | None, count: int) -> float | None:
 
 
 def compute(*, db: Session, actor: Actor, now: datetime, filters: Filters) -> Insights:
+    """The figures of the window: past weeks from the weekly roll-up where it is current (``rollup``), the rest
+    from the incidents; with a team, everything from the incidents (``compute_directly``)."""
+    if filters.team is not None:
+        return compute_directly(db=db, actor=actor, now=now, filters=filters)
+    start = week_start(now) - WEEK * (filters.weeks - 1)
+    first, current = rollup.week_number(start), rollup.week_number(now)
+    found = rollup.kept(db, first, current - 1)
+    live = [week for week in range(first, current + 1) if week not in found]
+    found.update(rollup.figures_of(db, rollup.spans_of(live, now)))
+    weeks = [_week_of(found.get(number), filters.severity) for number in range(first, current + 1)]
+    status_hours = _status_hours(found.values(), filters.severity, now)
+    services = _services_kept(db, actor, filters, sorted(set(found) - set(live)), rollup.spans_of(live, now),
+                              start, now)
+    followups = _followups_kept(db, filters, [found.get(n) for n in range(first, current + 1)], now, weeks)
+    return _assemble(filters, start, now, weeks, status_hours, services, followups,
+                     stale=[w for w in live if w < current])
+
+
+def compute_directly(*, db: Session, actor: Actor, now: datetime, filters: Filters) -> Insights:
+    """The figures of the window, every one from the incidents."""
     start = week_start(now) - WEEK * (filters.weeks - 1)
     weeks = [_Week() for _ in range(filters.weeks)]
-    labels = [(start + WEEK * i).date().isoformat() for i in range(filters.weeks)]
     window = [Incident.declared_at >= start, Incident.declared_at <= now, *_incident_filter(filters)]
     _incidents_by_week(db, window, start, weeks)
     services = _services(db, actor, window)
     status_hours = _status_time(db, window, start, now)
     followups = _followups(db, filters, start, now, weeks)
+    return _assemble(filters, start, now, weeks, status_hours, services, followups, stale=[])
+
+
+def _assemble(filters: Filters, start: datetime, now: datetime, weeks: list[_Week],
+              status_hours: dict[Status, float | None], services: Counter[str],
+              followups: dict[str, float | int | None], stale: list[int]) -> Insights:
+    labels = [(start + WEEK * i).date().isoformat() for i in range(filters.weeks)]
     charts = _charts(labels, weeks, status_hours, services)
     resolved = sum(w.resolved for w in weeks)
     summary: dict[str, float | int | None] = {
@@ -241,7 +276,85 @@ def compute(*, db: Session, actor: Actor, now: datetime, filters: Filters) -> In
         "false_positive_rate": round(sum(w.false_positive for w in weeks) / resolved, 4) if resolved else None,
         **followups,
     }
-    return Insights(filters, start, now, summary, charts)
+    return Insights(filters, start, now, summary, charts, stale_weeks=stale)
+
+
+def keep(*, writing: Callable[[], AbstractContextManager[Session]], result: Insights) -> int:
+    """Store the past weeks ``result`` had to compute from the incidents, a few weeks per write transaction (so
+    SQLite's one writer is never held long); returns how many were stored."""
+    stored = 0
+    for index in range(0, len(result.stale_weeks), KEEP_PER_TRANSACTION):
+        with writing() as db:
+            if index == 0:
+                rollup.forget_before(db, rollup.week_number(result.end) - MAX_WEEKS)
+            stored += rollup.refresh(db, result.stale_weeks[index:index + KEEP_PER_TRANSACTION], result.end)
+    return stored
+
+
+def _week_of(figures: rollup.WeekFigures | None, severity: Severity | None) -> _Week:
+    week = _Week()
+    if figures is None:
+        return week
+    for level, found in figures.severities.items():
+        if severity is not None and level is not severity:
+            continue
+        week.by_severity[level] += found.incidents
+        week.ack_seconds += found.ack_seconds
+        week.acknowledged += found.acknowledged
+        week.resolve_seconds += found.resolve_seconds
+        week.resolved += found.resolved
+        week.false_positive += found.false_positives
+    if severity is None:
+        week.ack_median, week.resolve_median = figures.ack_median, figures.resolve_median
+    elif severity in figures.severities:
+        week.ack_median = figures.severities[severity].ack_median
+        week.resolve_median = figures.severities[severity].resolve_median
+    return week
+
+
+def _status_hours(weeks: Iterable[rollup.WeekFigures], severity: Severity | None,
+                  now: datetime) -> dict[Status, float | None]:
+    incidents: Counter[Status] = Counter()
+    seconds: dict[Status, float] = {}
+    for figures in weeks:
+        for (level, status), found in figures.statuses.items():
+            if severity is None or level is severity:
+                incidents[status] += found.incidents
+                seconds[status] = seconds.get(status, 0.0) + found.seconds_until(now)
+    return {s: round(max(0.0, seconds[s]) / incidents[s] / HOUR, 2) if incidents[s] else None for s in TIMED}
+
+
+def _followups_kept(db: Session, filters: Filters, found: list[rollup.WeekFigures | None], now: datetime,
+                    weeks: list[_Week]) -> dict[str, float | int | None]:
+    made = finished = 0
+    for week, figures in zip(weeks, found, strict=True):
+        for level, counted in (figures.followups.items() if figures is not None else ()):
+            if filters.severity is None or level is filters.severity:
+                week.created += counted.created
+                week.done += counted.done
+                made += counted.created
+                finished += counted.created_done
+    return {"followups_created": made, "followups_done": finished,
+            "followup_completion": round(finished / made, 4) if made else None,
+            "followups_overdue_now": _overdue_now(db, filters, now)}
+
+
+def _services_kept(db: Session, actor: Actor, filters: Filters, kept: list[int], live: list[rollup.Span],
+                   start: datetime, now: datetime) -> Counter[str]:
+    """The top services: kept weeks' counts plus, read live, the other weeks' and every visible private
+    incident's; added up and ranked by the database, as ``_services`` ranks them."""
+    named = rollup.service_names(db)
+    severity = [Incident.severity == filters.severity] if filters.severity is not None else []
+    read_live = sa.or_(sa.and_(sa.not_(Incident.security), sa.or_(sa.false(), *(s.condition() for s in live))),
+                       sa.and_(Incident.security, visibility.visible_to(actor)))
+    counted = (sa.select(named.c.value.label("value"), sa.func.count(sa.distinct(Incident.id)).label("incidents"))
+               .select_from(Incident).join(named, sa.true())
+               .where(Incident.declared_at >= start, Incident.declared_at <= now, *severity, read_live)
+               .group_by(named.c.value))
+    parts = sa.union_all(counted, rollup.kept_services(kept, filters.severity)).subquery()
+    total = sa.func.sum(parts.c.incidents)
+    query = sa.select(parts.c.value, total).group_by(parts.c.value).order_by(total.desc(), parts.c.value)
+    return Counter({str(name): int(count) for name, count in db.execute(query.limit(TOP_SERVICES))})
 
 
 def _incidents_by_week(db: Session, window: list[sa.ColumnElement[bool]], start: datetime,
@@ -337,6 +450,12 @@ def _followups(db: Session, filters: Filters, start: datetime, now: datetime,
                         .where(FollowUp.done_at >= start, FollowUp.done_at <= now).group_by(done_week))
     for index, count in db.execute(done):
         weeks[min(last, int(index))].done += count
+    return {"followups_created": made, "followups_done": finished,
+            "followup_completion": round(finished / made, 4) if made else None,
+            "followups_overdue_now": _overdue_now(db, filters, now)}
+
+
+def _overdue_now(db: Session, filters: Filters, now: datetime) -> int:
     today: date = now.astimezone(UTC).date()
     overdue = sa.select(sa.func.count(FollowUp.id)).where(FollowUp.status == FollowUpStatus.open,
                                                           FollowUp.due_on < today)
@@ -346,10 +465,7 @@ def _followups(db: Session, filters: Filters, start: datetime, now: datetime,
     if filters.team is not None:  # as on the overdue page: those owned by the team's members
         members = sa.select(Membership.user_id).where(Membership.team_id == filters.team.id)
         overdue = overdue.where(FollowUp.owner_id.in_(members))
-    overdue_now = db.scalar(overdue)
-    return {"followups_created": made, "followups_done": finished,
-            "followup_completion": round(finished / made, 4) if made else None,
-            "followups_overdue_now": int(overdue_now or 0)}
+    return int(db.scalar(overdue) or 0)
 
 
 def _charts(labels: list[str], weeks: list[_Week], status_hours: dict[Status, float | None],

@@ -37,6 +37,8 @@ def insights_page(request: Request, runtime: Runtime = Depends(get_runtime)) -> 
             error, status = problem.message, problem.status
         else:
             result = insights.compute(db=db, actor=principal.actor, now=runtime.clock.now(), filters=filters)
+    if result is not None:
+        insights.keep(writing=runtime.database.writing, result=result)
     query = urlencode(result.filters.query()) if result else ""
     return page(runtime, request, "insights.html", {
         "principal": principal, "result": result, "params": params, "teams": teams, "error": error,
@@ -54,4 +56,5 @@ def insights_csv(request: Request, name: str, runtime: Runtime = Depends(get_run
         filters = insights.parse_filters(db=db, **{n: request.query_params.get(n) for n in ("weeks", "team",
                                                                                          "severity")})
         result = insights.compute(db=db, actor=principal.actor, now=runtime.clock.now(), filters=filters)
+    insights.keep(writing=runtime.database.writing, result=result)
     return csv_response(result.charts[key], f"warroom-{key}.csv")

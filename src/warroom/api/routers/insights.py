@@ -28,7 +28,9 @@ CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"schema":
 def _compute(runtime: Runtime, principal: Principal, weeks: str, team: str, severity: str) -> insights.Insights:
     with runtime.database.reading() as db:
         filters = insights.parse_filters(db=db, weeks=weeks, team=team, severity=severity)
-        return insights.compute(db=db, actor=principal.actor, now=runtime.clock.now(), filters=filters)
+        result = insights.compute(db=db, actor=principal.actor, now=runtime.clock.now(), filters=filters)
+    insights.keep(writing=runtime.database.writing, result=result)
+    return result
 
 
 @router.get("/insights", summary="Every insights chart's figures for a window of weeks", response_model=InsightsOut,
