@@ -261,20 +261,25 @@ def kept(db: Session, first: int, last: int) -> dict[int, WeekFigures]:
                  .where(InsightWeek.week.between(first, last), sa.not_(changed)))}
     if not found:
         return found
-    for row in db.scalars(sa.select(InsightWeekSeverity).where(InsightWeekSeverity.week.between(first, last))):
-        if row.week in found:
-            found[row.week].severities[row.severity] = SeverityFigures(
-                row.incidents, row.ack_seconds, row.acknowledged, row.ack_median, row.resolve_seconds,
-                row.resolved, row.resolve_median, row.false_positives)
-    for kept_followups in db.scalars(
-            sa.select(InsightWeekFollowUps).where(InsightWeekFollowUps.week.between(first, last))):
-        if kept_followups.week in found:
-            found[kept_followups.week].followups[kept_followups.severity] = FollowUpFigures(
-                kept_followups.created, kept_followups.created_done, kept_followups.done)
-    for kept_status in db.scalars(sa.select(InsightWeekStatus).where(InsightWeekStatus.week.between(first, last))):
-        if kept_status.week in found:
-            found[kept_status.week].statuses[(kept_status.severity, kept_status.status)] = StatusFigures(
-                kept_status.incidents, kept_status.ended_seconds, kept_status.open_periods, kept_status.open_since)
+    severity = InsightWeekSeverity
+    for week, level, *figures in db.execute(sa.select(
+            severity.week, severity.severity, severity.incidents, severity.ack_seconds, severity.acknowledged,
+            severity.ack_median, severity.resolve_seconds, severity.resolved, severity.resolve_median,
+            severity.false_positives).where(severity.week.between(first, last))):
+        if week in found:
+            found[week].severities[level] = SeverityFigures(*figures)
+    followups = InsightWeekFollowUps
+    for week, level, *counts in db.execute(sa.select(
+            followups.week, followups.severity, followups.created, followups.created_done, followups.done)
+            .where(followups.week.between(first, last))):
+        if week in found:
+            found[week].followups[level] = FollowUpFigures(*counts)
+    status = InsightWeekStatus
+    for week, level, state, incidents, ended, still_open, since in db.execute(sa.select(
+            status.week, status.severity, status.status, status.incidents, status.ended_seconds,
+            status.open_periods, status.open_since).where(status.week.between(first, last))):
+        if week in found:
+            found[week].statuses[(level, state)] = StatusFigures(incidents, ended, still_open, since)
     return found
 
 
