@@ -22,8 +22,8 @@ from warroom.observability.logging import REQUEST_ID, request_id_for
 
 access_log = logging.getLogger("warroom.access")
 HEADER = "x-request-id"
-# Routes the ingest endpoints answer ahead of the router (api/compat/fast_path.py): their path is their template.
-FAST_PATHS = frozenset({"/v2/enqueue", "/v2/enqueue/", "/v2/alerts", "/api/v1/integrations/alertmanager"})
+# Set in the scope by what answers a request ahead of the router (api/compat/fast_path.py): the route's template.
+ROUTE_TEMPLATE = "warroom.route_template"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"  # no route: never the raw path, which could be anything a client sends
 
@@ -51,7 +51,8 @@ def route_of(scope: Scope) -> str:
     template, pattern = getattr(route, "path", None), getattr(route, "path_regex", None)
     if isinstance(template, str) and pattern is not None:
         return _prefix(scope["path"], pattern) + template
-    return scope["path"] if scope["path"] in FAST_PATHS else UNMATCHED
+    answered_ahead = scope.get(ROUTE_TEMPLATE)
+    return answered_ahead if isinstance(answered_ahead, str) else UNMATCHED
 
 
 def _prefix(path: str, pattern: re.Pattern[str]) -> str:

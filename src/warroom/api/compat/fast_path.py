@@ -16,6 +16,8 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from warroom.observability.http import ROUTE_TEMPLATE
+
 Endpoint = Callable[[Request], Awaitable[Response]]
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 
@@ -31,6 +33,7 @@ class IngestFastPath:
         if endpoint is None:
             await self.app(scope, receive, send)
             return
+        scope[ROUTE_TEMPLATE] = scope["path"]  # an exact path: it is its own template
         request = Request(scope, receive)
         try:
             response = await endpoint(request)
