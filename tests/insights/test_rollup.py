@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from warroom.followups.models import FollowUp
 from warroom.incidents.models import Incident
@@ -21,6 +22,7 @@ from warroom.insights.models import InsightWeek, InsightWeekChange, StatusPeriod
 from warroom.runtime import Runtime
 
 from .conftest import NOW, History
+from .test_pages import bearer, signed_in
 
 VIEWS = [("ada", "3", ""), ("victor", "3", ""), ("ada", "12", "critical"), ("victor", "12", "major"),
          ("ada", "104", ""), ("victor", "104", "major")]
@@ -208,3 +210,15 @@ def test_the_current_week_is_never_kept(kept_history: tuple[History, list[int]])
     assert all(week < insights.rollup.week_number(this_week) for week in weeks)
     history.incident("I10", "2026-01-21 11:30", history.bob, "critical", ["api"])
     assert_same_everywhere(history)
+
+
+def test_the_page_and_the_api_keep_the_weeks_they_computed(history: History, client: TestClient) -> None:
+    history.clock.set(NOW)
+    assert kept_weeks(history.runtime) == 0
+    answer = client.get("/api/v1/insights?weeks=3", headers=bearer(history, history.ada))
+    assert answer.status_code == 200
+    assert kept_weeks(history.runtime) == 2  # the weeks of 2026-01-05 and 2026-01-12; this week is never kept
+    page = signed_in(client, history, history.ada).get("/insights?weeks=12")
+    assert page.status_code == 200
+    assert kept_weeks(history.runtime) == 11
+    assert client.get("/api/v1/insights?weeks=3", headers=bearer(history, history.ada)).json() == answer.json()

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.background import BackgroundTask
 
 from warroom.accounts import service as accounts
 from warroom.api.deps import get_runtime
@@ -37,13 +38,19 @@ def insights_page(request: Request, runtime: Runtime = Depends(get_runtime)) -> 
             error, status = problem.message, problem.status
         else:
             result = insights.compute(db=db, actor=principal.actor, now=runtime.clock.now(), filters=filters)
-    if result is not None:
-        insights.keep(writing=runtime.database.writing, result=result)
     query = urlencode(result.filters.query()) if result else ""
-    return page(runtime, request, "insights.html", {
+    response = page(runtime, request, "insights.html", {
         "principal": principal, "result": result, "params": params, "teams": teams, "error": error,
         "query": query, "definitions": insights.DEFINITIONS, "max_weeks": insights.MAX_WEEKS, "nav": "insights",
     }, status if error else 200)
+    return keeping(runtime, result, response)
+
+
+def keeping(runtime: Runtime, result: insights.Insights | None, response: Response) -> Response:
+    """Once the response is sent, keep the past weeks the figures had to compute from the incidents."""
+    if result is not None and result.stale_weeks:
+        response.background = BackgroundTask(insights.keep, writing=runtime.database.writing, result=result)
+    return response
 
 
 @router.get("/insights/{name}")
@@ -56,5 +63,4 @@ def insights_csv(request: Request, name: str, runtime: Runtime = Depends(get_run
         filters = insights.parse_filters(db=db, **{n: request.query_params.get(n) for n in ("weeks", "team",
                                                                                          "severity")})
         result = insights.compute(db=db, actor=principal.actor, now=runtime.clock.now(), filters=filters)
-    insights.keep(writing=runtime.database.writing, result=result)
-    return csv_response(result.charts[key], f"warroom-{key}.csv")
+    return keeping(runtime, result, csv_response(result.charts[key], f"warroom-{key}.csv"))
