@@ -199,17 +199,26 @@ def _epoch(db: Session, moment: Any) -> sa.ColumnElement[float]:
 
 def _statuses(db: Session, week: sa.ColumnElement[int], condition: sa.ColumnElement[bool], start: datetime,
               found: dict[int, WeekFigures]) -> None:
-    """Periods start no earlier than their incident's declaration, which narrows the read (as in the service)."""
-    still_open = StatusPeriod.seconds.is_(None)
-    query = (sa.select(week, Incident.severity, StatusPeriod.status,
-                       sa.func.count(sa.distinct(StatusPeriod.incident_id)), sa.func.sum(StatusPeriod.seconds),
-                       sa.func.sum(sa.case((still_open, 1), else_=0)),
-                       sa.func.sum(sa.case((still_open, _epoch(db, StatusPeriod.started_at)), else_=0.0)))
-             .join(Incident, Incident.id == StatusPeriod.incident_id)
-             .where(condition, StatusPeriod.started_at >= start)
-             .group_by(week, Incident.severity, StatusPeriod.status))
+    """Periods start no earlier than their incident's declaration, which narrows the read (as in the service).
+
+    On PostgreSQL each incident's periods are read through its index (a lateral join): for a week or two the
+    planner would otherwise scan every period since the week began."""
+    if SqlTime(db).sqlite:
+        periods: Any = StatusPeriod.__table__
+        source = sa.join(Incident, periods, Incident.id == periods.c.incident_id)
+        condition = sa.and_(condition, periods.c.started_at >= start)
+    else:
+        periods = (sa.select(StatusPeriod.status, StatusPeriod.seconds, StatusPeriod.started_at)
+                   .where(StatusPeriod.incident_id == Incident.id, StatusPeriod.started_at >= start)
+                   .lateral("periods"))
+        source = sa.join(Incident, periods, sa.true())
+    still_open = periods.c.seconds.is_(None)
+    query = (sa.select(week, Incident.severity, periods.c.status, sa.func.count(sa.distinct(Incident.id)),
+                       sa.func.sum(periods.c.seconds), sa.func.sum(sa.case((still_open, 1), else_=0)),
+                       sa.func.sum(sa.case((still_open, _epoch(db, periods.c.started_at)), else_=0.0)))
+             .select_from(source).where(condition).group_by(week, Incident.severity, periods.c.status))
     for number, severity, status, incidents, ended, open_periods, open_since in db.execute(query):
-        _week(found, number).statuses[(severity, status)] = StatusFigures(
+        _week(found, number).statuses[(severity, Status(status))] = StatusFigures(
             int(incidents), int(ended or 0), int(open_periods or 0), float(open_since or 0))
 
 
@@ -225,22 +234,26 @@ def _services(db: Session, week: sa.ColumnElement[int], condition: sa.ColumnElem
 
 
 def _followups(db: Session, span: Span, found: dict[int, WeekFigures]) -> None:
-    """Follow-ups by the week they were created and the week they were done in (not their incident's week)."""
+    """Follow-ups by the week they were created and the week they were done in (not their incident's week); each
+    one's severity is looked up by its incident's key, so a week's read never scans every incident."""
     t = SqlTime(db)
-    created_week = t.week_index(FollowUp.created_at, week_starts(span.first)) + span.first
+    severity = sa.select(Incident.severity).where(Incident.id == FollowUp.incident_id).scalar_subquery()
     done = sa.case((FollowUp.status == FollowUpStatus.done, 1), else_=0)
-    created = (sa.select(created_week, Incident.severity, sa.func.count(), sa.func.sum(done))
-               .join(Incident, Incident.id == FollowUp.incident_id)
-               .where(span.condition(FollowUp.created_at)).group_by(created_week, Incident.severity))
-    for number, severity, count, finished in db.execute(created):
-        figures = _week(found, number).followups.setdefault(severity, FollowUpFigures())
+    created = (sa.select((t.week_index(FollowUp.created_at, week_starts(span.first)) + span.first).label("week"),
+                         severity.label("severity"), done.label("done"))
+               .where(span.condition(FollowUp.created_at)).subquery())
+    for number, level, count, finished in db.execute(
+            sa.select(created.c.week, created.c.severity, sa.func.count(), sa.func.sum(created.c.done))
+            .group_by(created.c.week, created.c.severity)):
+        figures = _week(found, number).followups.setdefault(Severity(level), FollowUpFigures())
         figures.created, figures.created_done = int(count), int(finished or 0)
-    done_week = t.week_index(FollowUp.done_at, week_starts(span.first)) + span.first
-    finished_in = (sa.select(done_week, Incident.severity, sa.func.count())
-                   .join(Incident, Incident.id == FollowUp.incident_id)
-                   .where(span.condition(FollowUp.done_at)).group_by(done_week, Incident.severity))
-    for number, severity, count in db.execute(finished_in):
-        _week(found, number).followups.setdefault(severity, FollowUpFigures()).done = int(count)
+    finished_in = (sa.select((t.week_index(FollowUp.done_at, week_starts(span.first)) + span.first).label("week"),
+                             severity.label("severity"))
+                   .where(span.condition(FollowUp.done_at)).subquery())
+    for number, level, count in db.execute(
+            sa.select(finished_in.c.week, finished_in.c.severity, sa.func.count())
+            .group_by(finished_in.c.week, finished_in.c.severity)):
+        _week(found, number).followups.setdefault(Severity(level), FollowUpFigures()).done = int(count)
 
 
 def service_names(db: Session) -> sa.TableValuedAlias:
