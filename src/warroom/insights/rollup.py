@@ -199,26 +199,47 @@ def _epoch(db: Session, moment: Any) -> sa.ColumnElement[float]:
 
 def _statuses(db: Session, week: sa.ColumnElement[int], condition: sa.ColumnElement[bool], start: datetime,
               found: dict[int, WeekFigures]) -> None:
-    """Periods start no earlier than their incident's declaration, which narrows the read (as in the service).
-
-    On PostgreSQL each incident's periods are read through its index (a lateral join): for a week or two the
-    planner would otherwise scan every period since the week began."""
+    """Periods start no earlier than their incident's declaration, which narrows the read (as in the service)."""
     if SqlTime(db).sqlite:
-        periods: Any = StatusPeriod.__table__
-        source = sa.join(Incident, periods, Incident.id == periods.c.incident_id)
-        condition = sa.and_(condition, periods.c.started_at >= start)
+        _statuses_joined(db, week, condition, start, found)
     else:
-        periods = (sa.select(StatusPeriod.status, StatusPeriod.seconds, StatusPeriod.started_at)
-                   .where(StatusPeriod.incident_id == Incident.id, StatusPeriod.started_at >= start)
-                   .lateral("periods"))
-        source = sa.join(Incident, periods, sa.true())
-    still_open = periods.c.seconds.is_(None)
-    query = (sa.select(week, Incident.severity, periods.c.status, sa.func.count(sa.distinct(Incident.id)),
-                       sa.func.sum(periods.c.seconds), sa.func.sum(sa.case((still_open, 1), else_=0)),
-                       sa.func.sum(sa.case((still_open, _epoch(db, periods.c.started_at)), else_=0.0)))
-             .select_from(source).where(condition).group_by(week, Incident.severity, periods.c.status))
-    for number, severity, status, incidents, ended, open_periods, open_since in db.execute(query):
-        _week(found, number).statuses[(severity, Status(status))] = StatusFigures(
+        _statuses_per_incident(db, week, condition, start, found)
+
+
+def _statuses_joined(db: Session, week: sa.ColumnElement[int], condition: sa.ColumnElement[bool], start: datetime,
+                     found: dict[int, WeekFigures]) -> None:
+    still_open = StatusPeriod.seconds.is_(None)
+    query = (sa.select(week, Incident.severity, StatusPeriod.status,
+                       sa.func.count(sa.distinct(StatusPeriod.incident_id)), sa.func.sum(StatusPeriod.seconds),
+                       sa.func.sum(sa.case((still_open, 1), else_=0)),
+                       sa.func.sum(sa.case((still_open, _epoch(db, StatusPeriod.started_at)), else_=0.0)))
+             .join(Incident, Incident.id == StatusPeriod.incident_id)
+             .where(condition, StatusPeriod.started_at >= start)
+             .group_by(week, Incident.severity, StatusPeriod.status))
+    _add_statuses(db.execute(query), found)
+
+
+def _statuses_per_incident(db: Session, week: sa.ColumnElement[int], condition: sa.ColumnElement[bool],
+                           start: datetime, found: dict[int, WeekFigures]) -> None:
+    """PostgreSQL: each incident's periods added up through its index (a lateral join with its own grouping);
+    joined plainly, the planner scans every period since the week began, even for one week."""
+    still_open = StatusPeriod.seconds.is_(None)
+    periods = (sa.select(StatusPeriod.status.label("status"), sa.func.sum(StatusPeriod.seconds).label("ended"),
+                         sa.func.sum(sa.case((still_open, 1), else_=0)).label("open_periods"),
+                         sa.func.sum(sa.case((still_open, _epoch(db, StatusPeriod.started_at)), else_=0.0))
+                         .label("open_since"))
+               .where(StatusPeriod.incident_id == Incident.id, StatusPeriod.started_at >= start)
+               .group_by(StatusPeriod.status).lateral("periods"))
+    query = (sa.select(week, Incident.severity, periods.c.status, sa.func.count(), sa.func.sum(periods.c.ended),
+                       sa.func.sum(periods.c.open_periods), sa.func.sum(periods.c.open_since))
+             .select_from(sa.join(Incident, periods, sa.true())).where(condition)
+             .group_by(week, Incident.severity, periods.c.status))
+    _add_statuses(db.execute(query), found)
+
+
+def _add_statuses(rows: Iterable[Any], found: dict[int, WeekFigures]) -> None:
+    for number, severity, status, incidents, ended, open_periods, open_since in rows:
+        _week(found, number).statuses[(Severity(severity), Status(status))] = StatusFigures(
             int(incidents), int(ended or 0), int(open_periods or 0), float(open_since or 0))
 
 
