@@ -16,11 +16,14 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from tests.support import drain
 from warroom.accounts import service as accounts
 from warroom.core.actor import Actor
 from warroom.engine.models import Job, JobState
 from warroom.notifications.models import ContactKind, DeliveryStatus
 from warroom.notifications.planning import NOTIFY_JOB
+from warroom.observability.retention import make_pruner
+from warroom.oncall.alerts import service as alerts
 from warroom.oncall.escalation.service import ESCALATE_JOB
 
 from .support import (
@@ -97,20 +100,17 @@ def test_three_engines_run_1000_steps_due_at_once_each_exactly_once(runtime, fac
     assert step_claims == {1: ALERTS} and unfinished == 0
 
 
-def test_an_engine_started_later_keeps_the_pages_another_recorded(runtime, database_url, tmp_path):
-    """A second engine's first retention round, run after the first engine recorded a page, keeps that page.
+def test_a_page_a_fault_test_recorded_outlives_the_retention_round_of_an_engine_started_later(runtime, factory):
+    """An engine process prunes by the wall clock at its first tick; what a fault test writes is dated on it too.
 
-    The test's rows are dated on the engines' clock (tests/faults/conftest.py). Dated in January 2026 instead, the
-    page was past the 180 days notifications are kept, and the later engine deleted it: with three engines
-    starting side by side, the start-up canary of the test above was sometimes recorded and then gone."""
-    first = start_engine(database_url, tmp_path)
-    try:
-        assert engine_running(runtime), f"the engine did not start:\n{engine_logs(tmp_path)}"
-    finally:
-        stop(first)
-    later = start_engine(database_url, tmp_path)
-    try:
-        assert engine_running(runtime), f"the later engine did not start:\n{engine_logs(tmp_path)}"
-    finally:
-        stop(later)
-    assert sent_pages(runtime, ContactKind.email) == 2  # both canaries: the later engine pruned before its send
+    Dated at the test clock's default (January 2026), a page another engine had just recorded as sent was past the
+    180 days notifications are kept, and a later engine's first round deleted it: with three engines starting side
+    by side, the start-up canary of the test above was sometimes recorded and then gone."""
+    bob = factory.user("bob")  # no contact methods: paged by (logged) mail
+    with runtime.database.writing() as db:
+        alerts.raise_alert(db=db, actor=Actor.system(runtime.clock), spec=alerts.AlertSpec(
+            message="disk full", alias="disk", responders=[{"type": "user", "id": bob.id}]))
+    drain(runtime)
+    assert sent_pages(runtime, ContactKind.email) == 1
+    make_pruner(runtime.settings)(runtime.database, utc_now())  # a later engine's first round
+    assert sent_pages(runtime, ContactKind.email) == 1
