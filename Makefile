@@ -33,7 +33,11 @@ help: ## List the targets
 run: $(RUN_STAMP) ## Install and start Warroom at http://127.0.0.1:8080 (demo sign-in: alice / warroom-demo)
 	$(BIN)/warroom serve
 
-test: $(DEV_STAMP) browser synapse lint typecheck test-sqlite test-postgres ## Lint, typecheck, then the whole suite (faults and fuzz included) on SQLite and on PostgreSQL
+# The two stores' runs go side by side: much of each waits (PostgreSQL round trips, processes starting, receivers),
+# so together they share the two cores better than one after the other. Each run's output is printed whole, in
+# one piece, when that run ends.
+test: $(DEV_STAMP) browser synapse lint typecheck ## Lint, typecheck, then the whole suite (faults and fuzz included) on SQLite and on PostgreSQL, side by side
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 	@echo "make test: all checks passed"
 
 test-fast: $(DEV_STAMP) ## The inner loop: unit and service tests on SQLite (no browser, Synapse, Alertmanager, faults or fuzz)
