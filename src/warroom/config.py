@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     # Where each process LISTENs for other processes' commits (PostgreSQL): a direct connection to PostgreSQL.
     # Set it when database_url goes through PgBouncer in transaction mode, where LISTEN does not work.
     listen_database_url: str = ""
+    # Server-side prepared statements (psycopg prepares a statement run often on one connection). Turn them off
+    # (false) when database_url goes through PgBouncer in transaction mode: the next transaction may run on another
+    # server connection, where the statement was never prepared.
+    database_prepared_statements: bool = True
     base_url: str = "http://127.0.0.1:8080"
     host: str = "127.0.0.1"
     port: int = 8080

@@ -176,7 +176,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, migrate_db:
     url = settings.resolved_database_url()
     if migrate_db:
         migrate.upgrade(url)
-    return Runtime(settings, Database(url), clock or SystemClock())
+    database = Database(url, prepared_statements=settings.database_prepared_statements)
+    return Runtime(settings, database, clock or SystemClock())
 
 
 def seed_if_empty(runtime: Runtime) -> bool:

@@ -26,10 +26,14 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, prepared_statements: bool = True, **kwargs: Any) -> Engine:
+    """``prepared_statements``: False behind a transaction pooler (PgBouncer in transaction mode), where a statement
+    prepared in one transaction's server connection is unknown to the next one's."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
+    if not prepared_statements:
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
 
 
@@ -103,10 +107,12 @@ class _ProcessLock:
 class Database:
     """The engine plus two session factories: one for reads, one for writes."""
 
-    def __init__(self, url: str, *, engine: Engine | None = None, **kwargs: Any) -> None:
+    def __init__(self, url: str, *, engine: Engine | None = None, prepared_statements: bool = True,
+                 **kwargs: Any) -> None:
         """``engine``: one made by ``make_engine`` for this url, to reuse its pool and statement cache."""
         self.url = normalise_url(url)
-        self.engine = make_engine(self.url, **kwargs) if engine is None else engine
+        self.engine = (make_engine(self.url, prepared_statements=prepared_statements, **kwargs) if engine is None
+                       else engine)
         self.dialect = self.engine.dialect.name
         # What every session of this database starts with in ``Session.info`` (settings the domains read, such
         # as where unrouted alerts page), filled in by the composition that owns the database.
