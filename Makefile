@@ -77,15 +77,16 @@ test-postgres: $(DEV_STAMP) ## The suite on PostgreSQL at WARROOM_TEST_DATABASE_
 	  echo "WARNING: PostgreSQL does not answer at $(WARROOM_TEST_DATABASE_URL): the PostgreSQL run is SKIPPED" >&2; \
 	fi
 
-browser: ## Make sure Debian's Chromium, Prometheus, Alertmanager and haproxy are there for the browser, compatibility, monitoring and topology tests (installs them when root)
+browser: ## Make sure Debian's Chromium, Prometheus, Alertmanager, haproxy and PgBouncer are there for the browser, compatibility, monitoring, topology and pooler tests (installs them when root)
 	@missing=""; \
 	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
 	[ -x /usr/bin/prometheus-alertmanager ] || missing="$$missing prometheus-alertmanager"; \
 	[ -x /usr/bin/promtool ] || missing="$$missing prometheus"; \
 	[ -x /usr/sbin/haproxy ] || missing="$$missing haproxy"; \
+	[ -x /usr/sbin/pgbouncer ] || missing="$$missing pgbouncer"; \
 	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = "0" ]; then \
-	  echo "== installing$$missing (Debian packages) for the browser, Alertmanager, Prometheus and haproxy tests"; \
+	  echo "== installing$$missing (Debian packages) for the browser, Alertmanager, Prometheus, haproxy and PgBouncer tests"; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	else \
 	  echo "WARNING: missing$$missing and we are not root: run 'sudo apt-get install$$missing'" >&2; \
