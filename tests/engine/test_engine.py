@@ -99,3 +99,18 @@ def test_announcements_reach_a_signed_webhook_with_an_idempotency_id(runtime, fa
     assert last.headers["webhook-signature"] == expected
     with runtime.database.reading() as db:
         assert db.scalar(sa.select(Job.state)) is JobState.done
+
+
+def test_the_managers_run_at_most_once_a_second_however_often_the_engine_ticks(runtime, clock):
+    """A busy engine ticks on every commit that adds a job; its managers (reminders, expiries, pruning) do not."""
+    runs = []
+    engine = Engine(runtime.database, clock, managers=[lambda _database, now: runs.append(now)])
+    for _ in range(5):
+        engine.tick()
+    clock.advance(timedelta(milliseconds=999))
+    engine.tick()
+    assert len(runs) == 1
+    clock.advance(timedelta(milliseconds=1))
+    engine.tick()
+    engine.tick()
+    assert runs == [runs[0], runs[0] + timedelta(seconds=1)]
