@@ -64,7 +64,7 @@ def write(database: Database, owner: str, started: datetime, now: datetime, *,
 
 
 def watch(engine: Engine, settings: Settings, outbound: OutboundPolicy) -> Engine:
-    """The engine with its heartbeat first thing in every tick (before managers that may take a while), the
+    """The engine with its heartbeat first among the managers (before those that may take a while), the
     self heartbeat when WARROOM_SELF_HEARTBEAT_URL is set, and retention's pruner last."""
     import warroom.observability.events  # noqa: F401  (counts pages and alerts as the engine commits them)
     from warroom.observability.retention import make_pruner

@@ -37,7 +37,7 @@ Recorder = Callable[[Session], None]
 Handler = Callable[[Session, Job], Recorder | None]
 # Work in the database only, run in the claiming transaction: exactly once.
 TransactionalHandler = Callable[[Session, Job], None]
-# Periodic work that is not a job row: ticked every engine loop with the current time.
+# Periodic work that is not a job row: run with the current time, at most once per managers_every.
 Manager = Callable[[Database, datetime], None]
 
 @dataclass(frozen=True)

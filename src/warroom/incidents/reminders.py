@@ -1,7 +1,8 @@
 """Nudge an incident room when nobody has posted a status update for a while.
 
-An engine manager: every tick it finds active incidents whose last status update (or last nudge) is
-older than their severity's threshold and posts one reminder, addressed to the incident lead.
+An engine manager: each time the engine runs its managers (at most once a second) it finds active incidents
+whose last status update (or last nudge) is older than their severity's threshold and posts one reminder,
+addressed to the incident lead.
 """
 
 from __future__ import annotations
