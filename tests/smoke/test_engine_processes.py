@@ -29,6 +29,7 @@ from ..support import (  # tests/faults import wait_until from here too
     Reply,
     Request,
     http_server,
+    stop_process,
     wait_until,
     wall_dated_clock,
 )
@@ -92,12 +93,7 @@ def engine_logs(data_dir: Path, last: int = 2000) -> str:
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_process(process)
 
 
 def page_user_by_webhook(runtime, factory, receiver: Receiver, alerts_to_raise: int) -> None:

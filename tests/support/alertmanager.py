@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .waiting import free_port, wait_until
+from .waiting import free_port, stop_process, wait_until
 
 ALERTMANAGER = Path(os.environ.get("WARROOM_ALERTMANAGER", "/usr/bin/prometheus-alertmanager"))
 
@@ -45,9 +45,4 @@ def alertmanager_process(config: str, workdir: Path) -> Iterator[tuple[str, Path
         assert process.poll() is None, f"alertmanager exited: {log.read_text()[-3000:]}"
         yield api, log
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, 10)

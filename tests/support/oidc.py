@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from .waiting import free_port, wait_until
+from .waiting import free_port, stop_process, wait_until
 
 
 def _ready(issuer: str) -> bool:
@@ -43,9 +43,4 @@ def oidc_provider_process(people: Sequence[dict[str, Any]], workdir: Path) -> It
         assert process.poll() is None, f"the OIDC provider exited: {log.read_text()[-3000:]}"
         yield issuer
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, 10)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .waiting import free_port, wait_until
+from .waiting import free_port, stop_process, wait_until
 
 
 def pgbouncer_binary() -> str | None:
@@ -68,11 +68,7 @@ def pgbouncer_process(database_url: str) -> Iterator[str]:
         assert process.poll() is None, f"pgbouncer exited: {process.stderr.read().decode() if process.stderr else ''}"
         yield pooled
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, 10)
         shutil.rmtree(folder, ignore_errors=True)
 
 

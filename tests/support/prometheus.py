@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .waiting import free_port, wait_until
+from .waiting import free_port, stop_process, wait_until
 
 PROMETHEUS = Path(os.environ.get("WARROOM_PROMETHEUS", "/usr/bin/prometheus"))
 PROMTOOL = Path(os.environ.get("WARROOM_PROMTOOL", "/usr/bin/promtool"))
@@ -54,9 +54,4 @@ def prometheus_process(config: str, workdir: Path) -> Iterator[tuple[str, Path]]
         assert process.poll() is None, f"prometheus exited: {log.read_text()[-3000:]}"
         yield api, log
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, 10)

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from warroom.db import migrate
 from warroom.db.engine import normalise_url
 
-from .waiting import free_port, wait_until
+from .waiting import free_port, stop_process, wait_until
 
 SECRET_KEY = "test-secret-key"
 WEB_PORT = 8080
@@ -175,7 +175,7 @@ def relay(stack: ExitStack, host_address: str, port: int, log: Path) -> None:
         command = [sys.executable, __file__, host_address, str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    stack.callback(_terminate, process)
+    stack.callback(stop_process, process)
     wait_until(lambda: _answers(host_address, port), 10, what="the PostgreSQL relay")
 
 
@@ -213,7 +213,7 @@ def start(node: Node, ready_seconds: float = 60) -> None:
     with node.log.open("ab") as out:
         node.process = subprocess.Popen(command(node), env=node.env, stdout=out, stderr=subprocess.STDOUT)
     if node.role == "web" and not wait_until(lambda: _healthy(node), ready_seconds, every=0.1):
-        _terminate(node.process)
+        stop_process(node.process)
         raise AssertionError(f"{node.name} did not answer /api/v1/health in {ready_seconds:.0f} s:\n"
                              f"{node.output()}")
 
@@ -228,18 +228,9 @@ def _healthy(node: Node) -> bool:
 
 
 def stop(node: Node) -> None:
-    _terminate(node.process)
+    stop_process(node.process)
 
 
-def _terminate(process: subprocess.Popen[bytes] | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=20)
 
 
 def listeners(database_url: str) -> int:
@@ -285,7 +276,7 @@ def load_balancer(stack: ExitStack, webs: list[Node], folder: Path) -> str:
     config.write_text(haproxy_config(port, webs))
     process = subprocess.Popen([tool("haproxy") or "haproxy", "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    stack.callback(_terminate, process)
+    stack.callback(stop_process, process)
     base = f"http://127.0.0.1:{port}"
 
     def every_backend_up() -> bool:

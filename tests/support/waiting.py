@@ -1,8 +1,9 @@
-"""Loopback ports and bounded waits for tests that run real servers and processes."""
+"""Loopback ports, bounded waits and stopping processes, for tests that run real servers and processes."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 
@@ -36,3 +37,15 @@ def wait_until(check: Callable[[], bool], seconds: float, *, what: str = "", eve
     if what:
         raise AssertionError(f"timed out after {seconds:.0f}s waiting for: {what}")
     return False
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, seconds: float = 20) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``seconds``; a process already gone is left alone."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=seconds)
