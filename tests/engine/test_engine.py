@@ -114,3 +114,34 @@ def test_the_managers_run_at_most_once_a_second_however_often_the_engine_ticks(r
     engine.tick()
     engine.tick()
     assert runs == [runs[0], runs[0] + timedelta(seconds=1)]
+
+
+def test_one_result_that_cannot_be_recorded_fails_its_job_alone_and_the_batch_keeps_the_rest(runtime, clock):
+    """Results are recorded together in one transaction; one that fails (when run, or only at commit) is
+    rolled back with its writes and retried, and every other result of the batch is kept."""
+
+    def handler(db, job):
+        key = job.idempotency_key
+
+        def record(write):
+            if key == "raises":
+                queue.enqueue(db=write, kind="written", payload={}, idempotency_key="by-raises", due_at=clock.now())
+                raise RuntimeError("cannot record")
+            if key == "fails-at-commit":  # a second job with an idempotency key already taken: refused on flush
+                write.add(Job(kind="written", payload={}, idempotency_key="by-good-1", due_at=clock.now()))
+                return
+            queue.enqueue(db=write, kind="written", payload={}, idempotency_key=f"by-{key}", due_at=clock.now())
+
+        return record
+
+    engine = Engine(runtime.database, clock, {"test": handler})
+    ids = {key: enqueue(runtime, key) for key in ["good-1", "raises", "fails-at-commit", "good-2"]}
+    assert engine.tick() == 4
+    assert job_state(runtime, ids["good-1"]).state is JobState.done
+    assert job_state(runtime, ids["good-2"]).state is JobState.done
+    for key in ["raises", "fails-at-commit"]:
+        job = job_state(runtime, ids[key])
+        assert job.state is JobState.pending and job.attempts == 1 and job.last_error
+    with runtime.database.reading() as db:
+        written = db.scalars(sa.select(Job.idempotency_key).where(Job.kind == "written")).all()
+    assert sorted(written) == ["by-good-1", "by-good-2"]

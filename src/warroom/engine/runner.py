@@ -164,7 +164,26 @@ class Engine:
             return Outcome(job, error=repr(error))
 
     def _record(self, outcomes: list[Outcome]) -> None:
-        """One transaction for the batch: each result in its own savepoint, then every finished job done."""
+        """One transaction for the batch, every finished job marked done in it.
+
+        First every result is written straight into the transaction (no savepoint per result: a savepoint and
+        its own flush cost more than recording a sent page). Should any result fail to record, that
+        transaction is rolled back and the batch recorded again with each result in its own savepoint, so one
+        bad result fails its job alone and the rest are kept.
+        """
+        try:
+            done = self._record_batch(outcomes, isolate=False)
+        except Exception as error:
+            if faults.is_outage(error):
+                raise
+            log.warning("recording a batch of %d results failed (%r); recording each on its own",
+                        len(outcomes), error)
+            done = self._record_batch(outcomes, isolate=True)
+        for outcome in outcomes:
+            if outcome.error is None and not outcome.skipped and outcome.job.id in done:
+                metrics.engine_jobs.labels(kind=outcome.job.kind, outcome="done").inc()
+
+    def _record_batch(self, outcomes: list[Outcome], *, isolate: bool) -> set[int]:
         now = self.clock.now()
         with self.database.writing() as db:
             done: list[int] = []
@@ -173,12 +192,14 @@ class Engine:
                     continue
                 if outcome.error is not None:
                     self._fail(db, outcome.job, outcome.error, outcome.permanent, outcome.retry_after)
+                elif not isolate:
+                    if outcome.recorder is not None:
+                        outcome.recorder(db)
+                    done.append(outcome.job.id)
                 elif self._apply(db, outcome):
                     done.append(outcome.job.id)
             queue.complete_many(db=db, job_ids=done, now=now)
-        for outcome in outcomes:
-            if outcome.error is None and not outcome.skipped and outcome.job.id in done:
-                metrics.engine_jobs.labels(kind=outcome.job.kind, outcome="done").inc()
+        return set(done)
 
     def _apply(self, db: Session, outcome: Outcome) -> bool:
         if outcome.recorder is None:

@@ -230,8 +230,10 @@ def record_sent(db: Session, notification_id: int, *, attempts: int, receipt: Re
                 handle: str) -> None:
     """Mark the notification sent and say so on the alert's timeline, once (``handle``: who was paged)."""
     now = clock.now()
-    marked = db.execute(_MARK_SENT, {"notification_id": notification_id, "sent_at": now, "attempts": attempts,
-                                     "reference": receipt.reference[:64]}).first()
+    # On the connection: no autoflush of the batch's earlier timeline events (they are written together at
+    # commit), and none of the ORM's bulk-update machinery for a statement that touches no loaded row.
+    marked = db.connection().execute(_MARK_SENT, {"notification_id": notification_id, "sent_at": now,
+                                                  "attempts": attempts, "reference": receipt.reference[:64]}).first()
     if marked is None:
         return  # another engine recorded this send already (or the notification is gone)
     alert_id, kind = marked

@@ -61,7 +61,7 @@ def page_sent(session: Session, *, kind: ContactKind, alert_id: int | None, sent
     pending.notifications[(kind.value, DeliveryStatus.sent.value)] += 1
     if alert_id is None:
         return
-    found = session.execute(_FIRST_PAGE, {"alert_id": alert_id}).first()
+    found = session.connection().execute(_FIRST_PAGE, {"alert_id": alert_id}).first()  # nothing to flush first
     if found is not None and found[1] == 1:
         pending.first_pages.append(max((sent_at - found[0]).total_seconds(), 0.0))
 
