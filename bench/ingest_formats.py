@@ -51,6 +51,8 @@ HEARTBEATS = 200
 CONNECTIONS = 32
 JSON = {"Content-Type": "application/json"}
 PY_SPY = os.environ.get("PY_SPY", "py-spy")  # e.g. PY_SPY=/path/to/bin/py-spy
+# PY_SPY_GIL=1 samples only the thread holding the GIL: where the process's Python CPU goes, waits left out.
+PY_SPY_GIL = ["--gil"] if os.environ.get("PY_SPY_GIL") else []
 
 
 # The server's CPU time ------------------------------------------------------------------------------------------
@@ -222,7 +224,7 @@ def profiler(pid: int, directory: str | None, name: str) -> subprocess.Popen[byt
         return None
     Path(directory).mkdir(parents=True, exist_ok=True)
     return subprocess.Popen([PY_SPY, "record", "--pid", str(pid), "--rate", "200", "--format", "raw",
-                             "--output", f"{directory}/{name}.txt"],
+                             *PY_SPY_GIL, "--output", f"{directory}/{name}.txt"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=dict(os.environ, PYTHONPATH=str(Path(PY_SPY).resolve().parent.parent)))
 
