@@ -29,15 +29,17 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+import typing
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.harness import Store, fresh_store, machine, percentile, server
+from bench.harness import LOOPBACK, Store, fresh_store, machine, percentile, server
 from bench.loadgen import RequestMaker, _encode, _read_response, run_load
 from warroom.accounts import service as accounts
 from warroom.core.actor import Actor
@@ -294,34 +296,74 @@ def formats_main(args: argparse.Namespace) -> None:
 
 def pages_main(args: argparse.Namespace) -> None:
     arrived: dict[str, float] = {}
-    lock = threading.Lock()
+    receiver = subprocess.Popen([sys.executable, "-m", "bench.page_receiver"], stdout=subprocess.PIPE, text=True)
+    assert receiver.stdout is not None
+    url = f"http://127.0.0.1:{int(receiver.stdout.readline())}/pages"
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keeps the connection open between pages, as web servers do
+    def listen(lines: typing.IO[str]) -> None:
+        for line in lines:
+            at, message = line.rstrip("\n").split("\t", 1)
+            arrived.setdefault(message, float(at))
 
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
-            with lock:
-                arrived.setdefault(body["alert"]["message"], time.perf_counter())
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            return None
-
-    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.daemon_threads = True
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{receiver.server_address[1]}/pages"
-    print(f"machine: {machine()}; generator and receiver on the same cores; load average {load_average()}")
-    for loop in ("closed", "open"):
-        arrived.clear()
-        page_run(args, loop, url, arrived)
-    receiver.shutdown()
+    threading.Thread(target=listen, args=(receiver.stdout,), daemon=True).start()
+    print(f"machine: {machine()}; generator and receiver (its own process) on the same cores; "
+          f"load average {load_average()}")
+    try:
+        for source in args.page_formats:
+            for loop in args.loops[::-1]:  # closed first
+                arrived.clear()
+                page_run(args, loop, url, arrived, source)
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=10)
 
 
-def page_run(args: argparse.Namespace, loop: str, url: str, arrived: dict[str, float]) -> None:
+PAGE_KEYS = {"pagerduty": KeyKind.pagerduty, "opsgenie": KeyKind.opsgenie, "alertmanager": KeyKind.alertmanager}
+
+
+def new_alert(source: str, key: str, n: int) -> tuple[str, str, dict[str, str], bytes, str]:
+    """A request opening new alert number n as ``source`` sends it, and the message the page will carry."""
+    if source == "opsgenie":
+        message = f"bench alert {n}"
+        body: dict[str, object] = {"message": message, "alias": f"page-{n}", "priority": "P1", "source": "bench"}
+        return "POST", "/v2/alerts", JSON | {"Authorization": f"GenieKey {key}"}, json.dumps(body).encode(), message
+    if source == "alertmanager":  # one alert in a group of its own, as a new group's first notification
+        labels = {"alertname": "BenchPage", "group": f"p{n}", "instance": f"host-{n}", "severity": "critical"}
+        annotations = {"summary": f"bench alert {n}"}
+        body = {"version": "4", "groupKey": f'{{}}:{{alertname="BenchPage", group="p{n}"}}', "truncatedAlerts": 0,
+                "status": "firing", "receiver": "warroom", "groupLabels": {"alertname": "BenchPage", "group": f"p{n}"},
+                "commonLabels": labels, "commonAnnotations": annotations, "externalURL": "http://alertmanager.bench",
+                "alerts": [{"status": "firing", "labels": labels, "annotations": annotations,
+                            "startsAt": "2026-12-07T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+                            "generatorURL": "http://prometheus.bench/graph", "fingerprint": f"{n:016x}"}]}
+        return ("POST", "/api/v1/integrations/alertmanager", JSON | {"Authorization": f"Bearer {key}"},
+                json.dumps(body).encode(), f"[FIRING:1] BenchPage: bench alert {n}")
+    message = f"bench alert {n}"
+    body = {"routing_key": key, "event_action": "trigger", "dedup_key": f"page-{n}",
+            "payload": {"summary": message, "source": "bench", "severity": "critical"}}
+    return "POST", "/v2/enqueue", JSON, json.dumps(body).encode(), message
+
+
+@contextmanager
+def engine_process(store: Store, interval: float) -> Iterator[int]:
+    """`warroom engine` on the bench's store, in its own process; yields its pid."""
+    env = dict(os.environ, WARROOM_DATA_DIR=str(store.settings.data_dir), WARROOM_DATABASE_URL=store.url,
+               WARROOM_SECRET_KEY="bench", WARROOM_SEED_DEMO="false", WARROOM_OUTBOUND_ALLOW=LOOPBACK)
+    process = subprocess.Popen([sys.executable, "-m", "warroom.cli", "engine", "--interval", str(interval)],
+                               env=env, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    try:
+        for line in process.stdout:  # started (imports done) before the load begins, so they are not counted
+            if line.startswith("Warroom engine"):
+                break
+        threading.Thread(target=process.stdout.read, daemon=True).start()
+        yield process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def page_run(args: argparse.Namespace, loop: str, url: str, arrived: dict[str, float], source: str) -> None:
     with fresh_store(args.database_url) as store:
         system = Actor.system(store.runtime.clock)
         with store.runtime.database.writing() as db:
@@ -331,23 +373,24 @@ def page_run(args: argparse.Namespace, loop: str, url: str, arrived: dict[str, f
             method = notifications.add_contact_method(db=db, actor=system, user=bob, kind="webhook",
                                                       address=url, outbound=store.runtime.outbound)
             notifications.add_rule(db=db, actor=system, user=bob, contact_method_id=method.id, delay_minutes=0)
-            key = create_key(db=db, actor=system, name="bench", kind=KeyKind.pagerduty, team=team).secret
+            key = create_key(db=db, actor=system, name="bench", kind=PAGE_KEYS[source], team=team).secret
         sent: dict[str, float] = {}
         rate = args.page_rate
-        start = time.perf_counter()
+        start = time.monotonic()
 
         def make(n: int) -> tuple[str, str, dict[str, str], bytes]:
-            summary = f"bench alert {n}"
-            sent[summary] = time.perf_counter() if loop == "closed" else start + n / rate
-            body = {"routing_key": key, "event_action": "trigger", "dedup_key": f"page-{n}",
-                    "payload": {"summary": summary, "source": "bench", "severity": "critical"}}
-            return "POST", "/v2/enqueue", JSON, json.dumps(body).encode()
+            method, path, headers, body, message = new_alert(source, key, n)
+            sent[message] = time.monotonic() if loop == "closed" else start + n / rate
+            return method, path, headers, body
 
-        with server(store, engine=True) as base:
-            pid = server_pid(base)
-            spy = profiler(pid, args.profile, f"pages-{loop}")
-            before = cpu_seconds(pid)
-            start = time.perf_counter()
+        separate = args.engine_process
+        with server(store, engine=not separate) as base, \
+                (engine_process(store, args.engine_interval) if separate else nullcontext(None)) as engine_pid:
+            pids = [server_pid(base)] + ([engine_pid] if engine_pid is not None else [])
+            spies = [profiler(pid, args.profile, f"pages-{source}-{loop}-{role}")
+                     for pid, role in zip(pids, ["server", "engine"], strict=False)]
+            before = sum(cpu_seconds(pid) for pid in pids)
+            start = time.monotonic()
             if loop == "open":
                 run_load(base, make, rate=rate, seconds=args.seconds, connections=16)
             else:
@@ -355,18 +398,21 @@ def page_run(args: argparse.Namespace, loop: str, url: str, arrived: dict[str, f
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and len(arrived) < len(sent):
                 time.sleep(0.1)
-            cpu = cpu_seconds(pid) - before
-            if spy is not None:
-                spy.send_signal(signal.SIGINT)
-                spy.wait(timeout=60)
+            cpu = sum(cpu_seconds(pid) for pid in pids) - before
+            for spy in spies:
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    spy.wait(timeout=60)
     finished = max(arrived.values()) - start if arrived else float("nan")
     latencies = [(arrived[s] - t) * 1000 for s, t in sent.items() if s in arrived]
     what = f"closed loop, {CONNECTIONS} connections, {args.seconds:.0f} s" if loop == "closed" else \
         f"offered {rate:.0f} new alerts/s for {args.seconds:.0f} s"
-    print(f"pages ({what}): {len(sent)} alerts sent, {len(arrived)} pages delivered, "
+    where = (f"server + `warroom engine` (--interval {args.engine_interval:g})" if separate
+             else "one server with its engine")
+    print(f"pages, {source}, {where} ({what}): {len(sent)} alerts sent, {len(arrived)} pages delivered, "
           f"{len(arrived) / finished:,.0f} alerts/s fully processed (last page {finished:.1f} s after the start); "
           f"alert -> page p50 {percentile(latencies, 50):.0f} ms, p99 {percentile(latencies, 99):.0f} ms; "
-          f"server CPU {cpu * 1000 / max(len(arrived), 1):.2f} ms/alert; load average {load_average()}",
+          f"CPU {cpu * 1000 / max(len(arrived), 1):.2f} ms/alert; load average {load_average()}",
           flush=True)
 
 
@@ -381,6 +427,12 @@ def main() -> None:
                         help="record each run's server with py-spy (collapsed stacks in DIR)")
     parser.add_argument("--pages", action="store_true", help="new distinct alerts -> page delivered instead")
     parser.add_argument("--page-rate", type=float, default=100)
+    parser.add_argument("--page-formats", nargs="+", choices=sorted(PAGE_KEYS), default=["pagerduty"],
+                        help="how the new alerts arrive (--pages)")
+    parser.add_argument("--engine-process", action="store_true",
+                        help="--pages: the engine as its own `warroom engine` process, the server without one")
+    parser.add_argument("--engine-interval", type=float, default=1.0,
+                        help="--engine-process: its --interval (on SQLite it wakes only on its interval)")
     args = parser.parse_args()
     if args.pages:
         pages_main(args)
