@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, attributes
@@ -66,7 +66,20 @@ def hidden_from(db: Session, actor: Actor, found: Sequence[Alert]) -> set[int]:
     return {a.id for a in found if a.incident_id in private}
 
 
-def hidden_from_key(db: Session, key_id: int, found: Sequence[Alert]) -> set[int]:
+class KeyReadable(Protocol):
+    """What deciding whether a tool's key may read an alert's words looks at: an Alert, or a row of these."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def incident_id(self) -> int | None: ...
+
+    @property
+    def integration_key_id(self) -> int | None: ...
+
+
+def hidden_from_key(db: Session, key_id: int, found: Sequence[KeyReadable]) -> set[int]:
     """The ids of the alerts whose words a tool's key may not read: those of private incidents it did not raise."""
     theirs = [a for a in found if a.incident_id is not None and a.integration_key_id != key_id]
     private = _private_incidents(db, (a.incident_id for a in theirs if a.incident_id is not None), None)

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 
 from warroom.accounts.models import AccessRole, User
 from warroom.audit import service as audit
+from warroom.audit.models import AuditEntry
 from warroom.core.actor import Actor
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
+from warroom.db.pending import flush_unless_appended
 from warroom.live.broker import mark
 from warroom.oncall.alerts import privacy, routing
 
@@ -28,7 +30,7 @@ from warroom.oncall.alerts import privacy, routing
 from warroom.oncall.alerts.events import MAX_ID
 from warroom.oncall.alerts.events import lock_alert as lock_alert
 from warroom.oncall.alerts.events import record_event as record_event
-from warroom.oncall.alerts.models import Alert, AlertEvent, AlertStatus, Priority
+from warroom.oncall.alerts.models import Alert, AlertEvent, AlertRequest, AlertStatus, Priority
 from warroom.oncall.escalation import service as escalation
 
 MAX_MESSAGE = 130
@@ -270,21 +272,60 @@ def unacknowledge(*, db: Session, actor: Actor, alert_id: int, note: str = "") -
 
 
 def close(*, db: Session, actor: Actor, alert_id: int, note: str = "") -> Alert:
+    """Close the alert (already closed: nothing changes) and return it as stored."""
+    close_alert(db=db, actor=actor, alert_id=alert_id, note=note)
+    return lock_alert(db=db, alert_id=alert_id)
+
+
+# A close is one statement on the table: the row locked and changed where it is not closed yet, and returned as
+# escalation reads it, instead of loading the whole alert through the ORM and flushing it back. Built once.
+_ALERTS = cast(sa.Table, Alert.__table__)
+_CLOSE = (sa.update(_ALERTS)
+          .where(_ALERTS.c.id == sa.bindparam("closing_id"), _ALERTS.c.status != AlertStatus.closed)
+          .values(status=AlertStatus.closed, closed_at=sa.bindparam("closing_at"),
+                  closed_by_id=sa.bindparam("closing_by_id"), closed_by_label=sa.bindparam("closing_by_label"),
+                  updated_at=sa.bindparam("closing_at"))
+          .returning(_ALERTS.c.id, _ALERTS.c.message, _ALERTS.c.priority, _ALERTS.c.responders, _ALERTS.c.team_id,
+                     _ALERTS.c.escalation_policy_id, _ALERTS.c.incident_id, _ALERTS.c.escalation_step,
+                     _ALERTS.c.escalation_round, _ALERTS.c.escalation_generation))
+_EXISTS = sa.select(_ALERTS.c.id).where(_ALERTS.c.id == sa.bindparam("alert_id"))
+# What a close appends and no statement of the close reads back: these may wait for the commit's flush.
+_APPENDED = (AlertEvent, AlertRequest, AuditEntry)
+
+
+def close_alert(*, db: Session, actor: Actor, alert_id: int, note: str = "") -> bool:
+    """Close the alert without loading it: True if this closed it, False if it was closed already.
+
+    The same rules as ever: escalation stops, the timeline and the audit log say who closed it, live pages hear
+    of it. The session is flushed first only if it holds changes these statements could read (a changed alert or
+    notification): the timeline and audit rows of earlier closes in the batch flush together at commit.
+    """
     actor.require(AccessRole.responder)
-    alert = lock_alert(db=db, alert_id=alert_id)
-    if alert.status is AlertStatus.closed:
-        return alert
+    if not 0 < alert_id <= MAX_ID:
+        raise NotFound(f"No alert #{alert_id}.", field="alert")
+    flush_unless_appended(db, _APPENDED)
     now = actor.clock.now()
-    alert.status = AlertStatus.closed
-    alert.closed_at = now
-    alert.closed_by_id = actor.user_id
-    alert.closed_by_label = actor.handle[:100]
-    alert.updated_at = now
-    escalation.stop(db=db, alert=alert, now=now)
-    _event(db, actor, alert.id, "closed", f"Closed by @{actor.handle}" + _note(note))
-    _audit(db, actor, alert, "alert.close")
+    connection = db.connection()
+    row = connection.execute(_CLOSE, {"closing_id": alert_id, "closing_at": now, "closing_by_id": actor.user_id,
+                                      "closing_by_label": actor.handle[:100]}).first()
+    if row is None:
+        if connection.execute(_EXISTS, {"alert_id": alert_id}).first() is None:
+            raise NotFound(f"No alert #{alert_id}.", field="alert")
+        return False
+    _forget_loaded(db, alert_id)
+    with db.no_autoflush:  # flushed above as far as the stop could read it
+        escalation.stop(db=db, alert=OpenedAlert(*row), now=now)
+    _event(db, actor, alert_id, "closed", f"Closed by @{actor.handle}" + _note(note))
+    audit.record(db=db, actor=actor, action="alert.close", target_type="alert", target_id=alert_id)
     mark(db, ALERTS)
-    return alert
+    return True
+
+
+def _forget_loaded(db: Session, alert_id: int) -> None:
+    """The alert's row in the session, if one was loaded, is stale now: read it afresh when next used."""
+    loaded = db.identity_map.get(db.identity_key(Alert, alert_id))
+    if loaded is not None:
+        db.expire(loaded)
 
 
 def snooze(*, db: Session, actor: Actor, alert_id: int, until: datetime, note: str = "") -> Alert:

@@ -14,20 +14,23 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.accounts.models import Team, User
+from warroom.audit.models import AuditEntry
 from warroom.core.bounds import is_count
 from warroom.core.clock import Clock
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
 from warroom.db.memo import memo
+from warroom.db.pending import flush_unless_appended
 from warroom.importers import source_ids
 from warroom.oncall.alerts import privacy, routing
 from warroom.oncall.alerts import service as alerts
-from warroom.oncall.alerts.models import Alert, AlertRequest, AlertStatus, Priority
+from warroom.oncall.alerts.events import MAX_ID
+from warroom.oncall.alerts.models import Alert, AlertEvent, AlertRequest, AlertStatus, Priority
 from warroom.oncall.escalation.models import EscalationPolicy
 from warroom.oncall.keys import service as keys
 from warroom.oncall.keys.models import IntegrationKey, KeyKind
@@ -213,6 +216,45 @@ def find(db: Session, key: IntegrationKey, identifier: str, kind: str) -> Alert:
 
 
 @dataclass(frozen=True)
+class Target:
+    """The alert an action names, as the action reads it: not the whole row."""
+
+    id: int
+    alias: str
+    team_id: int | None
+    incident_id: int | None
+    integration_key_id: int | None
+
+
+# Every action looks its alert up: statements built once, read on the connection, so the look-up does not flush
+# the rows earlier actions of the batch appended (they flush together at commit); anything else is flushed first.
+_ALERTS = cast(sa.Table, Alert.__table__)
+_TARGET = (_ALERTS.c.id, _ALERTS.c.alias, _ALERTS.c.team_id, _ALERTS.c.incident_id, _ALERTS.c.integration_key_id)
+_BY_ID = sa.select(*_TARGET).where(_ALERTS.c.id == sa.bindparam("alert_id"))
+_BY_ALIAS = (sa.select(*_TARGET)  # aliases are account-wide (scope ""); the open alert first, then the newest
+             .where(_ALERTS.c.alias == sa.bindparam("alias"), _ALERTS.c.dedup_scope == "")
+             .order_by((_ALERTS.c.status == AlertStatus.closed).asc(), _ALERTS.c.id.desc()).limit(1))
+_APPENDED = (AlertEvent, AlertRequest, AuditEntry)
+
+
+def target(db: Session, key: IntegrationKey, identifier: str, kind: str) -> Target:
+    """What ``find`` finds (by id, tiny id or alias), for an action on it."""
+    flush_unless_appended(db, _APPENDED)
+    connection = db.connection()
+    if kind == "alias":
+        row = connection.execute(_BY_ALIAS, {"alias": identifier}).first()
+    else:
+        match = alerts.TINY_RE.match(identifier.strip())
+        number = int(match.group(1)) if match else 0
+        row = connection.execute(_BY_ID, {"alert_id": number}).first() if 0 < number <= MAX_ID else None
+    if row is None:
+        raise OpsgenieError(404, f"Alert with {kind} '{identifier}' does not exist.")
+    found = Target(*row)
+    same_team(key, found.team_id, "alert")
+    return found
+
+
+@dataclass(frozen=True)
 class Action:
     """acknowledge | close | note | message | description, with what the body said."""
 
@@ -244,7 +286,7 @@ ACTION_NAMES = {"acknowledge": ("Acknowledge", "Acknowledged alert"), "close": (
 def act(*, db: Session, call: Call, header: str | None, identifier: str, kind: str, action: Action,
         clock: Clock) -> None:
     key = authenticate(db, header, ALERT_KEYS)
-    alert = find(db, key, identifier, kind)
+    alert = target(db, key, identifier, kind)
     actor = keys.key_actor(key, clock, display=action.user, user=named_user(db, action.user))
     name, status = ACTION_NAMES[action.name]
     alias = "" if privacy.hidden_from_key(db, key.id, [alert]) else alert.alias  # its request status tells it
@@ -252,7 +294,7 @@ def act(*, db: Session, call: Call, header: str | None, identifier: str, kind: s
         if action.name == "acknowledge":
             alerts.acknowledge(db=db, actor=actor, alert_id=alert.id, note=action.note)
         elif action.name == "close":
-            alerts.close(db=db, actor=actor, alert_id=alert.id, note=action.note)
+            alerts.close_alert(db=db, actor=actor, alert_id=alert.id, note=action.note)
         elif action.name == "note":
             alerts.add_note(db=db, actor=actor, alert_id=alert.id, note=action.note)
         elif action.name == "message":
