@@ -3,11 +3,18 @@ work of the batch appended, so these check that what is pending in the session i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
+from starlette.routing import BaseRoute, Match
+
+from warroom.api.app import route_table
+from warroom.api.compat import opsgenie
 from warroom.api.compat.formats.opsgenie import alerts as og_alerts
 from warroom.api.compat.formats.opsgenie.wire import Call
 from warroom.notifications.models import ContactKind, DeliveryStatus, Notification
+from warroom.observability.metrics import REGISTRY
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert, AlertRequest, AlertStatus, Priority
 
@@ -83,3 +90,29 @@ def test_a_later_page_waiting_in_the_session_is_cancelled_by_the_close(client, r
     with runtime.database.reading() as db:
         later = db.query(Notification).filter_by(idempotency_key="close-batch-later").one()
         assert later.status is DeliveryStatus.cancelled
+
+
+def _first_match(routes: Sequence[BaseRoute], scope: dict[str, Any]) -> BaseRoute | None:
+    """The route the router runs for this request (into included routers, whose routes it runs in turn)."""
+    for route in routes:
+        if route.matches(scope)[0] is Match.FULL:
+            included = getattr(route, "original_router", None)
+            return _first_match(included.routes, scope) if included is not None else route
+    return None
+
+
+def test_close_is_answered_ahead_of_the_router_as_the_router_would_and_labelled_with_its_template(
+        client, runtime, og_key):  # noqa: F811
+    path = "/v2/alerts/some-alias/close"
+    # The router's first full match for this request is the route the fast path stands in for.
+    scope = {"type": "http", "method": "POST", "path": path, "root_path": "", "query_string": b"", "headers": []}
+    first = _first_match(route_table(), scope)
+    assert getattr(first, "path", None) == opsgenie.CLOSE_PATH == "/v2/alerts/{identifier}/close"
+    assert getattr(first, "name", None) == "opsgenie_close_alert"
+    labels = {"method": "POST", "route": opsgenie.CLOSE_PATH, "status": "2xx"}
+    before = REGISTRY.get_sample_value("warroom_http_request_seconds_count", labels) or 0.0
+    create(client, og_key, alias="some-alias")
+    assert client.post(f"{path}?identifierType=alias", headers=genie(og_key)).status_code == 202
+    assert REGISTRY.get_sample_value("warroom_http_request_seconds_count", labels) == before + 1
+    with runtime.database.reading() as db:
+        assert db.query(Alert).one().status is AlertStatus.closed

@@ -200,21 +200,38 @@ def _alert_action(action: str, *, empty_ok: bool) -> Callable[..., Awaitable[JSO
     async def handler(identifier: str, identifier_type: str | None = Query(None, alias="identifierType"),
                       body: bytes = Depends(raw_body), authorization: str | None = GenieKey,
                       runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
-        call = Call()
-
-        async def work() -> dict[str, Any]:
-            kind = og_alerts.identifier_type(identifier_type)
-            parsed = og_alerts.parse_action(action, read_json(body, empty_ok=empty_ok))
-            # Group-committed like creates: a burst of closes shares transactions instead of queueing one each.
-            await runtime.committer.run(lambda db: og_alerts.act(db=db, call=call, header=authorization,
-                                                                  identifier=identifier, kind=kind, action=parsed,
-                                                                  clock=runtime.clock),
-                                        partition=identifier)
-            return {"result": PROCESSING}
-
-        return await answer_after(call, 202, work())
+        return await _act(runtime, action, empty_ok=empty_ok, identifier=identifier,
+                          identifier_type=identifier_type, body=body, authorization=authorization)
 
     return handler
+
+
+async def _act(runtime: Runtime, action: str, *, empty_ok: bool, identifier: str, identifier_type: str | None,
+               body: bytes, authorization: str | None) -> JSONResponse:
+    call = Call()
+
+    async def work() -> dict[str, Any]:
+        kind = og_alerts.identifier_type(identifier_type)
+        parsed = og_alerts.parse_action(action, read_json(body, empty_ok=empty_ok))
+        # Group-committed like creates: a burst of closes shares transactions instead of queueing one each.
+        await runtime.committer.run(lambda db: og_alerts.act(db=db, call=call, header=authorization,
+                                                              identifier=identifier, kind=kind, action=parsed,
+                                                              clock=runtime.clock),
+                                    partition=identifier)
+        return {"result": PROCESSING}
+
+    return await answer_after(call, 202, work())
+
+
+CLOSE_PATH = "/v2/alerts/{identifier}/close"
+
+
+async def opsgenie_close_alert(request: Request) -> JSONResponse:
+    """The close route's handler as the ingest fast path calls it: its parameters read as the router reads them
+    (the path parameter, the last ``identifierType``, the first ``Authorization``, the body as sent)."""
+    return await _act(runtime_of(request), "close", empty_ok=True, identifier=request.path_params["identifier"],
+                      identifier_type=request.query_params.get("identifierType"), body=await request.body(),
+                      authorization=request.headers.get("authorization"))
 
 
 for _path, _method, _action, _summary, _empty_ok, _fields in (
