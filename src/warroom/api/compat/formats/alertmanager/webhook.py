@@ -114,7 +114,7 @@ def _apply(db: Session, actor: Actor, key: IntegrationKey, scope: str, status: s
         alert_id = db.scalar(_OPEN, {"scope": scope, "alias": alias})
         if alert_id is None:
             return Outcome(alias, "ignored", None)
-        alerts.close(db=db, actor=actor, alert_id=alert_id, note=NOTE)
+        alerts.close_alert(db=db, actor=actor, alert_id=alert_id, note=NOTE)
         return Outcome(alias, "closed", alert_id)
     spec.alias, spec.dedup_scope = alias, scope
     spec.team_id, spec.escalation_policy_id, spec.integration_key_id = (key.team_id, key.escalation_policy_id,

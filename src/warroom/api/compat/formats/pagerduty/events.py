@@ -181,7 +181,7 @@ def process(*, db: Session, event: Event, clock: Clock) -> str:
     if alert_id is not None and event.action == "acknowledge" and status is AlertStatus.open:
         alerts.acknowledge(db=db, actor=actor, alert_id=alert_id, note="acknowledge event (PagerDuty Events API)")
     elif alert_id is not None and event.action == "resolve":
-        alerts.close(db=db, actor=actor, alert_id=alert_id, note="resolve event (PagerDuty Events API)")
+        alerts.close_alert(db=db, actor=actor, alert_id=alert_id, note="resolve event (PagerDuty Events API)")
     return event.dedup_key
 
 
