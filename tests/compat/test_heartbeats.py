@@ -170,3 +170,19 @@ def test_switching_an_expired_heartbeat_off_and_on_keeps_its_alert_until_a_ping(
     assert (alert.status, alert.count) == (AlertStatus.open, 1)
     client.get("/v2/heartbeats/nightly-backup/ping", headers=genie(og_key))
     assert alerts_of(runtime)[0].status is AlertStatus.closed
+
+
+def test_a_team_key_may_not_ping_another_teams_heartbeat_and_its_ping_writes_nothing(
+        client, runtime, clock, og_key, integration_keys):
+    other_key = integration_keys.make("opsgenie", team="payments")
+    assert add(client, other_key, name="payments-backup").status_code == 201
+    with runtime.database.reading() as db:
+        before = heartbeats.get_heartbeat(db=db, name="payments-backup").last_ping_at
+    clock.advance(timedelta(minutes=1))
+    refused = client.post("/v2/heartbeats/payments-backup/ping", headers=genie(og_key))
+    assert refused.status_code == 403 and "another team" in refused.json()["message"]
+    with runtime.database.reading() as db:
+        assert heartbeats.get_heartbeat(db=db, name="payments-backup").last_ping_at == before
+    assert client.post("/v2/heartbeats/payments-backup/ping", headers=genie(other_key)).status_code == 202
+    with runtime.database.reading() as db:
+        assert heartbeats.get_heartbeat(db=db, name="payments-backup").last_ping_at == clock.now()

@@ -158,21 +158,39 @@ def delete_heartbeat(*, db: Session, actor: Actor, heartbeat: Heartbeat) -> None
     db.delete(heartbeat)
 
 
-def ping(*, db: Session, actor: Actor, name: str) -> Heartbeat:
+@dataclass(frozen=True)
+class Pinged:
+    """The heartbeat a ping reached: which one, and whose."""
+
+    id: int
+    team_id: int | None
+
+
+# A ping sets the last ping time and answers what the caller checks, in one statement built once (on PostgreSQL
+# the UPDATE locks the row, as reading it FOR UPDATE did). No ORM row is loaded, so nothing is flushed for it.
+_PING = (sa.update(Heartbeat).where(Heartbeat.name == sa.bindparam("heartbeat_name"))
+         .values(last_ping_at=sa.bindparam("pinged_at"))
+         .returning(Heartbeat.id, Heartbeat.team_id, Heartbeat.expired)
+         .execution_options(synchronize_session=False))
+_REVIVE = (sa.update(Heartbeat).where(Heartbeat.id == sa.bindparam("heartbeat_id")).values(expired=False)
+           .execution_options(synchronize_session=False))
+
+
+def ping(*, db: Session, actor: Actor, name: str) -> Pinged:
     """A sign of life. After an expiry it closes the expiry alert, in the same transaction."""
-    heartbeat = db.scalar(sa.select(Heartbeat).where(Heartbeat.name == name).with_for_update())
-    if heartbeat is None:
+    found = db.connection().execute(_PING, {"heartbeat_name": name, "pinged_at": actor.clock.now()}).first()
+    if found is None:
         raise NotFound(f"Heartbeat '{name}' does not exist. Create it first (POST /v2/heartbeats).", field="name")
-    heartbeat.last_ping_at = actor.clock.now()
-    if heartbeat.expired:
-        heartbeat.expired = False
-        _close_expiry_alert(db, actor, heartbeat)
-    return heartbeat
+    heartbeat_id, team_id, expired = found
+    if expired:
+        db.connection().execute(_REVIVE, {"heartbeat_id": heartbeat_id})
+        _close_expiry_alert(db, actor, name)
+    return Pinged(heartbeat_id, team_id)
 
 
-def _close_expiry_alert(db: Session, actor: Actor, heartbeat: Heartbeat) -> None:
+def _close_expiry_alert(db: Session, actor: Actor, name: str) -> None:
     alert_id = db.scalar(sa.select(Alert.id).where(
-        Alert.dedup_scope == "", Alert.alias == alias_of(heartbeat.name), Alert.status != AlertStatus.closed))
+        Alert.dedup_scope == "", Alert.alias == alias_of(name), Alert.status != AlertStatus.closed))
     if alert_id is not None:
         alerts.close(db=db, actor=actor, alert_id=alert_id, note="heartbeat ping received")
 

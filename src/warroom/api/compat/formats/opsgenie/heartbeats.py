@@ -31,9 +31,14 @@ PONG = "PONG - Heartbeat received"
 
 
 def ping(*, db: Session, header: str | None, name: str, clock: Clock) -> None:
+    """A ping, in one statement; another team's heartbeat is refused after it (the caller's transaction, and
+    with it the ping, is rolled back)."""
     key = authenticate(db, header, PING_KEYS)
-    _found(db, key, name)
-    heartbeats.ping(db=db, actor=keys.key_actor(key, clock), name=name)
+    try:
+        pinged = heartbeats.ping(db=db, actor=keys.key_actor(key, clock), name=name)
+    except NotFound:
+        raise OpsgenieError(404, f"Heartbeat '{name}' does not exist.") from None
+    same_team(key, pinged.team_id, "heartbeat")
 
 
 def _found(db: Session, key: IntegrationKey, name: str) -> Heartbeat:
