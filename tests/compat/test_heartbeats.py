@@ -186,3 +186,31 @@ def test_a_team_key_may_not_ping_another_teams_heartbeat_and_its_ping_writes_not
     assert client.post("/v2/heartbeats/payments-backup/ping", headers=genie(other_key)).status_code == 202
     with runtime.database.reading() as db:
         assert heartbeats.get_heartbeat(db=db, name="payments-backup").last_ping_at == clock.now()
+
+
+def test_a_post_ping_is_answered_ahead_of_the_router_as_the_router_would_and_labelled_with_its_template(
+        client, runtime, og_key):
+    from warroom.api.app import route_table
+    from warroom.api.compat import opsgenie
+    from warroom.api.compat.fast_path import IngestFastPath
+    from warroom.observability.metrics import REGISTRY
+
+    from .test_opsgenie_close_batch import _first_match
+
+    path = "/v2/heartbeats/nightly-backup/ping"
+    scope = {"type": "http", "method": "POST", "path": path, "root_path": "", "query_string": b"", "headers": []}
+    first = _first_match(route_table(), scope)
+    assert getattr(first, "path", None) == opsgenie.PING_PATH == "/v2/heartbeats/{name}/ping"
+    assert getattr(first, "name", None) == "opsgenie_ping_heartbeat_post"
+    # ... and the fast path in front of the app answers it instead.
+    fast = [m for m in client.app.user_middleware if m.cls is IngestFastPath]
+    assert fast and fast[0].kwargs["templates"][opsgenie.PING_PATH] is opsgenie.opsgenie_ping
+    add(client, og_key)
+    labels = {"method": "POST", "route": opsgenie.PING_PATH, "status": "2xx"}
+    before = REGISTRY.get_sample_value("warroom_http_request_seconds_count", labels) or 0.0
+    pong = client.post(path, headers=genie(og_key))
+    assert pong.status_code == 202 and pong.json()["result"] == "PONG - Heartbeat received"
+    assert REGISTRY.get_sample_value("warroom_http_request_seconds_count", labels) == before + 1
+    assert client.post("/v2/heartbeats/unknown/ping", headers=genie(og_key)).status_code == 404
+    with runtime.database.reading() as db:
+        assert heartbeats.get_heartbeat(db=db, name="nightly-backup").last_ping_at is not None

@@ -27,4 +27,4 @@ def install_fast_path(app: FastAPI) -> None:
         "/v2/enqueue/": pagerduty.pagerduty_enqueue,
         "/v2/alerts": opsgenie.opsgenie_create_alert,
         f"{API_PREFIX}/integrations/alertmanager": alertmanager.receive_alertmanager_webhook,
-    }, templates={opsgenie.CLOSE_PATH: opsgenie.opsgenie_close_alert})
+    }, templates={opsgenie.CLOSE_PATH: opsgenie.opsgenie_close_alert, opsgenie.PING_PATH: opsgenie.opsgenie_ping})

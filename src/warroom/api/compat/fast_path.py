@@ -4,8 +4,8 @@ Alertmanager, Prometheus, Grafana and friends send events in bursts, and every e
 These few POST routes are matched on their exact path here and handed straight to their endpoint function
 (the same function the router and the OpenAPI document know), skipping route matching over the whole API and
 dependency resolution. Errors go through the app's own exception handlers, so answers are the same either way.
-A route with path parameters (an Opsgenie close by alias) is matched on its template's own pattern (Starlette's),
-its parameters in the scope as the router puts them, and is labelled with its template.
+A route with path parameters (an Opsgenie close by alias, a heartbeat ping) is matched on its template's own
+pattern (Starlette's), its parameters in the scope as the router puts them, and is labelled with its template.
 """
 
 from __future__ import annotations

@@ -363,6 +363,18 @@ def opsgenie_on_calls(identifier: str, schedule_identifier_type: str = Query("id
 async def opsgenie_ping_heartbeat(name: str, authorization: str | None = GenieKey,
                                   runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
     """Ping a heartbeat (Opsgenie): a sign of life; after an expiry it closes the expiry alert."""
+    return await _ping(runtime, name, authorization)
+
+
+PING_PATH = "/v2/heartbeats/{name}/ping"
+
+
+async def opsgenie_ping(request: Request) -> JSONResponse:
+    """The ping route's handler as the ingest fast path calls it (a POST ping: monitors ping in bursts)."""
+    return await _ping(runtime_of(request), request.path_params["name"], request.headers.get("authorization"))
+
+
+async def _ping(runtime: Runtime, name: str, authorization: str | None) -> JSONResponse:
     call = Call()
 
     async def work() -> dict[str, Any]:
@@ -375,7 +387,7 @@ async def opsgenie_ping_heartbeat(name: str, authorization: str | None = GenieKe
 
 
 for _verb in ("GET", "POST", "PUT", "PATCH"):  # Opsgenie accepts a ping with any of these
-    router.add_api_route("/v2/heartbeats/{name}/ping", opsgenie_ping_heartbeat, methods=[_verb], status_code=202,
+    router.add_api_route(PING_PATH, opsgenie_ping_heartbeat, methods=[_verb], status_code=202,
                          summary="Ping heartbeat (Opsgenie)", responses=ANSWERS,
                          name=f"opsgenie_ping_heartbeat_{_verb.lower()}")
 
