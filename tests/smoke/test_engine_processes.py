@@ -134,6 +134,22 @@ def test_kill_9_between_send_and_record_resends_with_the_same_id(runtime, factor
     assert len(receiver.distinct()) == 1  # … and exactly one after dedup
 
 
+def test_the_engine_process_does_not_log_the_urls_it_pages(runtime, factory, database_url, tmp_path):
+    """A webhook URL can carry a secret (Slack's incoming webhooks do, in the path): the engine's log shows
+    Warroom's own lines, not every outbound request with its URL."""
+    with webhook_receiver() as receiver:
+        receiver.url += "/T0001/B0001/s3cret-webhook-token"
+        page_user_by_webhook(runtime, factory, receiver, 1)
+        engine = start_engine(database_url, tmp_path)
+        try:
+            assert wait_until(lambda: sent_count(runtime) == 1, 60), engine_logs(tmp_path)
+        finally:
+            stop(engine)
+    logs = engine_logs(tmp_path, last=100_000)
+    assert "Warroom engine" in logs
+    assert "s3cret-webhook-token" not in logs and "HTTP Request" not in logs, logs
+
+
 @pytest.mark.postgres_only
 def test_three_engines_deliver_1000_due_pages_exactly_once(runtime, factory, database_url, tmp_path):
     with webhook_receiver() as receiver:

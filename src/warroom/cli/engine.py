@@ -7,7 +7,6 @@ lapses. On SQLite, run one engine (or use `warroom serve`, which runs one inside
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from types import FrameType
@@ -26,10 +25,7 @@ def engine(
 ) -> None:
     """Run the engine (escalations, notifications, reminders, announcements) until stopped."""
     config = settings()
-    if config.log_format == "json":
-        configure_logging("json")
-    else:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(config.log_format)  # Warroom's lines; other libraries' only from warnings up (no page URLs)
     stop = threading.Event()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from types import FrameType
@@ -16,6 +15,7 @@ from warroom.cli.output import fail, say
 from warroom.core.delivery import DeliveryError
 from warroom.integrations.matrix.client import MATRIX_USER, MatrixPlatform
 from warroom.integrations.matrix.registration import MATRIX
+from warroom.observability.logging import configure as configure_logging
 
 app = typer.Typer(help="Matrix: the bot's listener, and linking Matrix people to Warroom users.", no_args_is_help=True)
 
@@ -34,7 +34,7 @@ def listen(
     config = settings()
     if not (config.matrix_homeserver and config.matrix_user_id and config.matrix_access_token):
         fail(f"Matrix is not configured. {SETTINGS_HINT}")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(config.log_format)  # Warroom's lines; other libraries' only from warnings up
     stop = threading.Event()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:

@@ -11,6 +11,7 @@ from warroom.chat import service as chat
 from warroom.cli.local import cli_actor, local_runtime, settings, writing
 from warroom.cli.output import fail, say
 from warroom.integrations.slack.manifest import manifest as build_manifest
+from warroom.observability.logging import configure as configure_logging
 
 app = typer.Typer(help="Slack: the app manifest, Socket Mode, and linking Slack people to Warroom users.",
                   no_args_is_help=True)
@@ -59,12 +60,11 @@ def socket(
 ) -> None:
     """Connect to Slack in Socket Mode (no public URL needed) and answer it until Ctrl-C."""
     import asyncio
-    import logging
 
     from warroom.chat_inbound.slack.socket_mode import SocketMode, check_tokens
     from warroom.integrations.slack.client import SlackError
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings().log_format)  # Warroom's lines; other libraries' only from warnings up
     with local_runtime() as runtime:
         problem = check_tokens(runtime)
         if problem is not None:

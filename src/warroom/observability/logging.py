@@ -109,6 +109,9 @@ def log_config(log_format: str) -> dict[str, Any]:
         "handlers": {"console": handler},
         "loggers": {"warroom": quiet, "uvicorn": quiet, "uvicorn.error": {"level": "INFO"},
                     "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False}},
+        # Other libraries from warnings up, in the same format. Not their INFO: httpx logs every request with
+        # its URL there, and a webhook URL can carry a secret.
+        "root": {"handlers": ["console"], "level": "WARNING"},
     }
 
 
