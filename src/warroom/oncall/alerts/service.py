@@ -290,7 +290,18 @@ _CLOSE = (sa.update(_ALERTS)
                      _ALERTS.c.escalation_round, _ALERTS.c.escalation_generation))
 _EXISTS = sa.select(_ALERTS.c.id).where(_ALERTS.c.id == sa.bindparam("alert_id"))
 # What a close appends and no statement of the close reads back: these may wait for the commit's flush.
-_APPENDED = (AlertEvent, AlertRequest, AuditEntry)
+APPENDED_BY_CLOSE = (AlertEvent, AlertRequest, AuditEntry)
+_OPEN_BY_KEY = sa.select(_ALERTS.c.id, _ALERTS.c.status).where(
+    _ALERTS.c.dedup_scope == sa.bindparam("scope"), _ALERTS.c.alias == sa.bindparam("alias"),
+    _ALERTS.c.status != AlertStatus.closed)
+
+
+def find_open(*, db: Session, scope: str, alias: str) -> tuple[int, AlertStatus] | None:
+    """The open alert with this key (id and status), for a resolve or acknowledge by key. Read on the connection
+    by a statement built once: a batch of resolves does not flush each close's timeline rows one by one."""
+    flush_unless_appended(db, APPENDED_BY_CLOSE)
+    row = db.connection().execute(_OPEN_BY_KEY, {"scope": scope, "alias": alias}).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def close_alert(*, db: Session, actor: Actor, alert_id: int, note: str = "") -> bool:
@@ -303,7 +314,7 @@ def close_alert(*, db: Session, actor: Actor, alert_id: int, note: str = "") -> 
     actor.require(AccessRole.responder)
     if not 0 < alert_id <= MAX_ID:
         raise NotFound(f"No alert #{alert_id}.", field="alert")
-    flush_unless_appended(db, _APPENDED)
+    flush_unless_appended(db, APPENDED_BY_CLOSE)
     now = actor.clock.now()
     connection = db.connection()
     row = connection.execute(_CLOSE, {"closing_id": alert_id, "closing_at": now, "closing_by_id": actor.user_id,

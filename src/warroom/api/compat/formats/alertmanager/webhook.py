@@ -23,7 +23,7 @@ from warroom.core.actor import Actor
 from warroom.core.clock import Clock
 from warroom.core.errors import NotAuthenticated, PermissionDenied, ValidationFailed
 from warroom.oncall.alerts import service as alerts
-from warroom.oncall.alerts.models import Alert, AlertStatus, Priority
+from warroom.oncall.alerts.models import Alert, Priority
 from warroom.oncall.keys import service as keys
 from warroom.oncall.keys.models import IntegrationKey, KeyKind
 
@@ -111,9 +111,10 @@ def receive(*, db: Session, secret: str | None, payload: WebhookIn, clock: Clock
 def _apply(db: Session, actor: Actor, key: IntegrationKey, scope: str, status: str, alias: str,
            spec: alerts.AlertSpec) -> Outcome:
     if status == "resolved":
-        alert_id = db.scalar(_OPEN, {"scope": scope, "alias": alias})
-        if alert_id is None:
+        found = alerts.find_open(db=db, scope=scope, alias=alias)
+        if found is None:
             return Outcome(alias, "ignored", None)
+        alert_id = found[0]
         alerts.close_alert(db=db, actor=actor, alert_id=alert_id, note=NOTE)
         return Outcome(alias, "closed", alert_id)
     spec.alias, spec.dedup_scope = alias, scope
@@ -125,10 +126,6 @@ def _apply(db: Session, actor: Actor, key: IntegrationKey, scope: str, status: s
     return Outcome(alias, "created" if raised.created else "deduplicated", raised.alert_id, raised.count)
 
 
-# Built once: every resolved notification looks up its open alert, and building the query cost more than running it.
-_ALERTS = Alert.__table__
-_OPEN = sa.select(_ALERTS.c.id).where(_ALERTS.c.dedup_scope == sa.bindparam("scope"),
-                                      _ALERTS.c.alias == sa.bindparam("alias"), _ALERTS.c.status != AlertStatus.closed)
 
 
 def _follow(db: Session, actor: Actor, alert_id: int, spec: alerts.AlertSpec,

@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.accounts.models import Team, User
-from warroom.audit.models import AuditEntry
 from warroom.core.bounds import is_count
 from warroom.core.clock import Clock
 from warroom.core.errors import Conflict, NotFound, ValidationFailed
@@ -30,7 +29,7 @@ from warroom.importers import source_ids
 from warroom.oncall.alerts import privacy, routing
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.events import MAX_ID
-from warroom.oncall.alerts.models import Alert, AlertEvent, AlertRequest, AlertStatus, Priority
+from warroom.oncall.alerts.models import Alert, AlertRequest, AlertStatus, Priority
 from warroom.oncall.escalation.models import EscalationPolicy
 from warroom.oncall.keys import service as keys
 from warroom.oncall.keys.models import IntegrationKey, KeyKind
@@ -234,12 +233,11 @@ _BY_ID = sa.select(*_TARGET).where(_ALERTS.c.id == sa.bindparam("alert_id"))
 _BY_ALIAS = (sa.select(*_TARGET)  # aliases are account-wide (scope ""); the open alert first, then the newest
              .where(_ALERTS.c.alias == sa.bindparam("alias"), _ALERTS.c.dedup_scope == "")
              .order_by((_ALERTS.c.status == AlertStatus.closed).asc(), _ALERTS.c.id.desc()).limit(1))
-_APPENDED = (AlertEvent, AlertRequest, AuditEntry)
 
 
 def target(db: Session, key: IntegrationKey, identifier: str, kind: str) -> Target:
     """What ``find`` finds (by id, tiny id or alias), for an action on it."""
-    flush_unless_appended(db, _APPENDED)
+    flush_unless_appended(db, alerts.APPENDED_BY_CLOSE)
     connection = db.connection()
     if kind == "alias":
         row = connection.execute(_BY_ALIAS, {"alias": identifier}).first()

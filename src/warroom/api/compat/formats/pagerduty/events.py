@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.core import json_input
 from warroom.core.clock import Clock
 from warroom.oncall.alerts import service as alerts
-from warroom.oncall.alerts.models import Alert, AlertStatus, Priority
+from warroom.oncall.alerts.models import AlertStatus, Priority
 from warroom.oncall.keys import service as keys
 from warroom.oncall.keys.models import IntegrationKey, KeyKind
 
@@ -177,18 +176,15 @@ def process(*, db: Session, event: Event, clock: Clock) -> str:
         dedup_key = event.dedup_key or uuid.uuid4().hex
         alerts.raise_alert(db=db, actor=actor, spec=_spec(key, event, dedup_key, scope))
         return dedup_key
-    alert_id, status = _open_alert(db, scope, event.dedup_key)
-    if alert_id is not None and event.action == "acknowledge" and status is AlertStatus.open:
+    found = alerts.find_open(db=db, scope=scope, alias=event.dedup_key)
+    if found is None:
+        return event.dedup_key
+    alert_id, status = found
+    if event.action == "acknowledge" and status is AlertStatus.open:
         alerts.acknowledge(db=db, actor=actor, alert_id=alert_id, note="acknowledge event (PagerDuty Events API)")
-    elif alert_id is not None and event.action == "resolve":
+    elif event.action == "resolve":
         alerts.close_alert(db=db, actor=actor, alert_id=alert_id, note="resolve event (PagerDuty Events API)")
     return event.dedup_key
-
-
-def _open_alert(db: Session, scope: str, alias: str) -> tuple[int | None, AlertStatus | None]:
-    row = db.execute(sa.select(Alert.id, Alert.status).where(
-        Alert.dedup_scope == scope, Alert.alias == alias, Alert.status != AlertStatus.closed)).first()
-    return (row[0], row[1]) if row else (None, None)
 
 
 def _spec(key: IntegrationKey, event: Event, dedup_key: str, scope: str) -> alerts.AlertSpec:
