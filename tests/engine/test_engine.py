@@ -145,3 +145,33 @@ def test_one_result_that_cannot_be_recorded_fails_its_job_alone_and_the_batch_ke
     with runtime.database.reading() as db:
         written = db.scalars(sa.select(Job.idempotency_key).where(Job.kind == "written")).all()
     assert sorted(written) == ["by-good-1", "by-good-2"]
+
+
+def test_a_batch_recorded_again_counts_and_logs_each_failed_send_once(runtime, clock, caplog):
+    """When one result cannot be recorded the batch is recorded again, each result on its own; the failed send of
+    the first try was rolled back with it, so the jobs metric and the log say it once, not once per try."""
+    from warroom.observability.metrics import REGISTRY
+
+    def handler(db, job):
+        if job.idempotency_key == "send-fails":
+            raise DeliveryError("HTTP 502")
+
+        def record(write):
+            if job.idempotency_key == "raises":
+                raise RuntimeError("cannot record")
+
+        return record
+
+    def count(outcome):
+        return REGISTRY.get_sample_value("warroom_engine_jobs_total", {"kind": "test", "outcome": outcome}) or 0.0
+
+    before = {outcome: count(outcome) for outcome in ["done", "retry", "dead"]}
+    engine = Engine(runtime.database, clock, {"test": handler})
+    ids = {key: enqueue(runtime, key) for key in ["good", "send-fails", "raises"]}
+    with caplog.at_level("WARNING", logger="warroom.engine"):
+        assert engine.tick() == 3
+    assert {outcome: count(outcome) - before[outcome] for outcome in before} == {"done": 1, "retry": 2, "dead": 0}
+    said = [record.getMessage() for record in caplog.records if "HTTP 502" in record.getMessage()]
+    assert len(said) == 1, said
+    assert job_state(runtime, ids["send-fails"]).attempts == 1
+    assert job_state(runtime, ids["good"]).state is JobState.done

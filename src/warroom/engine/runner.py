@@ -53,6 +53,22 @@ class Outcome:
 
 
 @dataclass
+class Tally:
+    """What one transaction did to its jobs, said (logged and counted) only once that transaction commits: a
+    transaction rolled back and run again must not count or log its failures twice."""
+
+    failed: list[tuple[Job, str, str]] = field(default_factory=list)  # job, error, "retry" or "dead"
+    done: list[str] = field(default_factory=list)  # job kinds
+
+    def say(self) -> None:
+        for job, error, outcome in self.failed:
+            log.warning("job %s (%s) failed: %s", job.id, job.kind, error)
+            metrics.engine_jobs.labels(kind=job.kind, outcome=outcome).inc()
+        for kind in self.done:
+            metrics.engine_jobs.labels(kind=kind, outcome="done").inc()
+
+
+@dataclass
 class Engine:
     """Runs due jobs. Two kinds of handler:
 
@@ -112,6 +128,7 @@ class Engine:
                                   getattr(manager, "__name__", manager))
 
     def _claim_and_run_transactional(self, now: datetime) -> tuple[list[Job], int]:
+        tally = Tally()
         with self.database.writing() as db:
             claimed = queue.claim(db=db, now=now, owner=self.owner, limit=self.batch, lease=self.lease)
             db.flush()  # the claim is written before any savepoint, so no job's rollback can undo it
@@ -120,22 +137,23 @@ class Engine:
             for job in claimed:
                 if job.kind not in self.transactional:
                     outside.append(job)
-                elif self._run_transactional(db, job):
+                elif self._run_transactional(db, job, tally):
                     done.append(job.id)
             queue.complete_many(db=db, job_ids=done, now=self.clock.now())
             db.flush()
             db.expunge_all()  # the outside jobs travel to the workers detached, with what they carry loaded
+        tally.say()
         return outside, len(claimed)
 
-    def _run_transactional(self, db: Session, job: Job) -> bool:
+    def _run_transactional(self, db: Session, job: Job, tally: Tally) -> bool:
         try:
             with db.begin_nested(), metrics.engine_job_seconds.labels(kind=job.kind).time():
                 self.transactional[job.kind](db, job)
-            metrics.engine_jobs.labels(kind=job.kind, outcome="done").inc()
+            tally.done.append(job.kind)
             return True
         except Exception as error:
             log.exception("job %s (%s) failed", job.id, job.kind)
-            self._fail(db, job, repr(error), False, None)
+            self._fail(db, job, repr(error), False, None, tally)
             return False
 
     def _run_outside(self, jobs: list[Job]) -> list[Outcome]:
@@ -172,36 +190,37 @@ class Engine:
         bad result fails its job alone and the rest are kept.
         """
         try:
-            done = self._record_batch(outcomes, isolate=False)
+            tally = self._record_batch(outcomes, isolate=False)
         except Exception as error:
             if faults.is_outage(error):
                 raise
             log.warning("recording a batch of %d results failed (%r); recording each on its own",
                         len(outcomes), error)
-            done = self._record_batch(outcomes, isolate=True)
-        for outcome in outcomes:
-            if outcome.error is None and not outcome.skipped and outcome.job.id in done:
-                metrics.engine_jobs.labels(kind=outcome.job.kind, outcome="done").inc()
+            tally = self._record_batch(outcomes, isolate=True)
+        tally.say()
 
-    def _record_batch(self, outcomes: list[Outcome], *, isolate: bool) -> set[int]:
+    def _record_batch(self, outcomes: list[Outcome], *, isolate: bool) -> Tally:
         now = self.clock.now()
+        tally = Tally()
         with self.database.writing() as db:
             done: list[int] = []
             for outcome in outcomes:
                 if outcome.skipped:
                     continue
                 if outcome.error is not None:
-                    self._fail(db, outcome.job, outcome.error, outcome.permanent, outcome.retry_after)
+                    self._fail(db, outcome.job, outcome.error, outcome.permanent, outcome.retry_after, tally)
                 elif not isolate:
                     if outcome.recorder is not None:
                         outcome.recorder(db)
                     done.append(outcome.job.id)
-                elif self._apply(db, outcome):
+                    tally.done.append(outcome.job.kind)
+                elif self._apply(db, outcome, tally):
                     done.append(outcome.job.id)
+                    tally.done.append(outcome.job.kind)
             queue.complete_many(db=db, job_ids=done, now=now)
-        return set(done)
+        return tally
 
-    def _apply(self, db: Session, outcome: Outcome) -> bool:
+    def _apply(self, db: Session, outcome: Outcome, tally: Tally) -> bool:
         if outcome.recorder is None:
             return True
         try:
@@ -210,17 +229,17 @@ class Engine:
             return True
         except Exception as error:
             log.exception("job %s (%s): recording its result failed", outcome.job.id, outcome.job.kind)
-            self._fail(db, outcome.job, repr(error), False, None)
+            self._fail(db, outcome.job, repr(error), False, None, tally)
             return False
 
-    def _fail(self, db: Session, job: Job, error: str, permanent: bool, retry_after: float | None) -> None:
-        log.warning("job %s (%s) failed: %s", job.id, job.kind, error)
+    def _fail(self, db: Session, job: Job, error: str, permanent: bool, retry_after: float | None,
+              tally: Tally) -> None:
         with db.begin_nested():
             dead = queue.fail(db=db, job_id=job.id, now=self.clock.now(), error=error, permanent=permanent,
                               retry_after=retry_after)
             if dead and job.kind in self.on_dead:
                 self.on_dead[job.kind](db, job)
-        metrics.engine_jobs.labels(kind=job.kind, outcome="dead" if dead else "retry").inc()
+        tally.failed.append((job, error, "dead" if dead else "retry"))
 
     def run_until(self, stop: threading.Event, interval: float) -> None:
         while not stop.is_set():
