@@ -6,6 +6,7 @@ from warroom.announcements.models import Announcement
 from warroom.audit.models import AuditEntry
 from warroom.chat.models import ChatEvent, ChatMessageLink, ChatPerson, ChatRoom
 from warroom.checklists.models import ChecklistItem
+from warroom.db.generation import Generation
 from warroom.engine.models import Job
 from warroom.followups.models import FollowUp, GithubDelivery
 from warroom.importers.source_ids import SourceId
@@ -58,6 +59,7 @@ __all__ = [
     "EscalationStep",
     "ExternalIdentity",
     "FollowUp",
+    "Generation",
     "GithubDelivery",
     "Heartbeat",
     "Incident",

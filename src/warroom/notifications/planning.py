@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.accounts.models import User
+from warroom.db import generation
 from warroom.db.memo import memo
 from warroom.engine import queue
 from warroom.notifications.models import ContactKind, ContactMethod, DeliveryStatus, Notification, NotificationRule
@@ -35,6 +36,8 @@ class PagedAlert(Protocol):
     @property
     def priority(self) -> Priority: ...
 
+
+generation.watch(generation.ROUTING, User, ContactMethod, NotificationRule)
 
 REPLY_CODE_WINDOW = timedelta(days=7)  # a code is not given to the same person twice within this long
 REPLY_CODE_TRIES = 8
@@ -72,20 +75,34 @@ def _rules_of(db: Session, user_id: int) -> list[tuple[NotificationRule, Contact
     return [(r, c) for r, c in db.execute(query)]
 
 
-def plan_notifications(*, db: Session, alert: PagedAlert, user: User, now: datetime, key: str) -> list[Notification]:
+class PageRule(NamedTuple):
+    """One of a person's notification rules, as a page is planned from it."""
+
+    delay_minutes: int
+    contact_method_id: int
+    kind: ContactKind
+
+
+def page_rules(db: Session, user_id: int) -> tuple[PageRule, ...]:
+    """A person's rules in the order they fire, kept until a rule or contact method changes (``generation``)."""
+    return generation.cached(db, generation.ROUTING, ("rules", user_id), lambda: tuple(
+        PageRule(rule.delay_minutes, method.id, method.kind) for rule, method in rules_of(db, user_id)))
+
+
+def plan_notifications(*, db: Session, alert: PagedAlert, user_id: int, now: datetime, key: str,
+                       ) -> list[Notification]:
     """Queue this person's notifications for the alert. Without rules: an email to their address, now."""
     subject = f"[{alert.priority.value}] #{alert.id} {alert.message}"
-    planned = rules_of(db, user.id)
-    targets: list[tuple[int, ContactMethod | None, ContactKind]] = (
-        [(rule.delay_minutes, method, method.kind) for rule, method in planned]
+    targets: list[tuple[int, int | None, ContactKind]] = (
+        [(rule.delay_minutes, rule.contact_method_id, rule.kind) for rule in page_rules(db, user_id)]
         or [(0, None, ContactKind.email)]
     )
     notifications = []
-    code = new_reply_code(db, user.id, now) if any(kind in BY_PHONE for _, _, kind in targets) else None
-    for index, (delay, method, kind) in enumerate(targets):
+    code = new_reply_code(db, user_id, now) if any(kind in BY_PHONE for _, _, kind in targets) else None
+    for index, (delay, method_id, kind) in enumerate(targets):
         notification = Notification(
-            alert_id=alert.id, incident_id=alert.incident_id, user_id=user.id,
-            contact_method_id=method.id if method else None, kind=kind, subject=subject[:300],
+            alert_id=alert.id, incident_id=alert.incident_id, user_id=user_id,
+            contact_method_id=method_id, kind=kind, subject=subject[:300],
             status=DeliveryStatus.queued, idempotency_key=f"ntf-{key}-{index}", created_at=now,
             due_at=now + timedelta(minutes=delay), reply_code=code if kind in BY_PHONE else None,
         )

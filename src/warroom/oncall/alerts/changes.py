@@ -116,7 +116,7 @@ def _page_now(db: Session, actor: Actor, alert: Alert, target: dict[str, Any]) -
     steps, _ = escalation.plan_for(db, _Responding(alert.id, [target]))
     people = escalation.resolve_targets(db, steps[0].targets, now) if steps else []
     for person in people:
-        planning.plan_notifications(db=db, alert=alert, user=person, now=now,
+        planning.plan_notifications(db=db, alert=alert, user_id=person.id, now=now,
                                     key=f"{alert.id}-g{alert.escalation_generation}-add-{target['type']}"
                                         f"{target['id']}-u{person.id}")
     names = ", ".join(f"@{p.handle}" for p in people) or "nobody (no one on call)"

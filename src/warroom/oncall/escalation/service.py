@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from warroom.accounts.models import Membership, User
+from warroom.accounts.models import Membership, Team, User
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
+from warroom.db import generation
 from warroom.db.memo import memo as transaction_memo
 from warroom.engine import queue
 from warroom.engine.models import Job
@@ -26,6 +27,7 @@ from warroom.notifications.models import DeliveryStatus, Notification
 from warroom.oncall.alerts.events import lock_alert, record_event
 from warroom.oncall.alerts.models import AlertStatus, Priority
 from warroom.oncall.escalation.models import EscalationPolicy, EscalationStep
+from warroom.oncall.schedules.models import Schedule, ScheduleLayer, ScheduleOverride
 
 ESCALATE_JOB = "escalate"
 
@@ -66,6 +68,12 @@ class Escalating(Responding, Protocol):
 
     @property
     def incident_id(self) -> int | None: ...
+
+
+# Plans and who is on call are read from these rows: what a transaction changed in them is written before it
+# asks for a kept answer.
+generation.watch(generation.ROUTING, User, Team, Membership, EscalationPolicy, EscalationStep, Schedule,
+                 ScheduleLayer, ScheduleOverride)
 
 
 @dataclass(frozen=True)
@@ -114,11 +122,15 @@ def team_policy_id(*, db: Session, team_id: int) -> int | None:
 
 
 def plan_for(db: Session, alert: Responding) -> tuple[list[StepPlan], int]:
-    """The steps this alert escalates through: its policy and every responder's, merged; else its team's."""
+    """The steps this alert escalates through: its policy and every responder's, merged; else its team's.
+
+    Kept until a policy, step, team or schedule changes (``generation``): the plan is read for every alert that
+    pages, and a plan is never changed by those who read it.
+    """
     key = ("plan", alert.escalation_policy_id, repr(alert.responders), alert.team_id)
     memo = transaction_memo(db, "escalation")  # the engine runs a batch of steps in one transaction
     if key not in memo:
-        memo[key] = _plan_for(db, alert)
+        memo[key] = generation.cached(db, generation.ROUTING, key, lambda: _plan_for(db, alert))
     plan: tuple[list[StepPlan], int] = memo[key]
     return plan
 
@@ -168,16 +180,25 @@ def merge_plans(plans: list[tuple[list[StepPlan], int]]) -> tuple[list[StepPlan]
     return merged, max(repeat for _, repeat in plans)
 
 
-def resolve_targets(db: Session, targets: list[dict[str, Any]], at: datetime) -> list[User]:
-    """Users to page now: a user, whoever is on call in a schedule, or a team's on-call people.
+class Paged(NamedTuple):
+    """A person a step pages."""
 
-    Asked again in the same transaction for the same targets within the same second, the answer is reused.
+    id: int
+    handle: str
+
+
+def resolve_targets(db: Session, targets: list[dict[str, Any]], at: datetime) -> tuple[Paged, ...]:
+    """People to page now: a user, whoever is on call in a schedule, or a team's on-call people.
+
+    Asked again for the same targets within the same second, the answer is reused until a person, team,
+    membership or schedule changes (``generation``).
     """
     key = ("targets", repr(targets), at.replace(microsecond=0))
     memo = transaction_memo(db, "escalation")  # the engine runs a batch of steps in one transaction
     if key not in memo:
-        memo[key] = _resolve_targets(db, targets, at)
-    people: list[User] = memo[key]
+        memo[key] = generation.cached(db, generation.ROUTING, key, lambda: tuple(
+            Paged(person.id, person.handle) for person in _resolve_targets(db, targets, at)))
+    people: tuple[Paged, ...] = memo[key]
     return people
 
 
@@ -204,7 +225,6 @@ def _resolve_targets(db: Session, targets: list[dict[str, Any]], at: datetime) -
 
 def _team_on_call(db: Session, team_id: int, at: datetime) -> list[User]:
     """The team's on-call people; a team without schedules pages every member."""
-    from warroom.accounts.models import Team
     from warroom.oncall.schedules import service as schedules
 
     team = db.get(Team, team_id)
@@ -251,7 +271,7 @@ def page_current_step(*, db: Session, alert: Escalating, now: datetime, clock: C
     step = steps[min(alert.escalation_step, len(steps) - 1)]
     people = resolve_targets(db, step.targets, now)
     for person in people:
-        planning.plan_notifications(db=db, alert=alert, user=person, now=now,
+        planning.plan_notifications(db=db, alert=alert, user_id=person.id, now=now,
                                     key=f"{alert.id}-g{alert.escalation_generation}-r{alert.escalation_round}"
                                         f"-s{alert.escalation_step}-u{person.id}")
     names = ", ".join(f"@{p.handle}" for p in people) or "nobody (no one on call)"
