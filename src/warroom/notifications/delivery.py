@@ -27,7 +27,7 @@ from warroom.notifications.models import ContactKind, ContactMethod, DeliverySta
 from warroom.notifications.senders import OutgoingNotification, Receipt, SenderRegistry
 from warroom.observability import events
 from warroom.oncall.alerts import service as alerts
-from warroom.oncall.alerts.models import Alert, AlertStatus
+from warroom.oncall.alerts.models import Alert, AlertStatus, Priority
 
 CHANNEL = {ContactKind.email: "email", ContactKind.webhook: "webhook", ContactKind.chat: "chat DM",
            ContactKind.sms: "SMS", ContactKind.voice: "voice call"}
@@ -35,13 +35,53 @@ MAX_DESCRIPTION_IN_MESSAGE = 1000
 
 
 @dataclass(frozen=True)
-class Page:
-    """What one queued notification needs, read before the send (detached rows: nothing lazy-loads)."""
+class QueuedNotification:
+    """What a send reads of its notification row."""
 
-    notification: Notification
-    user: User
+    id: int
+    kind: ContactKind
+    status: DeliveryStatus
+    subject: str
+    body: str | None
+    idempotency_key: str
+    reply_code: str | None
+    alert_id: int | None
+    created_at: datetime
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """What a send reads of the person paged."""
+
+    handle: str
+    name: str
+    email: str
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class PagedAlert:
+    """What a send reads of the alert it pages for."""
+
+    id: int
+    message: str
+    priority: Priority
+    source: str
+    description: str
+    status: AlertStatus
+    snoozed_until: datetime | None
+
+
+@dataclass(frozen=True)
+class Page:
+    """What one queued notification needs, read in one statement before the send (plain values: nothing to load
+    later, nothing tied to the session)."""
+
+    notification: QueuedNotification
+    user: Recipient
     address: str | None
-    alert: Alert | None
+    alert: PagedAlert | None
     incident_ref: str | None
 
     @property
@@ -66,27 +106,40 @@ def ack_url(base_url: str, alert_id: int) -> str:
     return f"{alert_url(base_url, alert_id)}/acknowledge"
 
 
-# A notification with its person, contact method, alert and incident number: one statement per page, built once.
-_PAGE = (sa.select(Notification, User, ContactMethod, Alert, Incident.id)
+# A notification with its person, contact method, alert and incident number: one statement per page, built once,
+# of columns rather than whole rows (the engine reads one per page it sends).
+_NOTIFICATION = (Notification.id, Notification.kind, Notification.status, Notification.subject, Notification.body,
+                 Notification.idempotency_key, Notification.reply_code, Notification.alert_id,
+                 Notification.created_at, Notification.due_at)
+_RECIPIENT = (User.handle, User.name, User.email, User.is_active)
+_ALERT = (Alert.id, Alert.message, Alert.priority, Alert.source, Alert.description, Alert.status,
+          Alert.snoozed_until)
+_PAGE = (sa.select(*_NOTIFICATION, *_RECIPIENT, ContactMethod.address, *_ALERT, Incident.id)
          .join(User, User.id == Notification.user_id)
          .outerjoin(ContactMethod, ContactMethod.id == Notification.contact_method_id)
          .outerjoin(Alert, Alert.id == Notification.alert_id)
          .outerjoin(Incident, Incident.id == Notification.incident_id))
 _PAGE_BY_KEY = _PAGE.where(Notification.idempotency_key == sa.bindparam("key"))
 _PAGE_BY_ID = _PAGE.where(Notification.id == sa.bindparam("notification_id"))
+_ADDRESS = len(_NOTIFICATION) + len(_RECIPIENT)
 
 
 def load_page(db: Session, payload: dict[str, Any]) -> Page | None:
     """What a notify job's page needs (by its notification's idempotency key, or in older jobs its id)."""
+    connection = db.connection()  # a read: nothing of the session's to flush first
+    found: Any  # one row of the columns above, taken apart by position
     if "notification_key" in payload:
-        found = db.execute(_PAGE_BY_KEY, {"key": str(payload["notification_key"])}).first()
+        found = connection.execute(_PAGE_BY_KEY, {"key": str(payload["notification_key"])}).first()
     else:
-        found = db.execute(_PAGE_BY_ID, {"notification_id": int(payload["notification_id"])}).first()
+        found = connection.execute(_PAGE_BY_ID, {"notification_id": int(payload["notification_id"])}).first()
     if found is None:
         return None
-    notification, user, method, alert, incident_id = found
-    address = method.address if method is not None else None
-    if method is None and notification.kind is ContactKind.email:
+    notification = QueuedNotification(*found[:len(_NOTIFICATION)])
+    user = Recipient(*found[len(_NOTIFICATION):_ADDRESS])
+    address: str | None = found[_ADDRESS]
+    alert = PagedAlert(*found[_ADDRESS + 1:_ADDRESS + 1 + len(_ALERT)]) if found[_ADDRESS + 1] is not None else None
+    incident_id = found[-1]
+    if address is None and notification.kind is ContactKind.email:
         address = user.email  # no rules: the page goes to the address the person signed up with
     return Page(notification, user, address, alert, Incident.ref_of(incident_id) if incident_id else None)
 
@@ -143,9 +196,7 @@ def make_notify_handler(database: Database, senders: SenderRegistry, clock: Cloc
 
     def deliver_notification(db: Session, job: Job) -> Recorder | None:
         page = load_page(db, job.payload)
-        # Let go of the read snapshot before a send that may take seconds; the rows stay readable, detached.
-        db.expunge_all()
-        db.rollback()
+        db.rollback()  # let go of the read snapshot before a send that may take seconds
         if page is None or page.notification.status in (DeliveryStatus.sent, DeliveryStatus.cancelled):
             return None  # done already: a re-run after a crash does nothing
         notification_id = page.notification.id

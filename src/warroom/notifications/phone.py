@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -75,7 +76,20 @@ class Channel:
 # The page's links ------------------------------------------------------------------------------------------
 
 
-def page_links(notification: Notification, base_url: str) -> dict[str, str]:
+class PhonePage(Protocol):
+    """What a page's links are made from (a notification row, or what the engine read of one)."""
+
+    @property
+    def kind(self) -> ContactKind: ...
+    @property
+    def idempotency_key(self) -> str: ...
+    @property
+    def reply_code(self) -> str | None: ...
+    @property
+    def alert_id(self) -> int | None: ...
+
+
+def page_links(notification: PhonePage, base_url: str) -> dict[str, str]:
     """What a page by SMS or voice carries beyond the message: its reply code, where a keypress on its call is
     posted and where the provider reports its delivery status (all on Warroom's public base URL)."""
     if notification.kind not in BY_PHONE:
