@@ -14,7 +14,7 @@ import httpx
 
 from warroom.core.delivery import DeliveryError
 from warroom.core.outbound import AddressRefused, OutboundPolicy
-from warroom.integrations import http
+from warroom.integrations import http, posting
 
 NOT_DELIVERED = "could not deliver: the connection to the webhook's server failed"
 
@@ -47,27 +47,32 @@ class WebhookSender:
             "webhook-signature": signature(self.secret, message_id, timestamp, body),
             "user-agent": "Warroom",
         }
-        client = http.client() if self.policy is None else http.guarded_client(self.policy)
         try:
-            response = client.post(self.url, content=body, headers=headers, timeout=self.timeout)
+            if self.policy is None:  # an endpoint the operator configured: httpx, with the environment's proxies
+                response = http.client().post(self.url, content=body, headers=headers, timeout=self.timeout)
+                answer = posting.Answer(response.status_code, response.reason_phrase,
+                                        response.headers.get("retry-after"))
+            else:  # a URL a user typed in: only to addresses the policy allows
+                answer = posting.guarded_poster(self.policy).post(self.url, body, headers, self.timeout)
         except AddressRefused as error:
             # The message names the host and the kind of address; only admins see which address it was.
             raise DeliveryError(f"refused {error.address}: {error.message}", permanent=True,
                                 public=f"refused: {error.message}") from error
         except httpx.HTTPError as error:
             raise DeliveryError(f"{type(error).__name__}: {error}", public=NOT_DELIVERED) from error
-        raise_for_delivery(response)
+        except posting.PostFailed as error:
+            raise DeliveryError(f"{error.kind}: {error}", public=NOT_DELIVERED) from error
+        raise_for_delivery(answer)
 
 
-def raise_for_delivery(response: httpx.Response) -> None:
-    status = response.status_code
+def raise_for_delivery(answer: posting.Answer) -> None:
+    status = answer.status
     if status < 300:
         return
-    retry_after = _retry_after(response.headers.get("retry-after"))
+    retry_after = _retry_after(answer.retry_after)
     permanent = 400 <= status < 500 and status not in (408, 425, 429)
     # The receiver's body is left out: it could echo an internal service's answer into a delivery record.
-    raise DeliveryError(f"HTTP {status} {response.reason_phrase}".strip(), permanent=permanent,
-                        retry_after=retry_after)
+    raise DeliveryError(f"HTTP {status} {answer.reason}".strip(), permanent=permanent, retry_after=retry_after)
 
 
 def _retry_after(value: str | None) -> float | None:
