@@ -190,3 +190,22 @@ def test_each_database_keeps_its_own_answers(runtime, clock, team, tmp_path):
         assert generation._answers_of(other.engine) is not generation._answers_of(runtime.database.engine)
     finally:
         other.dispose()
+
+
+@pytest.mark.postgres_only
+def test_two_transactions_changing_routing_rows_do_not_wait_on_the_token(runtime, team, elsewhere):
+    """The token row is written at commit (deferred triggers), so an open transaction that changed a schedule
+    does not hold it: another one changing a policy commits at once, and both changes renew the token."""
+    with runtime.database.reading() as db:
+        before = generation.current_token(db, generation.ROUTING)
+    with elsewhere.connect() as first, elsewhere.connect() as second:
+        first.execute(sa.text("UPDATE schedules SET description = 'first'"))  # left open
+        second.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
+        second.execute(sa.text("UPDATE teams SET name = 'Engineering!'"))
+        second.commit()  # would raise LockNotAvailable had the first held the token row
+        with runtime.database.reading() as db:
+            after_second = generation.current_token(db, generation.ROUTING)
+        first.commit()
+    with runtime.database.reading() as db:
+        after_first = generation.current_token(db, generation.ROUTING)
+    assert len({before, after_second, after_first}) == 3
