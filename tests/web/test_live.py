@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterator
 
@@ -134,3 +135,19 @@ def unsubscribed(channel: str, seconds: float = 5.0) -> bool:
     while broker._subscribers.get(channel) and time.monotonic() < deadline:
         time.sleep(0.05)
     return not broker._subscribers.get(channel)
+
+
+def test_leaving_while_an_event_waits_to_be_written_unsubscribes_at_once(browser, people, room, runtime, factory):
+    bob = browser(people.bob)
+    gc.disable()  # the subscription must end with the request, not when a collection finds the stream
+    try:
+        with bob.client.stream("GET", "/incidents/INC-1/events") as response:
+            stream = events(response)
+            assert "retry" in next(stream)
+            post(runtime, factory, people.carol, "read")
+            assert next(stream)["event"] == "entry"
+            post(runtime, factory, people.carol, "never read")
+            time.sleep(0.5)  # the stream has it ready and waits for the client to take it
+        assert unsubscribed(incident_channel(room.id), seconds=2.0)
+    finally:
+        gc.enable()

@@ -15,6 +15,7 @@ import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import DBAPIError
+from starlette.types import Receive, Scope, Send
 
 from warroom.announcements import service as announcements
 from warroom.api.deps import Principal, get_runtime
@@ -102,9 +103,27 @@ async def stream(request: Request, channel: str, after: int, read: Reader) -> As
         broker.unsubscribe(channel, waker)
 
 
+class EventStreamResponse(StreamingResponse):
+    """A stream that ends its body when the response ends, however it ends.
+
+    A client that leaves while an event waits to be written cancels the response at the body's
+    ``yield``; the generator would then unsubscribe only when it is collected, which may be much
+    later. Closing it here unsubscribes at once.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            close = getattr(self.body_iterator, "aclose", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await close()
+
+
 def event_stream(body: AsyncIterator[str]) -> StreamingResponse:
-    return StreamingResponse(body, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return EventStreamResponse(body, media_type="text/event-stream",
+                               headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 def _signed_in(runtime: Runtime, request: Request) -> Principal:
