@@ -31,6 +31,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from warroom.db.base import Base
+from warroom.db.memo import held, memo
 
 ROUTING = "routing"
 MAX_ANSWERS = 4096
@@ -52,7 +53,7 @@ class Generation(Base):
 _TOKEN = sa.select(Generation.token).where(Generation.name == sa.bindparam("name"))
 _TOKEN_PG = sa.select(Generation.token, sa.func.current_setting(CHANGED_SETTING, True)).where(
     Generation.name == sa.bindparam("name"))
-_IN_TRANSACTION = "warroom_generation_tokens"
+_TOKENS = "generation tokens"  # this transaction's tokens, in its memo
 
 
 class _Answers:
@@ -105,7 +106,7 @@ _MISSING = object()
 def current_token(db: Session, name: str) -> str | None:
     """The token of ``name`` in this transaction; None where answers cannot be kept (no token row yet, or this
     transaction changed the data on PostgreSQL)."""
-    tokens: dict[str, str | None] = db.info.setdefault(_IN_TRANSACTION, {})
+    tokens: dict[str, str | None] = memo(db, _TOKENS)
     if name in tokens:
         return tokens[name]
     _flush_watched(db, name)
@@ -140,7 +141,7 @@ def _answers_of(engine: sa.Engine | sa.Connection) -> _Answers:
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: Any) -> None:
     """A flush of watched rows in this transaction: read the token again before the next answer."""
-    tokens = session.info.get(_IN_TRANSACTION)
+    tokens = held(session, _TOKENS)
     if not tokens:
         return
     rows = (*session.new, *session.dirty, *session.deleted)
@@ -153,7 +154,7 @@ def _after_flush(session: Session, _context: Any) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _on_execute(state: Any) -> None:
     """An INSERT, UPDATE or DELETE statement through the session on a watched table: read the token again."""
-    tokens = state.session.info.get(_IN_TRANSACTION)
+    tokens = held(state.session, _TOKENS)
     if not tokens or not (state.is_update or state.is_delete or state.is_insert):
         return
     table = getattr(state.statement, "table", None)
@@ -161,12 +162,3 @@ def _on_execute(state: Any) -> None:
         if table is None or any(table is cls.__table__ for cls in _watched.get(name, ())):
             tokens.pop(name)
 
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    session.info.pop(_IN_TRANSACTION, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_IN_TRANSACTION, None)

@@ -19,6 +19,12 @@ def memo(db: Session, name: str) -> dict[Any, Any]:
     return memos.setdefault(name, {})
 
 
+def held(db: Session, name: str) -> dict[Any, Any] | None:
+    """The memo called ``name`` if this transaction has started it, without starting it."""
+    found: dict[Any, Any] | None = db.info.get(_MEMO, {}).get(name)
+    return found
+
+
 def forget(db: Session, name: str) -> None:
     """Drop a memo now (after a change to what it holds, within the same transaction)."""
     db.info.get(_MEMO, {}).pop(name, None)
