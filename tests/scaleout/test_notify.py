@@ -81,3 +81,49 @@ def test_a_listener_whose_connection_is_cut_listens_again_and_hears_the_next_com
         other_process.execute("SELECT pg_notify(%s, %s)", (notify.CHANNEL, accounts.CREDENTIALS))
         wait_until(lambda: accounts.credentials_generation() > generation, 5,
                    what="the reconnected listener to hear a revocation", every=0.02)
+
+
+@pytest.fixture
+def delivered() -> Iterator[list[str]]:
+    """The topics this process's handlers were handed, in order."""
+    seen: list[str] = []
+    notify.on_topic(seen.append)
+    try:
+        yield seen
+    finally:
+        notify._handlers.remove(seen.append)
+
+
+def test_a_change_made_in_a_savepoint_is_told_at_the_commit_not_at_the_savepoint(
+        runtime: Runtime, factory: Factory, delivered: list[str]) -> None:
+    """A chat message mirrored to the timeline is written in a savepoint: a reader woken when the savepoint ended
+    would find nothing committed yet, and no wake-up would come with the commit itself."""
+    bob = factory.user("bob")
+    incident = factory.incident(bob)
+    topic = f"live:incident:{incident.id}"
+    # Declaring it is heard at its commit, and on PostgreSQL once more through this process's listener.
+    copies = 2 if runtime.database.engine.dialect.name == "postgresql" else 1
+    assert wait_until(lambda: delivered.count(topic) >= copies, 5, what="the declaration heard")
+    delivered.clear()
+    with runtime.database.writing() as db:
+        with db.begin_nested():
+            flows.post_message(db=db, actor=factory.actor(bob), ref=incident.ref, text="mirrored from the room")
+        assert topic not in delivered, "told before the commit"
+    assert topic in delivered
+
+
+def test_a_savepoint_rolled_back_keeps_what_the_transaction_marked_before_it(
+        runtime: Runtime, factory: Factory, delivered: list[str]) -> None:
+    bob = factory.user("bob")
+    incident = factory.incident(bob)
+    topic = f"live:incident:{incident.id}"
+    delivered.clear()
+    with runtime.database.writing() as db:
+        flows.post_message(db=db, actor=factory.actor(bob), ref=incident.ref, text="kept")
+        db.flush()
+        try:
+            with db.begin_nested():
+                raise ValueError("a step that failed on its own")
+        except ValueError:
+            pass
+    assert topic in delivered

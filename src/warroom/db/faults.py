@@ -156,5 +156,7 @@ outages = OutageLog()
 
 
 @event.listens_for(Session, "after_commit")
-def _committed(_session: Session) -> None:
+def _committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the write is not through yet
     outages.recovered()  # a write went through: the store takes writes again

@@ -1,6 +1,7 @@
 """Answers memoised for one transaction: what a batch of work reads again and again (a key, a plan, a rule).
 
-Dropped when the transaction ends (commit or rollback), so nothing outlives the snapshot it was read in.
+Dropped when the transaction ends (commit or rollback), so nothing outlives the snapshot it was read in; a
+savepoint rolled back drops them too (they may hold what it read), one released does not.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def forget(db: Session, name: str) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    session.info.pop(_MEMO, None)
+    if not session.in_nested_transaction():  # a savepoint released keeps the transaction and its snapshot
+        session.info.pop(_MEMO, None)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -76,10 +76,11 @@ def payloads(topics: Iterable[str]) -> list[str]:
     return chunks
 
 
+# A savepoint's end fires the session's commit and rollback events too: only the transaction's own end counts.
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     topics: set[str] | None = session.info.get(_MARKED)
-    if not topics or session.get_bind().dialect.name != "postgresql":
+    if not topics or session.in_nested_transaction() or session.get_bind().dialect.name != "postgresql":
         return
     for payload in payloads(topics):
         session.execute(sa.text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
@@ -87,6 +88,8 @@ def _before_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: nothing is committed yet
     topics: Any = session.info.pop(_MARKED, None)
     if topics:
         deliver(topics)
@@ -94,7 +97,8 @@ def _after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    session.info.pop(_MARKED, None)
+    if not session.in_nested_transaction():  # a savepoint rolled back leaves the marks (a wake-up too many is harmless)
+        session.info.pop(_MARKED, None)
 
 
 # Listening ---------------------------------------------------------------------------------------------
