@@ -175,3 +175,27 @@ def test_a_batch_recorded_again_counts_and_logs_each_failed_send_once(runtime, c
     assert len(said) == 1, said
     assert job_state(runtime, ids["send-fails"]).attempts == 1
     assert job_state(runtime, ids["good"]).state is JobState.done
+
+
+def test_work_a_transactional_job_makes_due_now_goes_out_in_the_same_tick(runtime, clock):
+    """An escalation step plans its pages in the claiming transaction; the pages are claimed there too and sent in
+    that tick, not one tick later. Work it makes due later waits for its time; the batch bounds the whole tick."""
+    sent = []
+
+    def step(db, job):
+        n = job.payload["n"]
+        queue.enqueue(db=db, kind="send", payload={"n": n}, idempotency_key=f"send-{n}", due_at=clock.now())
+        queue.enqueue(db=db, kind="send", payload={"n": n}, idempotency_key=f"later-{n}",
+                      due_at=clock.now() + timedelta(minutes=5))
+
+    engine = Engine(runtime.database, clock, {"send": lambda db, job: sent.append(job.idempotency_key)},
+                    transactional={"step": step}, batch=3)
+    for n in (1, 2):
+        with runtime.database.writing() as db:
+            queue.enqueue(db=db, kind="step", payload={"n": n}, idempotency_key=f"step-{n}", due_at=clock.now())
+    assert engine.tick() == 3  # two steps, then the one send the batch has room for
+    assert sent == ["send-1"]
+    assert engine.tick() == 1 and sent == ["send-1", "send-2"]
+    assert engine.tick() == 0
+    clock.advance(timedelta(minutes=5))
+    assert engine.tick() == 2 and sorted(sent[2:]) == ["later-1", "later-2"]

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.core.errors import Conflict, NotFound
+from warroom.db.memo import held, memo
 from warroom.engine.models import Job, JobState
 from warroom.live import notify
 
@@ -26,6 +27,7 @@ MAX_BACKOFF = timedelta(minutes=30)
 # tick: in this process directly, in every other process on the same PostgreSQL through LISTEN/NOTIFY.
 _work_arrived = threading.Event()
 JOBS = "jobs"  # the notify topic of a commit that enqueued jobs
+_ENQUEUED = "jobs enqueued"  # the transaction memo counting them
 
 
 @notify.on_topic
@@ -53,7 +55,15 @@ def enqueue(
               max_attempts=max_attempts, created_at=due_at)
     db.add(job)
     notify.mark(db, JOBS)
+    counted = memo(db, _ENQUEUED)
+    counted["jobs"] = counted.get("jobs", 0) + 1
     return job
+
+
+def enqueued(db: Session) -> int:
+    """How many jobs this transaction has enqueued so far (rolled-back savepoints included)."""
+    counted = held(db, _ENQUEUED)
+    return int(counted.get("jobs", 0)) if counted else 0
 
 
 def claim(*, db: Session, now: datetime, owner: str, limit: int = 50, lease: timedelta = LEASE) -> list[Job]:

@@ -4,8 +4,8 @@ A job whose engine dies after claiming it is claimed again when its lease lapses
 sent at least once; receivers dedup on the idempotency key.
 
 One tick is at most three transactions, however many jobs are due: the claim (which also runs the
-transactional jobs, each in its own savepoint), the outside work (sends, concurrently, in threads), and one
-transaction that records every result of the batch.
+transactional jobs, each in its own savepoint, and claims the jobs they made due at once), the outside work
+(sends, concurrently, in threads), and one transaction that records every result of the batch.
 """
 
 from __future__ import annotations
@@ -128,22 +128,32 @@ class Engine:
                                   getattr(manager, "__name__", manager))
 
     def _claim_and_run_transactional(self, now: datetime) -> tuple[list[Job], int]:
+        """Claim due jobs and run the transactional ones; claim again, in the same transaction, what they made due
+        now (an escalation step's notifications), so that work goes out in this tick without a claim of its own."""
         tally = Tally()
+        outside: list[Job] = []
+        ran = 0
         with self.database.writing() as db:
-            claimed = queue.claim(db=db, now=now, owner=self.owner, limit=self.batch, lease=self.lease)
-            db.flush()  # the claim is written before any savepoint, so no job's rollback can undo it
             done: list[int] = []
-            outside: list[Job] = []
-            for job in claimed:
-                if job.kind not in self.transactional:
-                    outside.append(job)
-                elif self._run_transactional(db, job, tally):
-                    done.append(job.id)
+            claimed = queue.claim(db=db, now=now, owner=self.owner, limit=self.batch, lease=self.lease)
+            while claimed:
+                ran += len(claimed)
+                db.flush()  # the claim is written before any savepoint, so no job's rollback can undo it
+                before = queue.enqueued(db)
+                for job in claimed:
+                    if job.kind not in self.transactional:
+                        outside.append(job)
+                    elif self._run_transactional(db, job, tally):
+                        done.append(job.id)
+                if queue.enqueued(db) == before or ran >= self.batch:
+                    break
+                claimed = queue.claim(db=db, now=self.clock.now(), owner=self.owner, limit=self.batch - ran,
+                                      lease=self.lease)
             queue.complete_many(db=db, job_ids=done, now=self.clock.now())
             db.flush()
             db.expunge_all()  # the outside jobs travel to the workers detached, with what they carry loaded
         tally.say()
-        return outside, len(claimed)
+        return outside, ran
 
     def _run_transactional(self, db: Session, job: Job, tally: Tally) -> bool:
         try:
