@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from warroom.core.errors import Conflict, NotFound
 from warroom.db.memo import held, memo
@@ -66,32 +67,54 @@ def enqueued(db: Session) -> int:
     return int(counted.get("jobs", 0)) if counted else 0
 
 
-def claim(*, db: Session, now: datetime, owner: str, limit: int = 50, lease: timedelta = LEASE) -> list[Job]:
-    """Take due jobs whose lease is free or has lapsed (its engine died mid-send)."""
-    query = (
-        sa.select(Job)
-        .where(
-            Job.state == JobState.pending,
-            Job.due_at <= now,
-            sa.or_(Job.lease_until.is_(None), Job.lease_until <= now),
-        )
-        .order_by(Job.due_at, Job.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+# Built once: the engine claims and completes on every tick.
+_DUE = (
+    sa.select(Job)
+    .where(
+        Job.state == JobState.pending,
+        Job.due_at <= sa.bindparam("now"),
+        sa.or_(Job.lease_until.is_(None), Job.lease_until <= sa.bindparam("now")),
     )
-    jobs = list(db.scalars(query))
+    .order_by(Job.due_at, Job.id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+    .with_for_update(skip_locked=True)
+)
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+_LEASE = (
+    sa.update(Job).where(Job.id.in_(_IDS))
+    .values(lease_owner=sa.bindparam("owner", type_=Job.__table__.c.lease_owner.type),
+            lease_until=sa.bindparam("until", type_=Job.__table__.c.lease_until.type), attempts=Job.attempts + 1)
+)
+_COMPLETE = (
+    sa.update(Job).where(Job.id.in_(_IDS))
+    .values(state=JobState.done, finished_at=sa.bindparam("now", type_=Job.__table__.c.finished_at.type),
+            lease_owner=None, lease_until=None, last_error="")
+)
+
+
+def claim(*, db: Session, now: datetime, owner: str, limit: int = 50, lease: timedelta = LEASE) -> list[Job]:
+    """Take due jobs whose lease is free or has lapsed (its engine died mid-send).
+
+    The lease is written by one statement on the connection, and set on the loaded jobs as their committed
+    state (the rows are locked, or on SQLite the database is, so ``attempts + 1`` is what the row now holds).
+    """
+    jobs = list(db.scalars(_DUE, {"now": now, "limit": limit}))
+    if not jobs:
+        return jobs
+    until = now + lease
+    db.connection().execute(_LEASE, {"ids": [job.id for job in jobs], "owner": owner, "until": until})
     for job in jobs:
-        job.lease_owner = owner
-        job.lease_until = now + lease
-        job.attempts += 1
+        set_committed_value(job, "lease_owner", owner)
+        set_committed_value(job, "lease_until", until)
+        set_committed_value(job, "attempts", job.attempts + 1)
     return jobs
 
 
 def complete_many(*, db: Session, job_ids: Sequence[int], now: datetime) -> None:
+    """Mark these jobs done: one statement on the connection (no job is loaded in a recording session; the
+    claiming session's jobs are detached right after)."""
     if job_ids:
-        db.execute(sa.update(Job).where(Job.id.in_(job_ids)).values(
-            state=JobState.done, finished_at=now, lease_owner=None, lease_until=None, last_error="")
-            .execution_options(synchronize_session=False))
+        db.connection().execute(_COMPLETE, {"ids": list(job_ids), "now": now})
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
