@@ -19,6 +19,9 @@ connection or SQLite (which has no NOTIFY) only makes other processes' changes a
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -32,6 +35,17 @@ log = logging.getLogger("warroom.live")
 
 CHANNEL = "warroom"
 PAYLOAD_BYTES = 7000  # PostgreSQL refuses a payload of 8000 bytes or more; topics are joined up to this
+# Each payload's first line names the process that committed it. The listener drops its own process's: they
+# were handed to the handlers at the commit already, and a second time would wake every stream and the
+# engine again. Host and pid tell processes apart (a forked worker has its own pid); the random part, two
+# hosts of one name.
+ORIGIN_PREFIX = "from:"
+_BOOT = secrets.token_hex(4)
+
+
+def origin() -> str:
+    """This process's first line of a payload."""
+    return f"{ORIGIN_PREFIX}{socket.gethostname()[:64]} {os.getpid()} {_BOOT}"
 RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)  # waits between tries after the listening connection is lost
 _MARKED = "warroom_notify_topics"
 
@@ -59,14 +73,14 @@ def deliver(topics: Iterable[str]) -> None:
                 log.exception("live topic %r: a handler failed", topic)
 
 
-def payloads(topics: Iterable[str]) -> list[str]:
-    """The topics joined by newlines into payloads PostgreSQL accepts."""
+def payloads(topics: Iterable[str], limit: int = PAYLOAD_BYTES) -> list[str]:
+    """The topics joined by newlines into payloads of at most ``limit`` bytes."""
     chunks: list[str] = []
     current: list[str] = []
     size = 0
     for topic in sorted(topics):
         length = len(topic.encode()) + 1
-        if current and size + length > PAYLOAD_BYTES:
+        if current and size + length > limit:
             chunks.append("\n".join(current))
             current, size = [], 0
         current.append(topic)
@@ -82,8 +96,10 @@ def _before_commit(session: Session) -> None:
     topics: set[str] | None = session.info.get(_MARKED)
     if not topics or session.in_nested_transaction() or session.get_bind().dialect.name != "postgresql":
         return
-    for payload in payloads(topics):
-        session.execute(sa.text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+    first = origin()
+    for payload in payloads(topics, PAYLOAD_BYTES - len(first.encode()) - 1):
+        session.execute(sa.text("SELECT pg_notify(:channel, :payload)"),
+                        {"channel": CHANNEL, "payload": f"{first}\n{payload}"})
 
 
 @event.listens_for(Session, "after_commit")
@@ -156,9 +172,13 @@ class Listener:
             conn.execute(f"LISTEN {CHANNEL}")
             self.listening.set()
             deliver([EVERYTHING])
+            own = origin()
             while not self._stop.is_set():
                 for note in conn.notifies(timeout=self.wait):
-                    deliver(note.payload.split("\n"))
+                    topics = note.payload.split("\n")
+                    if topics[0] == own:
+                        continue  # this process's commit: its handlers heard it then
+                    deliver(topics[1:] if topics[0].startswith(ORIGIN_PREFIX) else topics)
 
 
 @contextmanager
@@ -172,4 +192,4 @@ def listening(database_url: str) -> Iterator[Listener | None]:
     try:
         yield listener
     finally:
-        listener.stop()
+        listener.stop(timeout=listener.wait + 1.0)  # gone when the block ends: no late delivery after it
