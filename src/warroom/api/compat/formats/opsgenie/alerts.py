@@ -223,12 +223,14 @@ class Target:
     team_id: int | None
     incident_id: int | None
     integration_key_id: int | None
+    status: AlertStatus
 
 
 # Every action looks its alert up: statements built once, read on the connection, so the look-up does not flush
 # the rows earlier actions of the batch appended (they flush together at commit); anything else is flushed first.
 _ALERTS = cast(sa.Table, Alert.__table__)
-_TARGET = (_ALERTS.c.id, _ALERTS.c.alias, _ALERTS.c.team_id, _ALERTS.c.incident_id, _ALERTS.c.integration_key_id)
+_TARGET = (_ALERTS.c.id, _ALERTS.c.alias, _ALERTS.c.team_id, _ALERTS.c.incident_id, _ALERTS.c.integration_key_id,
+           _ALERTS.c.status)
 _BY_ID = sa.select(*_TARGET).where(_ALERTS.c.id == sa.bindparam("alert_id"))
 _BY_ALIAS = (sa.select(*_TARGET)  # aliases are account-wide (scope ""); the open alert first, then the newest
              .where(_ALERTS.c.alias == sa.bindparam("alias"), _ALERTS.c.dedup_scope == "")
@@ -292,7 +294,10 @@ def act(*, db: Session, call: Call, header: str | None, identifier: str, kind: s
         if action.name == "acknowledge":
             alerts.acknowledge(db=db, actor=actor, alert_id=alert.id, note=action.note)
         elif action.name == "close":
-            alerts.close_alert(db=db, actor=actor, alert_id=alert.id, note=action.note)
+            # Closed already (read in this transaction; a closed alert never opens again): nothing to change, as
+            # close_alert would find with two statements more. The request succeeds all the same.
+            if alert.status is not AlertStatus.closed:
+                alerts.close_alert(db=db, actor=actor, alert_id=alert.id, note=action.note)
         elif action.name == "note":
             alerts.add_note(db=db, actor=actor, alert_id=alert.id, note=action.note)
         elif action.name == "message":
