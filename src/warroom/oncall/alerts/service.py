@@ -116,6 +116,7 @@ def raise_alert(*, db: Session, actor: Actor, spec: AlertSpec, shown: bool = Fal
         if repeated is not None:
             return repeated
     caught = _catch_all(db, spec)
+    step, round_ = escalation.position_after_first_step(db, spec)
     values = {
         "alias": spec.alias, "dedup_scope": spec.dedup_scope, "status": AlertStatus.open.value,
         "message": spec.message, "description": spec.description, "priority": spec.priority.value,
@@ -124,7 +125,7 @@ def raise_alert(*, db: Session, actor: Actor, spec: AlertSpec, shown: bool = Fal
         "unrouted": bool(spec.unresolved_responders) or caught is not None, "team_id": spec.team_id,
         "escalation_policy_id": spec.escalation_policy_id, "integration_key_id": spec.integration_key_id,
         "incident_id": spec.incident_id, "count": 1, "created_at": now, "updated_at": now,
-        "last_occurred_at": now, "escalation_step": 0, "escalation_round": 0, "escalation_generation": 0,
+        "last_occurred_at": now, "escalation_step": step, "escalation_round": round_, "escalation_generation": 0,
     }
     connection = db.connection()
     upsert = _upsert_statement(connection.dialect.name, tuple(values), shown)
@@ -136,7 +137,8 @@ def raise_alert(*, db: Session, actor: Actor, spec: AlertSpec, shown: bool = Fal
                priority=spec.priority.value)
         _warn_unrouted(db, actor, alert_id, spec, caught)
         _first_step(db, actor, now, OpenedAlert(alert_id, spec.message, spec.priority, spec.responders,
-                                                spec.team_id, spec.escalation_policy_id, spec.incident_id))
+                                                spec.team_id, spec.escalation_policy_id, spec.incident_id),
+                    written=(step, round_))
         mark(db, ALERTS)
     return Raised(alert_id, created, count, (row[2], row[3], row[4]) if shown else None)
 
@@ -206,10 +208,11 @@ class OpenedAlert:
     escalation_generation: int = 0
 
 
-def _first_step(db: Session, actor: Actor, now: datetime, alert: OpenedAlert) -> None:
-    """Page the first step now; where more steps follow, the alert row learns where escalation stands."""
+def _first_step(db: Session, actor: Actor, now: datetime, alert: OpenedAlert, written: tuple[int, int]) -> None:
+    """Page the first step now. The row was written standing where escalation goes next (``written``); should
+    the step have moved it elsewhere, the row learns where."""
     escalation.page_current_step(db=db, alert=alert, now=now, clock=actor.clock)
-    if (alert.escalation_step, alert.escalation_round) != (0, 0):
+    if (alert.escalation_step, alert.escalation_round) != written:
         db.execute(sa.update(Alert).where(Alert.id == alert.id)
                    .values(escalation_step=alert.escalation_step, escalation_round=alert.escalation_round)
                    .execution_options(synchronize_session=False))

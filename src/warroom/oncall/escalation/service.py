@@ -281,6 +281,17 @@ def page_current_step(*, db: Session, alert: Escalating, now: datetime, clock: C
     _advance(db, alert, steps, repeat, step, now, system)
 
 
+def position_after_first_step(db: Session, alert: Responding) -> tuple[int, int]:
+    """(step, round) a new alert stands at once its first step has paged, as ``_advance`` will set it: known
+    before the alert is written, so it is written once."""
+    steps, repeat = plan_for(db, alert)
+    if len(steps) > 1:
+        return 1, 0
+    if steps and repeat >= 1:
+        return 0, 1
+    return 0, 0
+
+
 def _advance(db: Session, alert: Escalating, steps: list[StepPlan], repeat: int, step: StepPlan, now: datetime,
              system: Actor) -> None:
     next_step, next_round = alert.escalation_step + 1, alert.escalation_round
