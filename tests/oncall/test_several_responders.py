@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from warroom.accounts import service as accounts
@@ -13,7 +14,7 @@ from warroom.accounts.models import User
 from warroom.core.actor import Actor
 from warroom.notifications.models import Notification
 from warroom.oncall.alerts import service as alerts
-from warroom.oncall.alerts.models import AlertEvent
+from warroom.oncall.alerts.models import Alert, AlertEvent
 from warroom.oncall.escalation import policies
 from warroom.oncall.escalation.service import StepPlan, merge_plans
 
@@ -98,3 +99,28 @@ def test_plans_merge_step_by_step_and_a_plan_that_ends_does_not_hurry_the_others
     assert repeat == 2
     assert merge_plans([]) == ([], 0)
     assert merge_plans([([StepPlan(5, [a])], 1)]) == ([StepPlan(5, [a])], 1)
+
+
+@pytest.mark.parametrize(("steps", "repeat", "stands_at"), [
+    ([(5, ["bob"]), (5, ["dan"])], 0, (1, 0)),  # the next step
+    ([(5, ["bob"])], 2, (0, 1)),  # the next round
+    ([(5, ["bob"])], 0, (0, 0)),  # nothing follows
+])
+def test_a_new_alert_is_written_once_standing_where_its_first_step_leaves_escalation(
+        runtime, clock, people, admin, steps, repeat, stands_at):
+    policy_id = _policy(runtime, admin, "engineering-pager", "engineering", steps, repeat=repeat)
+    updates: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE ALERTS") and "escalation_step" in statement:
+            updates.append(statement)  # the alert's position, written again
+
+    sa.event.listen(runtime.database.engine, "before_cursor_execute", seen)
+    try:
+        alert_id = _raise(runtime, clock, [{"type": "escalation", "id": policy_id}])
+    finally:
+        sa.event.remove(runtime.database.engine, "before_cursor_execute", seen)
+    assert updates == []
+    with runtime.database.reading() as db:
+        alert = db.get(Alert, alert_id)
+        assert alert is not None and (alert.escalation_step, alert.escalation_round) == stands_at

@@ -62,7 +62,8 @@ def enqueue(
 
 
 def enqueued(db: Session) -> int:
-    """How many jobs this transaction has enqueued so far (rolled-back savepoints included)."""
+    """How many jobs this transaction has enqueued since its memos began (a savepoint rolled back drops them, and
+    so this count): two readings that differ mean jobs were enqueued between them."""
     counted = held(db, _ENQUEUED)
     return int(counted.get("jobs", 0)) if counted else 0
 

@@ -18,6 +18,7 @@ connection or SQLite (which has no NOTIFY) only makes other processes' changes a
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -41,13 +42,18 @@ PAYLOAD_BYTES = 7000  # PostgreSQL refuses a payload of 8000 bytes or more; topi
 # hosts of one name.
 ORIGIN_PREFIX = "from:"
 _BOOT = secrets.token_hex(4)
+RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)  # waits between tries after the listening connection is lost
+_MARKED = "warroom_notify_topics"
 
 
 def origin() -> str:
     """This process's first line of a payload."""
-    return f"{ORIGIN_PREFIX}{socket.gethostname()[:64]} {os.getpid()} {_BOOT}"
-RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)  # waits between tries after the listening connection is lost
-_MARKED = "warroom_notify_topics"
+    return _origin(os.getpid())
+
+
+@functools.cache
+def _origin(pid: int) -> str:  # once per process, not once per commit
+    return f"{ORIGIN_PREFIX}{socket.gethostname()[:64]} {pid} {_BOOT}"
 
 Handler = Callable[[str], None]
 _handlers: list[Handler] = []

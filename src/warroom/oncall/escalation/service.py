@@ -282,24 +282,25 @@ def page_current_step(*, db: Session, alert: Escalating, now: datetime, clock: C
 
 
 def position_after_first_step(db: Session, alert: Responding) -> tuple[int, int]:
-    """(step, round) a new alert stands at once its first step has paged, as ``_advance`` will set it: known
-    before the alert is written, so it is written once."""
+    """(step, round) a new alert stands at once its first step has paged: known before the alert is written, so
+    it is written once."""
     steps, repeat = plan_for(db, alert)
-    if len(steps) > 1:
-        return 1, 0
-    if steps and repeat >= 1:
-        return 0, 1
-    return 0, 0
+    return (_next_position(len(steps), repeat, 0, 0) if steps else None) or (0, 0)
+
+
+def _next_position(steps: int, repeat: int, step: int, round_: int) -> tuple[int, int] | None:
+    """Where escalation goes after paging ``step`` of round ``round_``; None when every round has paged."""
+    if step + 1 < steps:
+        return step + 1, round_
+    return (0, round_ + 1) if round_ + 1 <= repeat else None
 
 
 def _advance(db: Session, alert: Escalating, steps: list[StepPlan], repeat: int, step: StepPlan, now: datetime,
              system: Actor) -> None:
-    next_step, next_round = alert.escalation_step + 1, alert.escalation_round
-    if next_step >= len(steps):
-        next_step, next_round = 0, alert.escalation_round + 1
-        if next_round > repeat:
-            record_event(db=db, actor=system, alert_id=alert.id, kind="escalation_finished",
-                                body="Every escalation step has paged; nobody acknowledged yet")
-            return
-    alert.escalation_step, alert.escalation_round = next_step, next_round
+    position = _next_position(len(steps), repeat, alert.escalation_step, alert.escalation_round)
+    if position is None:
+        record_event(db=db, actor=system, alert_id=alert.id, kind="escalation_finished",
+                     body="Every escalation step has paged; nobody acknowledged yet")
+        return
+    alert.escalation_step, alert.escalation_round = position
     schedule(db=db, alert=alert, due_at=now + timedelta(minutes=step.delay_minutes))
