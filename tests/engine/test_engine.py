@@ -15,10 +15,8 @@ from ..support.receiver import http_receiver
 
 def enqueue(runtime, key="job-1", kind="test", delay=timedelta(0)):
     with runtime.database.writing() as db:
-        job = queue.enqueue(db=db, kind=kind, payload={"n": 1}, idempotency_key=key,
-                            due_at=runtime.clock.now() + delay)
-        db.flush()
-        return job.id
+        queue.enqueue(db=db, kind=kind, payload={"n": 1}, idempotency_key=key, due_at=runtime.clock.now() + delay)
+        return db.scalar(sa.select(Job.id).where(Job.idempotency_key == key))
 
 
 def job_state(runtime, job_id):

@@ -14,7 +14,6 @@ from warroom.audit.models import AuditEntry
 from warroom.config import Settings
 from warroom.core.clock import FakeClock
 from warroom.demo import seed_demo
-from warroom.engine import queue
 from warroom.engine.models import Job, JobState
 from warroom.followups.models import GithubDelivery
 from warroom.incidents.models import Incident, Status
@@ -31,9 +30,8 @@ from ..support import count
 def _job(runtime: Runtime, key: str, age: timedelta, state: JobState) -> None:
     at = runtime.clock.now() - age
     with runtime.database.writing() as db:
-        job = queue.enqueue(db=db, kind="test.kind", payload={}, idempotency_key=key, due_at=at)
-        job.state = state
-        job.finished_at = at if state is not JobState.pending else None
+        db.add(Job(kind="test.kind", payload={}, idempotency_key=key, due_at=at, created_at=at, state=state,
+                   finished_at=at if state is not JobState.pending else None))
 
 
 def _records(runtime: Runtime, factory, age: timedelta, tag: str) -> None:  # type: ignore[no-untyped-def]

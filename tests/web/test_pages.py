@@ -193,11 +193,10 @@ def test_the_audit_log_shows_who_did_what_through_which_door(browser, people, fa
 
 def test_dead_letters_can_be_retried(browser, people, runtime):
     with runtime.database.writing() as db:
-        job = queue.enqueue(db=db, kind="announce", payload={}, idempotency_key="dead-1",
+        queue.enqueue(db=db, kind="announce", payload={}, idempotency_key="dead-1",
                             due_at=runtime.clock.now())
-        db.flush()
-        queue.fail(db=db, job_id=job.id, now=runtime.clock.now(), error="HTTP 500 from hook", permanent=True)
-        job_id = job.id
+        job_id = db.scalar(sa.select(Job.id).where(Job.idempotency_key == "dead-1"))
+        queue.fail(db=db, job_id=job_id, now=runtime.clock.now(), error="HTTP 500 from hook", permanent=True)
     alice = browser(people.alice)
     page = alice.get("/admin/jobs")
     assert "HTTP 500 from hook" in page.text

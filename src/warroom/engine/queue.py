@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from warroom.core.errors import Conflict, NotFound
+from warroom.db import pending
 from warroom.db.memo import held, memo
 from warroom.engine.models import Job, JobState
 from warroom.live import notify
@@ -51,14 +52,14 @@ def enqueue(
     idempotency_key: str,
     due_at: datetime,
     max_attempts: int = 8,
-) -> Job:
-    job = Job(kind=kind, payload=payload, idempotency_key=idempotency_key, due_at=due_at,
-              max_attempts=max_attempts, created_at=due_at)
-    db.add(job)
+) -> None:
+    """Queue a job in the caller's transaction. It is written with the flush's other new jobs by one INSERT, so
+    it is known by its idempotency key, not an id (see ``warroom.db.pending``)."""
+    pending.add(db, Job(kind=kind, payload=payload, idempotency_key=idempotency_key, due_at=due_at,
+                        max_attempts=max_attempts, created_at=due_at))
     notify.mark(db, JOBS)
     counted = memo(db, _ENQUEUED)
     counted["jobs"] = counted.get("jobs", 0) + 1
-    return job
 
 
 def enqueued(db: Session) -> int:

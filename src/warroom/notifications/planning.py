@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from warroom.accounts.models import User
-from warroom.db import generation
+from warroom.db import generation, pending
 from warroom.db.memo import memo
 from warroom.engine import queue
 from warroom.notifications.models import ContactKind, ContactMethod, DeliveryStatus, Notification, NotificationRule
@@ -90,14 +90,16 @@ def page_rules(db: Session, user_id: int) -> tuple[PageRule, ...]:
 
 
 def plan_notifications(*, db: Session, alert: PagedAlert, user_id: int, now: datetime, key: str,
-                       ) -> list[Notification]:
-    """Queue this person's notifications for the alert. Without rules: an email to their address, now."""
+                       ) -> None:
+    """Queue this person's notifications for the alert. Without rules: an email to their address, now.
+
+    Each is written with its flush's other new rows by one INSERT (``warroom.db.pending``): a notification is
+    known by its idempotency key, which its job carries."""
     subject = f"[{alert.priority.value}] #{alert.id} {alert.message}"
     targets: list[tuple[int, int | None, ContactKind]] = (
         [(rule.delay_minutes, rule.contact_method_id, rule.kind) for rule in page_rules(db, user_id)]
         or [(0, None, ContactKind.email)]
     )
-    notifications = []
     code = new_reply_code(db, user_id, now) if any(kind in BY_PHONE for _, _, kind in targets) else None
     for index, (delay, method_id, kind) in enumerate(targets):
         notification = Notification(
@@ -106,9 +108,7 @@ def plan_notifications(*, db: Session, alert: PagedAlert, user_id: int, now: dat
             status=DeliveryStatus.queued, idempotency_key=f"ntf-{key}-{index}", created_at=now,
             due_at=now + timedelta(minutes=delay), reply_code=code if kind in BY_PHONE else None,
         )
-        db.add(notification)
-        notifications.append(notification)
+        pending.add(db, notification)
         # Named by its idempotency key, so nothing needs flushing to learn the row's id first.
         queue.enqueue(db=db, kind=NOTIFY_JOB, payload={"notification_key": notification.idempotency_key},
                       idempotency_key=f"notify-{notification.idempotency_key}", due_at=notification.due_at)
-    return notifications

@@ -5,6 +5,7 @@ rolled-back transaction counts nothing."""
 from __future__ import annotations
 
 from collections import Counter as Tally
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from warroom.db import pending
 from warroom.notifications.models import ContactKind, DeliveryStatus, Notification
 from warroom.observability import metrics
 from warroom.oncall.alerts.models import Alert, AlertEvent
@@ -38,14 +40,21 @@ def _pending(session: Session) -> Pending:
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: Any) -> None:
-    for row in session.new:
+    _count_new(session, session.new)
+    for row in session.dirty:
+        if isinstance(row, Notification):
+            _notification_changed(session, row)
+
+
+def _count_new(session: Session, rows: Iterable[object]) -> None:
+    for row in rows:
         if isinstance(row, AlertEvent) and row.kind == "created":
             _pending(session).alerts_opened += 1
         elif isinstance(row, Notification):
             _pending(session).notifications[(row.kind.value, DeliveryStatus.queued.value)] += 1
-    for row in session.dirty:
-        if isinstance(row, Notification):
-            _notification_changed(session, row)
+
+
+pending.when_written(_count_new)  # rows written by one statement skip the unit of work's after_flush
 
 
 def _notification_changed(session: Session, row: Notification) -> None:
