@@ -141,3 +141,25 @@ def test_a_page_counts_its_notification_the_first_page_latency_and_the_engine_jo
     # A second page of the same alert is not a first page.
     with runtime.database.reading() as db:
         assert db.query(Job).filter(Job.kind == NOTIFY_JOB).count() == 1
+
+
+def test_only_an_alert_s_first_notification_sent_counts_as_its_first_page(runtime: Runtime, clock: FakeClock,
+                                                                            pager, scrape):
+    erin = pager.person("erin", [(ContactKind.email, "erin@example.test", 0),
+                                 (ContactKind.email, "erin.home@example.test", 0),
+                                 (ContactKind.email, "erin.later@example.test", 1)])
+    before = scrape()
+    pager.page(erin)
+    engine = pager.engine()
+    clock.advance(timedelta(seconds=10))
+    pager.run(engine)  # the two at once: recorded in one transaction
+    clock.advance(timedelta(minutes=1))
+    pager.run(engine)  # the one a minute later
+    after = scrape()
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("warroom_notifications_total", channel="email", outcome="sent") == 3
+    assert grew("warroom_alert_first_page_seconds_count") == 1
+    assert grew("warroom_alert_first_page_seconds_sum") == pytest.approx(10)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -272,7 +272,7 @@ _MARK_SENT = (
             provider_reference=sa.bindparam("reference"),
             attempts=sa.case((Notification.attempts + 1 > sa.bindparam("attempts"), Notification.attempts + 1),
                              else_=sa.bindparam("attempts")))
-    .returning(Notification.alert_id, Notification.kind)
+    .returning(Notification.alert_id, Notification.kind, *events.paged_before(cast(sa.Table, Notification.__table__)))
     .execution_options(synchronize_session=False)  # no notification is loaded in the recording session
 )
 
@@ -287,8 +287,9 @@ def record_sent(db: Session, notification_id: int, *, attempts: int, receipt: Re
                                                   "attempts": attempts, "reference": receipt.reference[:64]}).first()
     if marked is None:
         return  # another engine recorded this send already (or the notification is gone)
-    alert_id, kind = marked
-    events.page_sent(db, kind=kind, alert_id=alert_id, sent_at=now)
+    alert_id, kind, opened_at, paged_before = marked
+    events.page_sent(db, kind=kind, sent_at=now,
+                     first_of_alert_opened_at=opened_at if alert_id is not None and not paged_before else None)
     if alert_id is None:
         return
     body = f"Notified @{handle} by {CHANNEL[kind]}" + (f" ({receipt.note})" if receipt.note else "")

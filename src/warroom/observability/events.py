@@ -63,25 +63,30 @@ def _notification_changed(session: Session, row: Notification) -> None:
         _pending(session).notifications[(row.kind.value, DeliveryStatus(added[0]).value)] += 1
 
 
-def page_sent(session: Session, *, kind: ContactKind, alert_id: int | None, sent_at: datetime) -> None:
+def page_sent(session: Session, *, kind: ContactKind, sent_at: datetime, first_of_alert_opened_at: datetime | None,
+              ) -> None:
     """A notification was marked sent in this transaction by a statement (not a flushed row): count it, and
-    the seconds from its alert opening when it is the alert's first notification sent."""
+    when it is its alert's first notification sent (``first_of_alert_opened_at``: when that alert opened), the
+    seconds from the alert opening to this page. The statement that marks it says both (``paged_before``)."""
     pending = _pending(session)
     pending.notifications[(kind.value, DeliveryStatus.sent.value)] += 1
-    if alert_id is None:
-        return
-    found = session.connection().execute(_FIRST_PAGE, {"alert_id": alert_id}).first()  # nothing to flush first
-    if found is not None and found[1] == 1:
-        pending.first_pages.append(max((sent_at - found[0]).total_seconds(), 0.0))
+    if first_of_alert_opened_at is not None:
+        pending.first_pages.append(max((sent_at - first_of_alert_opened_at).total_seconds(), 0.0))
 
 
-# The alert's opening time and how many of its notifications are sent (this one included): built once.
-_FIRST_PAGE = sa.select(
-    Alert.created_at,
-    sa.select(sa.func.count()).select_from(Notification).where(
-        Notification.alert_id == sa.bindparam("alert_id"), Notification.status == DeliveryStatus.sent,
-    ).scalar_subquery(),
-).where(Alert.id == sa.bindparam("alert_id"))
+def paged_before(notification: sa.Table) -> tuple[sa.ScalarSelect[Any], sa.Exists]:
+    """For a statement on ``notification``'s row (the RETURNING of the UPDATE that marks it sent): when its alert
+    opened, and whether another notification of that alert was sent before. The row itself is left out, so the
+    answer is the same whether or not the database shows the statement's own change to it."""
+    other = Notification.__table__.alias("paged_before")
+    # Named with the table: SQLite writes a RETURNING clause's own columns bare, and a bare name inside the
+    # subqueries would be the subquery's table.
+    alert_id = sa.literal_column(f"{notification.name}.alert_id", Notification.alert_id.type)
+    row_id = sa.literal_column(f"{notification.name}.id", Notification.id.type)
+    opened = sa.select(Alert.created_at).where(Alert.id == alert_id).scalar_subquery()
+    before = sa.exists().where(other.c.alert_id == alert_id, other.c.id != row_id,
+                               other.c.status == DeliveryStatus.sent)
+    return opened, before
 
 
 @event.listens_for(Session, "after_commit")
