@@ -123,7 +123,7 @@ class Runtime:
                                 self.outbound, self.chat_workspaces())
         wiring = wire(_engine_registrations(), context)
         return watch(Engine(self.database, self.clock, dict(wiring.handlers), dict(wiring.transactional),
-                            list(wiring.managers), dict(wiring.on_dead),
+                            list(wiring.managers), dict(wiring.on_dead), dict(wiring.preparers),
                             lease=timedelta(seconds=self.settings.engine_lease_seconds)), self.settings, self.outbound)
 
 

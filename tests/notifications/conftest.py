@@ -14,7 +14,7 @@ from warroom.core.actor import Actor
 from warroom.core.clock import FakeClock
 from warroom.engine.runner import Engine
 from warroom.notifications import service
-from warroom.notifications.delivery import make_notify_handler
+from warroom.notifications.delivery import PagesReadAhead, make_notify_handler
 from warroom.notifications.models import ContactKind, Notification
 from warroom.notifications.planning import NOTIFY_JOB
 from warroom.notifications.senders import SenderRegistry, build_senders
@@ -74,8 +74,10 @@ class Pager:
         """The runtime's engine (as `warroom serve` builds it), optionally with other senders."""
         engine = self.runtime.engine()
         if senders is not None:
+            read_ahead = PagesReadAhead(self.clock)
             engine.handlers[NOTIFY_JOB] = make_notify_handler(self.runtime.database, senders, self.clock,
-                                                              self.runtime.settings.base_url)
+                                                              self.runtime.settings.base_url, read_ahead)
+            engine.preparers[NOTIFY_JOB] = read_ahead.read
         return engine
 
     def run(self, engine: Engine, ticks: int = 3) -> None:

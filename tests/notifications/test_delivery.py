@@ -13,7 +13,7 @@ from warroom.engine import queue
 from warroom.engine.models import Job, JobState
 from warroom.integrations.chat import FakeChat
 from warroom.notifications import service
-from warroom.notifications.delivery import make_notify_handler
+from warroom.notifications.delivery import NotRead, PagesReadAhead, make_notify_handler
 from warroom.notifications.models import ContactKind, DeliveryStatus, Notification
 from warroom.notifications.planning import NOTIFY_JOB
 from warroom.notifications.senders import OutgoingNotification, Receipt, Sender, SenderRegistry
@@ -291,3 +291,82 @@ def test_delivery_records_show_each_notification_of_an_alert(pager, twilio):
         assert db.scalar(sa.select(sa.func.count()).select_from(Notification)) == 2
     assert [(r.user_handle, r.kind, r.status) for r in records] == [
         ("bob", E, DeliveryStatus.sent), ("bob", S, DeliveryStatus.queued)]
+
+
+# Pages read ahead, in the engine's claim ---------------------------------------------------------------------
+
+
+def test_the_pages_of_one_claim_are_read_by_one_statement_and_no_send_reads_its_own(pager, inbox):
+    pager.use_smtp(inbox)
+    bob = pager.person("bob", [(E, "bob@example.com", 0)])
+    alert_ids = [pager.page(bob, message=f"Alert {n}") for n in range(5)]
+    engine = pager.engine()
+    reads: list[str] = []
+
+    def listen(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+        if " ".join(statement.split()).startswith("SELECT notifications.id, notifications.kind"):
+            reads.append(statement)
+
+    sa.event.listen(pager.runtime.database.engine, "before_cursor_execute", listen)
+    try:
+        pager.run(engine)
+    finally:
+        sa.event.remove(pager.runtime.database.engine, "before_cursor_execute", listen)
+    assert len(inbox.received) == 5
+    assert all(pager.notifications(alert_id)[0].status is DeliveryStatus.sent for alert_id in alert_ids)
+    assert len(reads) == 1
+
+
+def test_a_page_read_ahead_is_taken_once_and_only_while_fresh(pager):
+    bob = pager.person("bob", [(E, "bob@example.com", 0)])
+    pager.page(bob)
+    with pager.runtime.database.reading() as db:
+        job = db.scalars(sa.select(Job).where(Job.kind == NOTIFY_JOB)).one()
+        read_ahead = PagesReadAhead(pager.clock)
+        read_ahead.read(db, [job])
+        payload = dict(job.payload)
+    page = read_ahead.take(payload)
+    assert page is not None and not isinstance(page, NotRead) and page.user.handle == "bob"
+    assert isinstance(read_ahead.take(payload), NotRead)  # taken: a second send would read its own
+    with pager.runtime.database.reading() as db:
+        read_ahead.read(db, [job])
+    pager.clock.advance(read_ahead.fresh + timedelta(milliseconds=1))
+    assert isinstance(read_ahead.take(payload), NotRead)  # read too long ago: the send reads it afresh
+
+
+def test_an_acknowledgement_after_a_stale_read_ahead_still_stops_a_delayed_page(pager, inbox):
+    pager.use_smtp(inbox)
+    bob = pager.person("bob", [(E, "bob@example.com", 0), (E, "bob.later@example.com", 5)])
+    alert_id = pager.page(bob)
+    engine = pager.engine()
+    pager.run(engine)
+    pager.clock.advance(timedelta(minutes=5))
+    read_ahead = PagesReadAhead(pager.clock)
+    with pager.runtime.database.reading() as db:  # the delayed page read ahead while the alert was open
+        read_ahead.read(db, list(db.scalars(sa.select(Job).where(Job.kind == NOTIFY_JOB,
+                                                                 Job.state == JobState.pending))))
+    pager.acknowledge(alert_id, bob)
+    pager.clock.advance(timedelta(seconds=2))
+    engine.handlers[NOTIFY_JOB] = make_notify_handler(pager.runtime.database, pager.senders(), pager.clock,
+                                                      "http://warroom.test", read_ahead)
+    engine.preparers.pop(NOTIFY_JOB)
+    pager.run(engine)
+    assert [m.rcpt_tos for m in inbox.received] == [["bob@example.com"]]
+    assert [n.status for n in pager.notifications(alert_id)] == [DeliveryStatus.sent, DeliveryStatus.cancelled]
+
+
+def test_reading_ahead_that_fails_costs_the_sends_nothing(pager, inbox, caplog):
+    pager.use_smtp(inbox)
+    bob = pager.person("bob", [(E, "bob@example.com", 0)])
+    alert_id = pager.page(bob)
+    engine = pager.engine()
+
+    def broken(db, jobs) -> None:  # type: ignore[no-untyped-def]
+        db.execute(sa.text("SELECT no_such_column FROM notifications"))
+
+    engine.preparers[NOTIFY_JOB] = broken
+    with caplog.at_level(logging.ERROR, logger="warroom.engine"):
+        pager.run(engine)
+    assert [m.rcpt_tos for m in inbox.received] == [["bob@example.com"]]
+    assert pager.notifications(alert_id)[0].status is DeliveryStatus.sent
+    assert "reading ahead for 1 notify jobs failed" in caplog.text

@@ -14,7 +14,7 @@ from warroom.config import Settings
 from warroom.core.clock import Clock
 from warroom.core.outbound import OutboundPolicy
 from warroom.db.engine import Database
-from warroom.engine.runner import Handler, Manager, TransactionalHandler
+from warroom.engine.runner import Handler, Manager, Preparer, TransactionalHandler
 from warroom.ports import Outbound
 from warroom.ports.chat import ChatPlatform, PlatformFactory
 
@@ -50,6 +50,7 @@ class Wiring:
     transactional: Mapping[str, TransactionalHandler] = field(default_factory=dict)
     managers: Sequence[Manager] = ()
     on_dead: Mapping[str, TransactionalHandler] = field(default_factory=dict)
+    preparers: Mapping[str, Preparer] = field(default_factory=dict)  # for kinds in handlers
 
 
 Registration = Callable[[EngineContext], Wiring]
@@ -61,13 +62,18 @@ def wire(registrations: Iterable[Registration], context: EngineContext) -> Wirin
     transactional: dict[str, TransactionalHandler] = {}
     managers: list[Manager] = []
     on_dead: dict[str, TransactionalHandler] = {}
+    preparers: dict[str, Preparer] = {}
     for register in registrations:
         wiring = register(context)
         for kind in [*wiring.handlers, *wiring.transactional]:
             if kind in handlers or kind in transactional:
                 raise ValueError(f"job kind '{kind}' is registered twice ({register.__module__})")
+        for kind in wiring.preparers:
+            if kind not in wiring.handlers:
+                raise ValueError(f"job kind '{kind}' has a preparer but no handler ({register.__module__})")
         handlers.update(wiring.handlers)
         transactional.update(wiring.transactional)
         managers.extend(wiring.managers)
         on_dead.update(wiring.on_dead)
-    return Wiring(handlers, transactional, managers, on_dead)
+        preparers.update(wiring.preparers)
+    return Wiring(handlers, transactional, managers, on_dead, preparers)

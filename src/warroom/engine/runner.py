@@ -37,6 +37,9 @@ Recorder = Callable[[Session], None]
 Handler = Callable[[Session, Job], Recorder | None]
 # Work in the database only, run in the claiming transaction: exactly once.
 TransactionalHandler = Callable[[Session, Job], None]
+# Reads, in the claiming transaction, what a batch of claimed jobs of one kind will need outside it: one statement
+# for the batch instead of one read transaction per job (the handler takes what was read while it is fresh).
+Preparer = Callable[[Session, list[Job]], None]
 # Periodic work that is not a job row: run with the current time, at most once per managers_every.
 Manager = Callable[[Database, datetime], None]
 
@@ -85,6 +88,7 @@ class Engine:
     transactional: dict[str, TransactionalHandler] = field(default_factory=dict)
     managers: list[Manager] = field(default_factory=list)
     on_dead: dict[str, TransactionalHandler] = field(default_factory=dict)
+    preparers: dict[str, Preparer] = field(default_factory=dict)
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     batch: int = 200
     # Outside work (sends) running at once; each holds a read connection while it loads its row.
@@ -151,9 +155,24 @@ class Engine:
                                       lease=self.lease)
             queue.complete_many(db=db, job_ids=done, now=self.clock.now())
             db.flush()
+            self._prepare(db, outside)
             db.expunge_all()  # the outside jobs travel to the workers detached, with what they carry loaded
         tally.say()
         return outside, ran
+
+    def _prepare(self, db: Session, outside: list[Job]) -> None:
+        """Each kind's preparer on its claimed jobs, in a savepoint: one that fails costs its handlers a read of
+        their own, never the claim."""
+        by_kind: dict[str, list[Job]] = {}
+        for job in outside:
+            if job.kind in self.preparers:
+                by_kind.setdefault(job.kind, []).append(job)
+        for kind, jobs in by_kind.items():
+            try:
+                with db.begin_nested():
+                    self.preparers[kind](db, jobs)
+            except Exception:
+                log.exception("reading ahead for %d %s jobs failed; each reads its own", len(jobs), kind)
 
     def _run_transactional(self, db: Session, job: Job, tally: Tally) -> bool:
         try:

@@ -19,8 +19,10 @@ def senders(context: EngineContext) -> SenderRegistry:
 
 
 def register(context: EngineContext) -> Wiring:
+    read_ahead = delivery.PagesReadAhead(context.clock)
     return Wiring(
         handlers={NOTIFY_JOB: delivery.make_notify_handler(context.database, senders(context), context.clock,
-                                                           context.settings.base_url)},
+                                                           context.settings.base_url, read_ahead)},
         on_dead={NOTIFY_JOB: delivery.make_failure_handler(context.clock)},
+        preparers={NOTIFY_JOB: read_ahead.read},
     )
