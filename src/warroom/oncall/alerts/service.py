@@ -111,7 +111,7 @@ def raise_alert(*, db: Session, actor: Actor, spec: AlertSpec, shown: bool = Fal
     named = bool(spec.alias.strip())
     spec = clean(spec)
     now = actor.clock.now()
-    if named:
+    if named and _seen_lately(spec):
         repeated = _count_repeat(db, spec, now, shown)
         if repeated is not None:
             return repeated
@@ -156,6 +156,29 @@ _REPEAT = (sa.update(_TABLE)
 _REPEATS = {False: _REPEAT.returning(_TABLE.c.id, _TABLE.c.count),
             True: _REPEAT.returning(_TABLE.c.id, _TABLE.c.count, _TABLE.c.message, _TABLE.c.description,
                                     _TABLE.c.details)}
+
+
+# Keys this process raised lately. A repeat is likeliest for them, so they try the short count first; any other
+# key goes straight to the upsert, which decides for every key (it counts a repeat it finds as well): a wrong
+# guess costs a statement, never the outcome. A new alert so skips an UPDATE that would find nothing. Bounded:
+# when full, every key is forgotten at once (each costs one upsert more the next time it comes).
+_seen: set[tuple[str, str]] = set()
+SEEN_KEYS = 100_000
+
+
+def _seen_lately(spec: AlertSpec) -> bool:
+    key = (spec.dedup_scope, spec.alias)
+    if key in _seen:
+        return True
+    if len(_seen) >= SEEN_KEYS:
+        _seen.clear()
+    _seen.add(key)
+    return False
+
+
+def forget_seen_keys() -> None:
+    """As a process that never raised any key (for tests: another process's keys are unknown here)."""
+    _seen.clear()
 
 
 def _count_repeat(db: Session, spec: AlertSpec, now: datetime, shown: bool) -> Raised | None:
