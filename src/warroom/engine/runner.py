@@ -161,13 +161,15 @@ class Engine:
         return outside, ran
 
     def _prepare(self, db: Session, outside: list[Job]) -> None:
-        """Each kind's preparer on its claimed jobs, in a savepoint: one that fails costs its handlers a read of
-        their own, never the claim."""
+        """Each kind's preparer on its claimed jobs (two or more), in a savepoint: one that fails costs its
+        handlers a read of their own, never the claim."""
         by_kind: dict[str, list[Job]] = {}
         for job in outside:
             if job.kind in self.preparers:
                 by_kind.setdefault(job.kind, []).append(job)
         for kind, jobs in by_kind.items():
+            if len(jobs) < 2:
+                continue  # one job reads its own: a read of one row costs no more than a read ahead and its savepoint
             try:
                 with db.begin_nested():
                     self.preparers[kind](db, jobs)
