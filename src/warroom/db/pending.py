@@ -82,6 +82,17 @@ def _forget_added(session: Session, transaction: Any) -> None:
         session.info.pop(_ADDED, None)
 
 
+_COLUMNS: dict[Any, tuple[tuple[str, str], ...]] = {}
+
+
+def _columns(mapper: Any) -> tuple[tuple[str, str], ...]:
+    """A mapped class's (attribute, column) names, looked up once."""
+    found = _COLUMNS.get(mapper)
+    if found is None:
+        found = _COLUMNS[mapper] = tuple((prop.key, prop.columns[0].key) for prop in mapper.column_attrs)
+    return found
+
+
 def _runs(states: list[Any]) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
     """The rows as INSERT parameters: one run per table (in the order tables first appear) and set of columns
     given, each in the order its rows were added. Rows of different tables cannot depend on each other: none of
@@ -89,7 +100,7 @@ def _runs(states: list[Any]) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
     runs: dict[tuple[sa.Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for state in states:
         table = state.mapper.local_table
-        values = {prop.columns[0].key: state.dict[prop.key] for prop in state.mapper.column_attrs
-                  if prop.key in state.dict}
+        given = state.dict
+        values = {column: given[key] for key, column in _columns(state.mapper) if key in given}
         runs.setdefault((table, tuple(values)), []).append(values)
     return [(table, values) for (table, _), values in runs.items()]
