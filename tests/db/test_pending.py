@@ -126,3 +126,17 @@ def test_new_alerts_their_pages_and_jobs_take_one_insert_per_table_and_are_still
     with runtime.database.reading() as db:
         due = db.scalars(sa.select(Job.idempotency_key).where(Job.due_at <= clock.now() + timedelta(seconds=1)))
         assert len([key for key in due if key.startswith("notify-")]) >= 4
+
+
+def test_rows_added_in_a_savepoint_that_is_released_are_written_with_the_rest(runtime, clock):
+    alert_id = _alert(runtime, clock, 1)
+    with inserts(runtime) as seen, runtime.database.writing() as db:
+        with db.begin_nested():
+            for n in range(3):
+                record_event(db=db, actor=Actor.system(clock), alert_id=alert_id, kind="note", body=f"inside {n}")
+        record_event(db=db, actor=Actor.system(clock), alert_id=alert_id, kind="note", body="after")
+    assert seen == ["alert_events", "alert_events"]  # the three as the savepoint is released, the last at commit
+    with runtime.database.reading() as db:
+        bodies = db.scalars(sa.select(AlertEvent.body).where(AlertEvent.alert_id == alert_id,
+                                                             AlertEvent.kind == "note").order_by(AlertEvent.id))
+        assert list(bodies) == ["inside 0", "inside 1", "inside 2", "after"]

@@ -27,59 +27,65 @@ def flush_unless_appended(db: Session, appended: tuple[type[Any], ...]) -> None:
 # Rows written by one statement ---------------------------------------------------------------------------------
 #
 # The unit of work inserts a new row with RETURNING of its id, and on SQLite, which cannot pair returned ids with
-# the rows of a multi-row INSERT, that is one INSERT per row. A row added with ``add`` is one its maker never
-# reads back by its object (a timeline line, a queued notification, a job): at the next flush such rows are
-# written by one INSERT per table (an executemany), in the order they were added, and the session lets go of
-# them. Everything else is unchanged: they are written at the same flush, in the same transaction, a query after
-# them sees them (autoflush flushes first), and a rolled-back savepoint drops them.
+# the rows of a multi-row INSERT, that is one INSERT per row; and each row is a whole ORM object to build, add,
+# track and flush. A row added with ``add`` is one its maker never reads back (a timeline line, a queued
+# notification, a job): it is kept as its values, and at the next flush all such rows are written by one INSERT
+# per table (an executemany), in the order they were added.
+#
+# The first row since the last flush is also added to the session as an object (the rest are values only): it
+# makes the session dirty, so whatever flushes the session (a query's autoflush, an explicit flush, a savepoint,
+# the commit) writes the rows first, as it would have written objects. A savepoint that rolls back drops that
+# object; the rows kept with it were all added inside the savepoint (starting one flushes), and are dropped too.
 
-WrittenHook = Callable[[Session, list[Any]], None]
-_ADDED = "warroom_rows_by_statement"
+WrittenHook = Callable[[Session, list[tuple[sa.Table, dict[str, Any]]]], None]
+_ADDED = "warroom_rows_by_statement"  # [(mapper, attribute values)], in the order added
+_FIRST = "warroom_rows_by_statement_first"  # the state of the first one's object, in the session
 _written_hooks: list[WrittenHook] = []
 
 
-def add(db: Session, row: object) -> None:
-    """Add a new row to be written by one INSERT with the others of its flush; its object gets no id."""
-    db.add(row)
-    db.info.setdefault(_ADDED, []).append(row)
+def add(db: Session, model: type[Any], /, **values: Any) -> None:
+    """A new row of the mapped class ``model`` (its attribute values, as its constructor takes them), written by
+    one INSERT with the others of its flush. Nothing of it comes back: no object, no id."""
+    added: list[tuple[Any, dict[str, Any]]] | None = db.info.get(_ADDED)
+    if added is None or not _still_new(db, db.info.get(_FIRST)):
+        row = model(**values)
+        db.add(row)
+        db.info[_FIRST] = sa.inspect(row)
+        db.info[_ADDED] = [(sa.inspect(model), values)]
+        return
+    added.append((sa.inspect(model), values))
 
 
 def when_written(hook: WrittenHook) -> None:
-    """``hook(session, rows)`` runs after such rows are written: they never reach the unit of work's
-    ``after_flush`` (which sees ``session.new``)."""
+    """``hook(session, [(table, column values)])`` runs after such rows are written (they are never objects the
+    unit of work's ``after_flush`` could see in ``session.new``)."""
     _written_hooks.append(hook)
 
 
 @event.listens_for(Session, "before_flush")
-def _write_added(session: Session, _context: Any, objects: Any) -> None:
-    if objects is not None or not session.info.get(_ADDED):
-        return  # a flush of chosen objects: the unit of work writes them as usual
-    added: list[Any] = session.info.pop(_ADDED)
-    states = sorted((state for state in map(sa.inspect, added) if _writable(session, state)),
-                    key=lambda state: state.insert_order)
-    if not states:
-        return
+def _write_added(session: Session, _context: Any, _objects: Any) -> None:
+    added: list[tuple[Any, dict[str, Any]]] | None = session.info.pop(_ADDED, None)
+    first = session.info.pop(_FIRST, None)
+    if not added or not _still_new(session, first):
+        return  # none, or dropped with the savepoint they were added in
+    session.expunge(first.obj())
+    runs = _runs(added)
     connection = session.connection()
-    for table, values in _runs(states):
-        connection.execute(table.insert(), values)
-    written = [state.obj() for state in states]
-    for row in written:
-        session.expunge(row)
+    for table, rows in runs:
+        connection.execute(table.insert(), rows)
     for hook in _written_hooks:
-        hook(session, written)
+        hook(session, [(table, row) for table, rows in runs for row in rows])
 
 
-def _writable(session: Session, state: Any) -> bool:
-    """Still new in this session (not dropped with a savepoint), and with no relationship set: a row that names
-    another by its object is left to the unit of work, which knows the order they must be written in."""
-    return bool(state.pending and state.session_id == session.hash_key
-                and not any(relation.key in state.dict for relation in state.mapper.relationships))
+def _still_new(session: Session, state: Any) -> bool:
+    return state is not None and bool(state.pending and state.session_id == session.hash_key)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_added(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(_ADDED, None)
+        session.info.pop(_FIRST, None)
 
 
 _COLUMNS: dict[Any, tuple[tuple[str, str], ...]] = {}
@@ -93,14 +99,12 @@ def _columns(mapper: Any) -> tuple[tuple[str, str], ...]:
     return found
 
 
-def _runs(states: list[Any]) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
+def _runs(added: list[tuple[Any, dict[str, Any]]]) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
     """The rows as INSERT parameters: one run per table (in the order tables first appear) and set of columns
     given, each in the order its rows were added. Rows of different tables cannot depend on each other: none of
     them has an id to be referred to by."""
     runs: dict[tuple[sa.Table, tuple[str, ...]], list[dict[str, Any]]] = {}
-    for state in states:
-        table = state.mapper.local_table
-        given = state.dict
-        values = {column: given[key] for key, column in _columns(state.mapper) if key in given}
-        runs.setdefault((table, tuple(values)), []).append(values)
-    return [(table, values) for (table, _), values in runs.items()]
+    for mapper, given in added:
+        values = {column: given[key] for key, column in _columns(mapper) if key in given}
+        runs.setdefault((mapper.local_table, tuple(values)), []).append(values)
+    return [(table, rows) for (table, _), rows in runs.items()]

@@ -55,8 +55,8 @@ def enqueue(
 ) -> None:
     """Queue a job in the caller's transaction. It is written with the flush's other new jobs by one INSERT, so
     it is known by its idempotency key, not an id (see ``warroom.db.pending``)."""
-    pending.add(db, Job(kind=kind, payload=payload, idempotency_key=idempotency_key, due_at=due_at,
-                        max_attempts=max_attempts, created_at=due_at))
+    pending.add(db, Job, kind=kind, payload=payload, idempotency_key=idempotency_key, due_at=due_at,
+                max_attempts=max_attempts, created_at=due_at)
     notify.mark(db, JOBS)
     counted = memo(db, _ENQUEUED)
     counted["jobs"] = counted.get("jobs", 0) + 1

@@ -102,13 +102,11 @@ def plan_notifications(*, db: Session, alert: PagedAlert, user_id: int, now: dat
     )
     code = new_reply_code(db, user_id, now) if any(kind in BY_PHONE for _, _, kind in targets) else None
     for index, (delay, method_id, kind) in enumerate(targets):
-        notification = Notification(
-            alert_id=alert.id, incident_id=alert.incident_id, user_id=user_id,
-            contact_method_id=method_id, kind=kind, subject=subject[:300],
-            status=DeliveryStatus.queued, idempotency_key=f"ntf-{key}-{index}", created_at=now,
-            due_at=now + timedelta(minutes=delay), reply_code=code if kind in BY_PHONE else None,
-        )
-        pending.add(db, notification)
+        idempotency_key, due_at = f"ntf-{key}-{index}", now + timedelta(minutes=delay)
+        pending.add(db, Notification, alert_id=alert.id, incident_id=alert.incident_id, user_id=user_id,
+                    contact_method_id=method_id, kind=kind, subject=subject[:300], status=DeliveryStatus.queued,
+                    idempotency_key=idempotency_key, created_at=now, due_at=due_at,
+                    reply_code=code if kind in BY_PHONE else None)
         # Named by its idempotency key, so nothing needs flushing to learn the row's id first.
-        queue.enqueue(db=db, kind=NOTIFY_JOB, payload={"notification_key": notification.idempotency_key},
-                      idempotency_key=f"notify-{notification.idempotency_key}", due_at=notification.due_at)
+        queue.enqueue(db=db, kind=NOTIFY_JOB, payload={"notification_key": idempotency_key},
+                      idempotency_key=f"notify-{idempotency_key}", due_at=due_at)

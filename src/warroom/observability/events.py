@@ -54,7 +54,19 @@ def _count_new(session: Session, rows: Iterable[object]) -> None:
             _pending(session).notifications[(row.kind.value, DeliveryStatus.queued.value)] += 1
 
 
-pending.when_written(_count_new)  # rows written by one statement skip the unit of work's after_flush
+_ALERT_EVENTS, _NOTIFICATIONS = AlertEvent.__table__, Notification.__table__
+
+
+def _count_written(session: Session, rows: list[tuple[sa.Table, dict[str, Any]]]) -> None:
+    """The same count for rows written by one statement (``warroom.db.pending``): never in ``session.new``."""
+    for table, values in rows:
+        if table is _ALERT_EVENTS and values.get("kind") == "created":
+            _pending(session).alerts_opened += 1
+        elif table is _NOTIFICATIONS:
+            _pending(session).notifications[(ContactKind(values["kind"]).value, DeliveryStatus.queued.value)] += 1
+
+
+pending.when_written(_count_written)
 
 
 def _notification_changed(session: Session, row: Notification) -> None:

@@ -27,8 +27,8 @@ def alert_channel(alert_id: int) -> str:
 def record_event(*, db: Session, actor: Actor, alert_id: int, kind: str, body: str, **data: Any) -> None:
     """One line on the alert's timeline (written with the others of its flush by one INSERT); the alert's live
     page hears of it on commit."""
-    pending.add(db, AlertEvent(alert_id=alert_id, kind=kind, actor_id=actor.user_id, body=body, data=data,
-                               created_at=actor.clock.now()))
+    pending.add(db, AlertEvent, alert_id=alert_id, kind=kind, actor_id=actor.user_id, body=body, data=data,
+                created_at=actor.clock.now())
     mark(db, alert_channel(alert_id))
 
 
