@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from warroom.accounts import service as accounts
 from warroom.accounts.models import AccessRole
@@ -28,19 +27,12 @@ from .. import support
 
 @contextmanager
 def inserts(runtime) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
-    """The INSERT statements sent while the block runs (one entry per statement, an executemany included)."""
-    seen: list[str] = []
-
-    def listen(_conn, _cursor, statement, _parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("INSERT"):
-            seen.append(statement.split("(")[0].split()[-1])
-
-    engine = runtime.database.engine
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
+    """The tables INSERT statements sent while the block runs wrote to (one entry per statement, an executemany
+    included)."""
+    tables: list[str] = []
+    with support.statements(runtime) as sent:
+        yield tables
+    tables.extend(statement.split("(")[0].split()[-1] for statement in sent if statement.upper().startswith("INSERT"))
 
 
 def _alert(runtime, clock, n: int) -> int:  # type: ignore[no-untyped-def]

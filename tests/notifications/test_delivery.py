@@ -19,6 +19,7 @@ from warroom.notifications.planning import NOTIFY_JOB
 from warroom.notifications.senders import OutgoingNotification, Receipt, Sender, SenderRegistry
 from warroom.oncall.alerts import service as alerts
 
+from .. import support
 from ..support.receiver import http_receiver
 
 E, S, W, C = ContactKind.email, ContactKind.sms, ContactKind.webhook, ContactKind.chat
@@ -301,17 +302,9 @@ def test_the_pages_of_one_claim_are_read_by_one_statement_and_no_send_reads_its_
     bob = pager.person("bob", [(E, "bob@example.com", 0)])
     alert_ids = [pager.page(bob, message=f"Alert {n}") for n in range(5)]
     engine = pager.engine()
-    reads: list[str] = []
-
-    def listen(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
-        if " ".join(statement.split()).startswith("SELECT notifications.id, notifications.kind"):
-            reads.append(statement)
-
-    sa.event.listen(pager.runtime.database.engine, "before_cursor_execute", listen)
-    try:
+    with support.statements(pager.runtime) as sent:
         pager.run(engine)
-    finally:
-        sa.event.remove(pager.runtime.database.engine, "before_cursor_execute", listen)
+    reads = [statement for statement in sent if statement.startswith("SELECT notifications.id, notifications.kind")]
     assert len(inbox.received) == 5
     assert all(pager.notifications(alert_id)[0].status is DeliveryStatus.sent for alert_id in alert_ids)
     assert len(reads) == 1

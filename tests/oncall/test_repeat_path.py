@@ -7,29 +7,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from warroom.core.actor import Actor
 from warroom.oncall.alerts import service as alerts
 from warroom.oncall.alerts.models import Alert
 from warroom.oncall.alerts.service import AlertSpec, Raised
 
+from .. import support
+
 
 @contextmanager
-def statements(runtime) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
-    """The first two words of each statement on alerts sent while the block runs ("UPDATE alerts", …)."""
-    seen: list[str] = []
-
-    def listen(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
-        words = statement.split()
-        if words[0] in ("UPDATE", "INSERT") and "alerts" in words[1:3]:
-            seen.append(f"{words[0]} alerts")
-
-    event.listen(runtime.database.engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        event.remove(runtime.database.engine, "before_cursor_execute", listen)
+def writes(runtime) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+    """The first two words of each statement writing alerts sent while the block runs ("UPDATE alerts", …)."""
+    found: list[str] = []
+    with support.statements(runtime) as sent:
+        yield found
+    found.extend(f"{words[0]} alerts" for words in map(str.split, sent)
+                 if words[0] in ("UPDATE", "INSERT") and "alerts" in words[1:3])
 
 
 def _raise(runtime, clock, alias: str) -> Raised:  # type: ignore[no-untyped-def]
@@ -39,7 +33,7 @@ def _raise(runtime, clock, alias: str) -> Raised:  # type: ignore[no-untyped-def
 
 
 def test_a_key_never_seen_goes_straight_to_the_insert(runtime, clock):
-    with statements(runtime) as seen:
+    with writes(runtime) as seen:
         raised = _raise(runtime, clock, "never-seen-1")
     assert raised.created
     assert seen == ["INSERT alerts"]
@@ -47,7 +41,7 @@ def test_a_key_never_seen_goes_straight_to_the_insert(runtime, clock):
 
 def test_a_key_seen_lately_is_counted_by_the_short_update_alone(runtime, clock):
     first = _raise(runtime, clock, "seen-2")
-    with statements(runtime) as seen:
+    with writes(runtime) as seen:
         again = _raise(runtime, clock, "seen-2")
     assert (again.alert_id, again.created, again.count) == (first.alert_id, False, 2)
     assert seen == ["UPDATE alerts"]

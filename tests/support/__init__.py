@@ -20,12 +20,12 @@ from .http import RecordingServer, Reply, Request, http_server
 from .live import LiveServer, live_server
 from .mail import MAIL_FROM, Inbox, ReceivedMail, inbox_fixture, smtp_server
 from .people import HANDBOOK, Who, people
-from .store import TOKEN_USE, Rows, checklist_step, count, jobs, stored
+from .store import TOKEN_USE, Rows, checklist_step, count, jobs, statements, stored
 from .waiting import free_port, free_socket, stop_process, wait_until
 
 __all__ = [
     "HANDBOOK", "MAIL_FROM", "TOKEN_USE", "Inbox", "LiveServer", "ReceivedMail", "RecordingServer", "Reply",
     "Request", "Rows", "Who", "checklist_step", "count", "drain", "free_port", "free_socket", "http_server",
-    "inbox_fixture", "jobs", "live_server", "people", "smtp_server", "stop_process", "stored", "wait_until",
-    "wall_dated_clock",
+    "inbox_fixture", "jobs", "live_server", "people", "smtp_server", "statements", "stop_process", "stored",
+    "wait_until", "wall_dated_clock",
 ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -60,3 +61,18 @@ def checklist_step(runtime: Runtime, incident_id: int, key: str) -> ItemState:
                                                         ChecklistItem.key == key))
         assert item is not None, f"no checklist step {key!r} on incident {incident_id}"
         return item.state
+
+
+@contextmanager
+def statements(runtime: Runtime) -> Iterator[list[str]]:
+    """Every statement sent to the database while the block runs, as sent (an executemany is one)."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    sa.event.listen(runtime.database.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(runtime.database.engine, "before_cursor_execute", record)
