@@ -1,5 +1,7 @@
 """The durable queue and engine: at-least-once, retried with backoff, dead-lettered, never lost."""
 
+import threading
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -112,6 +114,56 @@ def test_the_managers_run_at_most_once_a_second_however_often_the_engine_ticks(r
     engine.tick()
     engine.tick()
     assert runs == [runs[0], runs[0] + timedelta(seconds=1)]
+
+
+def running(engine):
+    """The engine as ``warroom serve`` and ``warroom engine`` run it (``run_until`` on a thread); stopped after."""
+    stop = threading.Event()
+    loop = threading.Thread(target=engine.run_until, args=(stop, 0.05), name="engine-loop", daemon=True)
+    loop.start()
+    return stop, loop
+
+
+def test_a_manager_that_takes_a_while_holds_back_no_page(runtime, clock):
+    """A running engine's managers sweep on their own thread: a job due meanwhile goes out at once, not after the
+    sweep (on PostgreSQL a sweep took 20 to 100 ms each second: the slowest pages waited for it)."""
+    sweeping, release, sent = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_sweep(_database, _now):
+        sweeping.set()
+        release.wait(10)
+
+    engine = Engine(runtime.database, clock, {"test": lambda db, job: sent.set()}, managers=[slow_sweep])
+    stop, loop = running(engine)
+    try:
+        assert sweeping.wait(5)
+        enqueue(runtime, "due-during-the-sweep")
+        assert sent.wait(5), "the job waited for the managers"
+    finally:
+        release.set()
+        stop.set()
+        loop.join(10)
+    assert not loop.is_alive()
+
+
+def test_the_heartbeat_turns_with_the_loop_that_sends_not_with_the_managers(runtime, clock):
+    """The heartbeat says pages can go out: it is written by the loop that sends them, even while a manager hangs,
+    and the managers' thread ends with that loop."""
+    beats, release, before = [], threading.Event(), set(threading.enumerate())
+    engine = Engine(runtime.database, clock, managers=[lambda _database, _now: release.wait(10)],
+                    beat=lambda _database, now: beats.append(threading.current_thread().name))
+    stop, loop = running(engine)
+    try:
+        deadline = time.monotonic() + 5
+        while len(beats) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(beats) >= 3 and set(beats) == {"engine-loop"}
+    finally:
+        release.set()
+        stop.set()
+        loop.join(10)
+    assert not loop.is_alive()
+    assert not [thread for thread in set(threading.enumerate()) - before if thread.name == "warroom-managers"]
 
 
 def test_one_result_that_cannot_be_recorded_fails_its_job_alone_and_the_batch_keeps_the_rest(runtime, clock):

@@ -32,9 +32,11 @@ def test_the_runtime_engine_runs_every_package_s_jobs(runtime):
     assert set(engine.transactional) == {ESCALATE_JOB}
     assert set(engine.on_dead) == {NOTIFY_JOB, GITHUB_ISSUE_JOB, INVITE_JOB, RELATED_ISSUE_JOB}
     names = [getattr(manager, "__name__", type(manager).__name__) for manager in engine.managers]
-    # watch() puts the engine's own heartbeat first and its pruner last; the packages' managers tick in between.
-    assert names[1:6] == ["status_update_reminders", "expire_heartbeats", "announcement_day_incidents",
-                         "prune", "followup_reminders"]
+    # watch() puts the engine's pruner last; the packages' managers tick before it. Its heartbeat turns with the
+    # jobs, not among the managers.
+    assert names == ["status_update_reminders", "expire_heartbeats", "announcement_day_incidents",
+                     "prune", "followup_reminders", "Pruner"]
+    assert type(engine.beat).__name__ == "Heartbeat"
 
 
 def test_a_job_kind_two_packages_claim_is_refused(runtime):

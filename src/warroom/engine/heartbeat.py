@@ -64,14 +64,14 @@ def write(database: Database, owner: str, started: datetime, now: datetime, *,
 
 
 def watch(engine: Engine, settings: Settings, outbound: OutboundPolicy) -> Engine:
-    """The engine with its heartbeat first among the managers (before those that may take a while), the
-    self heartbeat when WARROOM_SELF_HEARTBEAT_URL is set, and retention's pruner last."""
+    """The engine with its heartbeat (on the loop that sends pages, see ``Engine.beat``), the self heartbeat when
+    WARROOM_SELF_HEARTBEAT_URL is set, and retention's pruner last among the managers."""
     import warroom.observability.events  # noqa: F401  (counts pages and alerts as the engine commits them)
     from warroom.observability.retention import make_pruner
     from warroom.observability.self_heartbeat import SelfHeartbeat
 
     pinger = (SelfHeartbeat(settings.self_heartbeat_url, outbound, timedelta(seconds=settings.self_heartbeat_seconds),
                             settings.self_heartbeat_authorization) if settings.self_heartbeat_url else None)
-    engine.managers.insert(0, Heartbeat(engine.owner, pinger=pinger))
+    engine.beat = Heartbeat(engine.owner, pinger=pinger)
     engine.managers.append(make_pruner(settings))
     return engine

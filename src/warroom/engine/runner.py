@@ -6,6 +6,9 @@ sent at least once; receivers dedup on the idempotency key.
 One tick is at most three transactions, however many jobs are due: the claim (which also runs the
 transactional jobs, each in its own savepoint, and claims the jobs they made due at once), the outside work
 (sends, concurrently, in threads), and one transaction that records every result of the batch.
+
+A running engine (``run_until``) turns its managers (reminders, expiries, pruning) on a thread of their own,
+beside the loop that claims and sends: a sweep that takes a while never holds back a page due now.
 """
 
 from __future__ import annotations
@@ -98,22 +101,30 @@ class Engine:
     # The managers run at most this often: a busy engine ticks on every commit that adds a job (a hundred times a
     # second under load), and the managers' reminders, expiries and pruning need no more than this.
     managers_every: timedelta = timedelta(seconds=1)
+    # The engine's sign of life (engine/heartbeat.py). It turns with the jobs, on the loop that sends pages, never
+    # on the managers' thread: a heartbeat written says that loop turns.
+    beat: Manager | None = None
     _pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
     _managed_at: datetime | None = field(default=None, init=False, repr=False)
 
     def tick(self) -> int:
-        """Run the managers and every job due now (up to a batch); returns how many jobs ran."""
-        with metrics.engine_tick_seconds.time():
-            return self._tick()
-
-    def _tick(self) -> int:
+        """Run the managers (when due) and every job due now (up to a batch), on this thread; returns how many
+        jobs ran."""
         now = self.clock.now()
         if self._managers_due(now):
             self._run_managers(now)
-        outside, ran = self._claim_and_run_transactional(now)
-        if outside:
-            self._record(self._run_outside(outside))
-        return ran
+        return self._turn()
+
+    def _turn(self) -> int:
+        """The heartbeat (when due) and every job due now, up to a batch: one turn of the loop that sends pages."""
+        with metrics.engine_tick_seconds.time():
+            now = self.clock.now()
+            if self.beat is not None:
+                self._run_manager(self.beat, now)
+            outside, ran = self._claim_and_run_transactional(now)
+            if outside:
+                self._record(self._run_outside(outside))
+            return ran
 
     def _managers_due(self, now: datetime) -> bool:
         last = self._managed_at
@@ -124,12 +135,20 @@ class Engine:
 
     def _run_managers(self, now: datetime) -> None:
         for manager in self.managers:
-            try:
-                manager(self.database, now)
-            except Exception as error:
-                if not _store_outage(error, "engine"):
-                    log.exception("manager %s failed; trying again next tick",
-                                  getattr(manager, "__name__", manager))
+            self._run_manager(manager, now)
+
+    def _run_manager(self, manager: Manager, now: datetime) -> None:
+        try:
+            manager(self.database, now)
+        except Exception as error:
+            if not _store_outage(error, "engine"):
+                log.exception("manager %s failed; trying again next tick", getattr(manager, "__name__", manager))
+
+    def _manage_until(self, ended: threading.Event) -> None:
+        """The managers, once per ``managers_every``, until the loop ends: the running engine's second thread."""
+        while not ended.is_set():
+            self._run_managers(self.clock.now())
+            ended.wait(self.managers_every.total_seconds())
 
     def _claim_and_run_transactional(self, now: datetime) -> tuple[list[Job], int]:
         """Claim due jobs and run the transactional ones; claim again, in the same transaction, what they made due
@@ -273,16 +292,24 @@ class Engine:
         tally.failed.append((job, error, "dead" if dead else "retry"))
 
     def run_until(self, stop: threading.Event, interval: float) -> None:
-        while not stop.is_set():
-            try:
-                ran = self.tick()
-            except Exception as error:
-                if not _store_outage(error, "engine"):
-                    log.exception("engine tick failed; trying again")
-                ran = 0
-            if ran < self.batch:
-                queue.wait_for_work(interval)
-        self.close()
+        """Turn until stopped: jobs on this thread (waking when a commit adds one), the managers on their own."""
+        ended = threading.Event()
+        managing = threading.Thread(target=self._manage_until, args=(ended,), name="warroom-managers", daemon=True)
+        managing.start()
+        try:
+            while not stop.is_set():
+                try:
+                    ran = self._turn()
+                except Exception as error:
+                    if not _store_outage(error, "engine"):
+                        log.exception("engine tick failed; trying again")
+                    ran = 0
+                if ran < self.batch:
+                    queue.wait_for_work(interval)
+        finally:
+            ended.set()  # however the loop ended: the managers end with it
+            managing.join()
+            self.close()
 
     def close(self) -> None:
         if self._pool is not None:

@@ -31,7 +31,8 @@ engine_job_seconds = Histogram(
     "warroom_engine_job_seconds", "Time the engine spent on one job, by job kind.", ["kind"],
     buckets=FAST_BUCKETS, registry=REGISTRY)
 engine_tick_seconds = Histogram(
-    "warroom_engine_tick_seconds", "One engine tick: its managers and every job it claimed.",
+    "warroom_engine_tick_seconds",
+    "One turn of the engine's loop: its heartbeat and every job it claimed (the managers run on their own thread).",
     buckets=FAST_BUCKETS, registry=REGISTRY)
 engine_jobs = Counter(
     "warroom_engine_jobs", "Jobs the engine ran, by kind and outcome (done, retry, dead).", ["kind", "outcome"],
