@@ -2,7 +2,8 @@
 
 import threading
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -195,6 +196,47 @@ def test_one_result_that_cannot_be_recorded_fails_its_job_alone_and_the_batch_ke
     with runtime.database.reading() as db:
         written = db.scalars(sa.select(Job.idempotency_key).where(Job.kind == "written")).all()
     assert sorted(written) == ["by-good-1", "by-good-2"]
+
+
+@dataclass(frozen=True)
+class Written:
+    """A result recorded on its own or, with its kind's others, by one call (``together``)."""
+
+    key: str
+    calls: list[tuple[str, ...]]
+    at: datetime
+
+    def __call__(self, write):
+        self.calls.append((self.key,))
+        queue.enqueue(db=write, kind="written", payload={}, idempotency_key=f"by-{self.key}", due_at=self.at)
+
+    @staticmethod
+    def together(write, results):
+        results[0].calls.append(tuple(result.key for result in results))
+        for result in results:
+            queue.enqueue(db=write, kind="written", payload={}, idempotency_key=f"by-{result.key}", due_at=result.at)
+        if any(result.key == "refused" for result in results):
+            raise RuntimeError("cannot record them together")
+
+
+def test_results_that_can_be_recorded_together_are_recorded_by_one_call_and_alone_when_that_fails(runtime, clock):
+    calls: list[tuple[str, ...]] = []
+    engine = Engine(runtime.database, clock, {"test": lambda db, job: None if job.idempotency_key == "plain" else
+                                              Written(job.idempotency_key, calls, clock.now() + timedelta(days=1))})
+
+    def tick(keys):
+        ids = [enqueue(runtime, key) for key in keys]
+        assert engine.tick() == len(keys)
+        return [job_state(runtime, job_id).state for job_id in ids]
+
+    assert tick(["a", "plain", "b", "c"]) == [JobState.done] * 4
+    assert calls == [("a", "b", "c")]
+    calls.clear()
+    assert tick(["d", "refused", "e"]) == [JobState.done] * 3
+    assert calls == [("d", "refused", "e"), ("d",), ("refused",), ("e",)]  # then each on its own, in a savepoint
+    with runtime.database.reading() as db:
+        written = db.scalars(sa.select(Job.idempotency_key).where(Job.kind == "written")).all()
+    assert sorted(written) == ["by-a", "by-b", "by-c", "by-d", "by-e", "by-refused"]  # the failed try left nothing
 
 
 def test_a_batch_recorded_again_counts_and_logs_each_failed_send_once(runtime, clock, caplog):

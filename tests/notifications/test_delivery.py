@@ -9,11 +9,19 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from warroom.core.clock import as_utc
 from warroom.engine import queue
 from warroom.engine.models import Job, JobState
 from warroom.integrations.chat import FakeChat
 from warroom.notifications import service
-from warroom.notifications.delivery import NotRead, PagesReadAhead, make_notify_handler
+from warroom.notifications.delivery import (
+    NotRead,
+    PagesReadAhead,
+    SentPage,
+    make_notify_handler,
+    record_sent,
+    record_sent_pages,
+)
 from warroom.notifications.models import ContactKind, DeliveryStatus, Notification
 from warroom.notifications.planning import NOTIFY_JOB
 from warroom.notifications.senders import OutgoingNotification, Receipt, Sender, SenderRegistry
@@ -363,3 +371,50 @@ def test_reading_ahead_that_fails_costs_the_sends_nothing(pager, inbox, caplog):
     assert [m.rcpt_tos for m in inbox.received] == [["bob@example.com"]] * 2
     assert all(pager.notifications(alert_id)[0].status is DeliveryStatus.sent for alert_id in alert_ids)
     assert "reading ahead for 2 notify jobs failed" in caplog.text
+
+
+# Sent pages recorded together, in the engine's record of a batch ------------------------------------------------
+
+
+def test_the_pages_of_one_batch_are_marked_sent_by_one_read_and_one_write(pager, inbox):
+    pager.use_smtp(inbox)
+    bob = pager.person("bob", [(E, "bob@example.com", 0)])
+    alert_ids = [pager.page(bob, message=f"Alert {n}") for n in range(5)]
+    with support.statements(pager.runtime) as sent:
+        pager.run(pager.engine())
+    marks = [statement for statement in sent if statement.startswith("UPDATE notifications SET status")]
+    locks = [statement for statement in sent if statement.startswith("SELECT notifications.id, notifications.alert_id")]
+    assert len(inbox.received) == 5
+    assert all(pager.notifications(alert_id)[0].status is DeliveryStatus.sent for alert_id in alert_ids)
+    assert all(len(pager.events(alert_id, "notified")) == 1 for alert_id in alert_ids)
+    assert (len(marks), len(locks)) == (1, 1)  # one executemany: one statement as sent
+
+
+def test_pages_recorded_together_keep_what_each_send_said(pager):
+    bob = pager.person("bob", [(E, "bob@example.com", 0)])
+    alert_ids = [pager.page(bob, message=f"Alert {n}") for n in range(2)]
+    ids = [pager.notifications(alert_id)[0].id for alert_id in alert_ids]
+    pages = [SentPage(ids[0], 1, Receipt(reference="SM-first"), "bob", pager.clock),
+             SentPage(ids[1], 3, Receipt(reference="SM-second", note="went to the log"), "bob", pager.clock)]
+    with pager.runtime.database.writing() as db:
+        record_sent_pages(db, pages)
+    first, second = (pager.notifications(alert_id)[0] for alert_id in alert_ids)
+    assert first.sent_at is not None and as_utc(first.sent_at) == pager.clock.now()
+    assert (first.status, first.attempts, first.provider_reference) == (DeliveryStatus.sent, 1, "SM-first")
+    assert (second.attempts, second.provider_reference) == (3, "SM-second")
+    assert [e.body for e in pager.events(alert_ids[1], "notified")] == ["Notified @bob by email (went to the log)"]
+
+
+def test_a_page_another_engine_recorded_is_not_recorded_again_with_the_batch(pager):
+    bob = pager.person("bob", [(E, "bob@example.com", 0), (E, "bob.home@example.com", 0)])
+    alert_id = pager.page(bob)
+    first, second = (n.id for n in pager.notifications(alert_id))
+    with pager.runtime.database.writing() as db:  # the other engine, first
+        record_sent(db, first, attempts=1, receipt=Receipt(reference="theirs"), clock=pager.clock, handle="bob")
+    with pager.runtime.database.writing() as db:
+        record_sent_pages(db, [SentPage(first, 2, Receipt(reference="ours"), "bob", pager.clock),
+                               SentPage(second, 1, Receipt(), "bob", pager.clock)])
+    notifications = pager.notifications(alert_id)
+    assert [(n.status, n.provider_reference) for n in notifications] == [
+        (DeliveryStatus.sent, "theirs"), (DeliveryStatus.sent, "")]
+    assert len(pager.events(alert_id, "notified")) == 2  # one each: the first was not said twice

@@ -34,7 +34,9 @@ from warroom.observability import metrics
 
 log = logging.getLogger("warroom.engine")
 
-# Records what outside work did, in the transaction that marks its job done.
+# Records what outside work did, in the transaction that marks its job done. A recorder may also carry
+# ``together(db, recorders)``, which records a batch's recorders of its kind by one call (a hundred sent pages
+# by one statement, not a hundred); when results are recorded one by one, each is still called on its own.
 Recorder = Callable[[Session], None]
 # Outside work: returns a Recorder, or None when there is nothing to record beyond "done".
 Handler = Callable[[Session, Job], Recorder | None]
@@ -254,6 +256,7 @@ class Engine:
         tally = Tally()
         with self.database.writing() as db:
             done: list[int] = []
+            together: dict[Callable[[Session, list[Recorder]], None], list[Recorder]] = {}
             for outcome in outcomes:
                 if outcome.skipped:
                     continue
@@ -261,12 +264,14 @@ class Engine:
                     self._fail(db, outcome.job, outcome.error, outcome.permanent, outcome.retry_after, tally)
                 elif not isolate:
                     if outcome.recorder is not None:
-                        outcome.recorder(db)
+                        _record_or_gather(db, outcome.recorder, together)
                     done.append(outcome.job.id)
                     tally.done.append(outcome.job.kind)
                 elif self._apply(db, outcome, tally):
                     done.append(outcome.job.id)
                     tally.done.append(outcome.job.kind)
+            for record_all, recorders in together.items():
+                record_all(db, recorders)
             queue.complete_many(db=db, job_ids=done, now=now)
         return tally
 
@@ -322,6 +327,16 @@ class Engine:
                                   daemon=True)
         thread.start()
         return thread, stop
+
+
+def _record_or_gather(db: Session, recorder: Recorder,
+                      together: dict[Callable[[Session, list[Recorder]], None], list[Recorder]]) -> None:
+    """Record now, or keep for its kind's ``together`` (see ``Recorder``)."""
+    record_all = getattr(recorder, "together", None)
+    if record_all is None:
+        recorder(db)
+    else:
+        together.setdefault(record_all, []).append(recorder)
 
 
 def _store_outage(error: Exception, where: str) -> bool:

@@ -267,11 +267,8 @@ def make_notify_handler(database: Database, senders: SenderRegistry, clock: Cloc
                 record_failure(write, notification_id, attempts=job.attempts, error=error.public)
             raise
 
-        def record(write: Session) -> None:
-            record_sent(write, notification_id, attempts=job.attempts, receipt=receipt, clock=clock,
-                        handle=page.user.handle)
-
-        return record  # written with the job's completion, in the engine's batch transaction
+        # Written with the job's completion, in the engine's batch transaction (with the batch's other pages).
+        return SentPage(notification_id, job.attempts, receipt, page.user.handle, clock)
 
     return deliver_notification
 
@@ -337,12 +334,85 @@ def record_sent(db: Session, notification_id: int, *, attempts: int, receipt: Re
     alert_id, kind, opened_at, paged_before = marked
     events.page_sent(db, kind=kind, sent_at=now,
                      first_of_alert_opened_at=opened_at if alert_id is not None and not paged_before else None)
-    if alert_id is None:
-        return
+    if alert_id is not None:
+        _say_notified(db, clock, alert_id, kind, notification_id, receipt, handle)
+
+
+def _say_notified(db: Session, clock: Clock, alert_id: int, kind: ContactKind, notification_id: int,
+                  receipt: Receipt, handle: str) -> None:
     body = f"Notified @{handle} by {CHANNEL[kind]}" + (f" ({receipt.note})" if receipt.note else "")
     alerts.record_event(db=db, actor=Actor.system(clock), alert_id=alert_id, kind="notified",
                         body=body, notification_id=notification_id, channel=kind.value,
                         user=handle, reference=receipt.reference, note=receipt.note)
+
+
+@dataclass(frozen=True)
+class SentPage:
+    """A page that went out, to be recorded with its job's completion: on its own (called), or with the engine
+    batch's other sent pages by one read and one write (``together``)."""
+
+    notification_id: int
+    attempts: int
+    receipt: Receipt
+    handle: str
+    clock: Clock
+
+    def __call__(self, db: Session) -> None:
+        record_sent(db, self.notification_id, attempts=self.attempts, receipt=self.receipt, clock=self.clock,
+                    handle=self.handle)
+
+    @staticmethod
+    def together(db: Session, pages: list[SentPage]) -> None:
+        record_sent_pages(db, pages)
+
+
+# Several pages at once: their rows locked and read (with what the first-page metric needs), then the ones not
+# marked already are marked by one executemany. Built once.
+_IDS: sa.BindParameter[int] = sa.bindparam("ids", expanding=True)
+_OPENED, _PAGED_BEFORE = events.paged_before_all_of(_IDS)
+_TO_MARK = (
+    sa.select(Notification.id, Notification.alert_id, Notification.kind, Notification.status,
+              _OPENED.label("alert_opened_at"), _PAGED_BEFORE.label("paged_before"))
+    .where(Notification.id.in_(_IDS))
+    .order_by(Notification.id)
+    .with_for_update(of=Notification)  # PostgreSQL: another engine recording the same send waits for this one
+)
+_MARK_EACH_SENT = (
+    sa.update(Notification)
+    .where(Notification.id == sa.bindparam("notification_id"), Notification.status != DeliveryStatus.sent)
+    .values(status=DeliveryStatus.sent, sent_at=sa.bindparam("sent_at"), last_error="",
+            provider_reference=sa.bindparam("reference"),
+            attempts=sa.case((Notification.attempts + 1 > sa.bindparam("attempts"), Notification.attempts + 1),
+                             else_=sa.bindparam("attempts")))
+    .execution_options(synchronize_session=False)
+)
+
+
+def record_sent_pages(db: Session, pages: list[SentPage]) -> None:
+    """Record several sent pages as ``record_sent`` records one, by two statements whatever their number: each
+    notification marked sent once, its alert's timeline told, an alert's first page counted once."""
+    if len(pages) == 1:
+        pages[0](db)
+        return
+    by_id = {page.notification_id: page for page in pages}  # the same send twice in a batch: recorded once
+    now = pages[0].clock.now()
+    connection = db.connection()
+    rows = connection.execute(_TO_MARK, {"ids": list(by_id)}).all()
+    paged = {row.alert_id for row in rows if row.status is DeliveryStatus.sent}  # recorded by another engine
+    to_mark = [row for row in rows if row.status is not DeliveryStatus.sent]
+    if not to_mark:
+        return
+    connection.execute(_MARK_EACH_SENT, [
+        {"notification_id": row.id, "sent_at": now, "attempts": by_id[row.id].attempts,
+         "reference": by_id[row.id].receipt.reference[:64]} for row in to_mark])
+    for row in to_mark:  # by id: the first of an alert's pages among them is its first page
+        page = by_id[row.id]
+        first = row.alert_id is not None and not row.paged_before and row.alert_id not in paged
+        paged.add(row.alert_id)
+        events.page_sent(db, kind=row.kind, sent_at=now,
+                         first_of_alert_opened_at=row.alert_opened_at if first else None)
+        if row.alert_id is not None:
+            _say_notified(db, page.clock, row.alert_id, row.kind, row.id, page.receipt, page.handle)
 
 
 def mark_failed(*, db: Session, job: Job, clock: Clock) -> None:

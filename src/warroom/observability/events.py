@@ -101,6 +101,17 @@ def paged_before(notification: sa.Table) -> tuple[sa.ScalarSelect[Any], sa.Exist
     return opened, before
 
 
+def paged_before_all_of(ids: sa.BindParameter[Any]) -> tuple[sa.ScalarSelect[Any], sa.Exists]:
+    """``paged_before`` for a SELECT of several notifications (``ids``) about to be marked sent together: when
+    each one's alert opened, and whether a notification of that alert other than these was sent before. Which of
+    these themselves count is the caller's to say (the first of an alert among them, unless one was sent)."""
+    other = Notification.__table__.alias("paged_before")
+    opened = sa.select(Alert.created_at).where(Alert.id == Notification.alert_id).scalar_subquery()
+    before = sa.exists().where(other.c.alert_id == Notification.alert_id, other.c.id.not_in(ids),
+                               other.c.status == DeliveryStatus.sent)
+    return opened, before
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     done = session.info.pop(_PENDING, None)
