@@ -76,10 +76,10 @@ def webhook_receiver() -> Iterator[Receiver]:
             receiver.hold_first.set()
 
 
-def start_engine(database_url: str, data_dir: Path, lease: float = 2) -> subprocess.Popen[bytes]:
+def start_engine(database_url: str, data_dir: Path, lease: float = 2, tick: float = 0.05) -> subprocess.Popen[bytes]:
     env = dict(os.environ, WARROOM_DATABASE_URL=database_url, WARROOM_DATA_DIR=str(data_dir),
                WARROOM_SECRET_KEY="test-secret-key", WARROOM_ENGINE_LEASE_SECONDS=str(lease),
-               WARROOM_ENGINE_TICK_SECONDS="0.05", WARROOM_SEED_DEMO="false", WARROOM_OUTBOUND_ALLOW="127.0.0.0/8")
+               WARROOM_ENGINE_TICK_SECONDS=str(tick), WARROOM_SEED_DEMO="false", WARROOM_OUTBOUND_ALLOW="127.0.0.0/8")
     log = tempfile.NamedTemporaryFile(prefix="engine-", suffix=".log", dir=data_dir, delete=False)  # noqa: SIM115
     with log:  # the engine writes it; engine_logs() reads it when a test needs to say why an engine did not run
         return subprocess.Popen([sys.executable, "-m", "warroom.cli", "engine"], env=env,

@@ -21,6 +21,7 @@ from warroom.api.inbound import twilio as twilio_inbound
 from warroom.api.limits import BodySizeLimit
 from warroom.api.routers import health, register_api
 from warroom.api.routers.scim import register_scim
+from warroom.engine import doorbell
 from warroom.live.notify import listening
 from warroom.observability.http import observe
 from warroom.runtime import Runtime
@@ -41,7 +42,8 @@ def create_app(runtime: Runtime, *, run_engine: bool | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stopper = None
-        with listening(runtime.settings.resolved_listen_url()):  # other processes' commits (PostgreSQL)
+        # Other processes' commits (PostgreSQL); on SQLite, this process's new jobs ring an engine of another.
+        with listening(runtime.settings.resolved_listen_url()), doorbell.ringing(runtime.database.url):
             if start_engine:
                 thread, stopper = runtime.engine().start_thread(runtime.settings.engine_tick_seconds)
             yield

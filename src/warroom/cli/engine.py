@@ -15,6 +15,7 @@ import typer
 
 from warroom.cli.local import local_runtime, settings, shown_url
 from warroom.cli.output import say
+from warroom.engine import queue
 from warroom.live.notify import listening
 from warroom.observability.logging import configure as configure_logging
 
@@ -30,6 +31,7 @@ def engine(
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         stop.set()
+        queue.wake()  # an idle engine waits for its next tick: stop now, not then
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

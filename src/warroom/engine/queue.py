@@ -38,6 +38,11 @@ def _committed(topic: str) -> None:
         _work_arrived.set()
 
 
+def wake() -> None:
+    """Wake this process's idle engine now: a job arrived that no commit here told of (another process's)."""
+    _work_arrived.set()
+
+
 def wait_for_work(timeout: float) -> None:
     """Sleep until the next tick, or until a commit (here or in another process on PostgreSQL) adds a job."""
     _work_arrived.wait(timeout)

@@ -28,7 +28,7 @@ from warroom.core.clock import Clock
 from warroom.core.delivery import DeliveryError
 from warroom.db import faults
 from warroom.db.engine import Database
-from warroom.engine import queue
+from warroom.engine import doorbell, queue
 from warroom.engine.models import Job
 from warroom.observability import metrics
 
@@ -297,24 +297,29 @@ class Engine:
         tally.failed.append((job, error, "dead" if dead else "retry"))
 
     def run_until(self, stop: threading.Event, interval: float) -> None:
-        """Turn until stopped: jobs on this thread (waking when a commit adds one), the managers on their own."""
+        """Turn until stopped: jobs on this thread (waking when a commit adds one, here or, on PostgreSQL and through
+        the SQLite doorbell, in another process), the managers on their own thread."""
         ended = threading.Event()
         managing = threading.Thread(target=self._manage_until, args=(ended,), name="warroom-managers", daemon=True)
         managing.start()
         try:
-            while not stop.is_set():
-                try:
-                    ran = self._turn()
-                except Exception as error:
-                    if not _store_outage(error, "engine"):
-                        log.exception("engine tick failed; trying again")
-                    ran = 0
-                if ran < self.batch:
-                    queue.wait_for_work(interval)
+            with doorbell.answering(self.database.url):
+                self._loop(stop, interval)
         finally:
             ended.set()  # however the loop ended: the managers end with it
             managing.join()
             self.close()
+
+    def _loop(self, stop: threading.Event, interval: float) -> None:
+        while not stop.is_set():
+            try:
+                ran = self._turn()
+            except Exception as error:
+                if not _store_outage(error, "engine"):
+                    log.exception("engine tick failed; trying again")
+                ran = 0
+            if ran < self.batch:
+                queue.wait_for_work(interval)
 
     def close(self) -> None:
         if self._pool is not None:
