@@ -43,8 +43,8 @@ def main() -> None:
     print(f"machine: {machine()}; receiver in its own process")
     try:
         with fresh_store(args.database_url) as store:
-            per_page = [one_round(store.runtime, store.runtime.engine(), args.alerts, n, port)
-                        for n in range(args.rounds)]
+            engine = store.runtime.engine()  # one engine for every round: its send threads and connections kept
+            per_page = [one_round(store.runtime, engine, args.alerts, n, port) for n in range(args.rounds)]
     finally:
         receiver.terminate()
         receiver.wait(timeout=10)
