@@ -84,6 +84,26 @@ def test_a_listener_whose_connection_is_cut_listens_again_and_hears_the_next_com
                    what="the reconnected listener to hear a revocation", every=0.02)
 
 
+@pytest.mark.postgres_only
+def test_a_listener_stops_at_once_however_long_its_wait_for_notifications(
+        runtime: Runtime, other_process: psycopg.Connection[tuple[object, ...]]) -> None:
+    """A stop ends the wait for notifications (a server's shutdown, and every test app's end, waited out the
+    rest of it), and a notification sent meanwhile is still heard at once."""
+    listener = notify.Listener(notify.conninfo(runtime.settings.resolved_database_url()) or "", wait=30).start()
+    try:
+        assert listener.listening.wait(10)
+        generation = accounts.credentials_generation()
+        other_process.execute("SELECT pg_notify(%s, %s)", (notify.CHANNEL, accounts.CREDENTIALS))
+        wait_until(lambda: accounts.credentials_generation() > generation, 5,
+                   what="a notification heard during a 30 s wait", every=0.02)
+    finally:
+        stopping = time.monotonic()
+        listener.stop(timeout=40)
+    assert time.monotonic() - stopping < 5
+    assert wait_until(lambda: not listening_pids(other_process), 5)
+    listener.stop()  # a second stop, after the thread closed its pipe: nothing to do
+
+
 @pytest.fixture
 def delivered() -> Iterator[list[str]]:
     """The topics this process's handlers were handed, in order."""

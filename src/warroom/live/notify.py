@@ -22,6 +22,7 @@ import functools
 import logging
 import os
 import secrets
+import select
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -141,9 +142,13 @@ class Listener:
 
     def __init__(self, conninfo: str, *, wait: float = 0.25) -> None:
         self.conninfo = conninfo
-        self.wait = wait  # how long one wait for notifications lasts: the longest a stop takes to be seen
+        self.wait = wait  # how long one wait for notifications lasts at most (a stop ends it at once)
         self.listening = threading.Event()
         self._stop = threading.Event()
+        # Written to by stop(): the wait for notifications also watches this pipe, so a stop is seen at once.
+        self._stopped_r, self._stopped_w = os.pipe()
+        self._pipe_lock = threading.Lock()  # the pipe is closed when the thread ends: never written after that
+        self._pipe_open = True
         self._thread = threading.Thread(target=self._run, name="warroom-listen", daemon=True)
 
     def start(self) -> Listener:
@@ -151,12 +156,24 @@ class Listener:
         return self
 
     def stop(self, timeout: float = 0.0) -> None:
-        """Stop listening; the thread closes its connection within ``wait`` (joined up to ``timeout``)."""
+        """Stop listening; the thread closes its connection at once (joined up to ``timeout``)."""
         self._stop.set()
+        with self._pipe_lock:
+            if self._pipe_open:
+                os.write(self._stopped_w, b"x")
         if timeout:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        try:
+            self._keep_listening()
+        finally:
+            with self._pipe_lock:
+                self._pipe_open = False
+                os.close(self._stopped_r)
+                os.close(self._stopped_w)
+
+    def _keep_listening(self) -> None:
         failures = 0
         while not self._stop.is_set():
             try:
@@ -180,11 +197,13 @@ class Listener:
             deliver([EVERYTHING])
             own = origin()
             while not self._stop.is_set():
-                for note in conn.notifies(timeout=self.wait):
+                for note in conn.notifies(timeout=0):  # what has arrived (and what came with the LISTEN)
                     topics = note.payload.split("\n")
                     if topics[0] == own:
                         continue  # this process's commit: its handlers heard it then
                     deliver(topics[1:] if topics[0].startswith(ORIGIN_PREFIX) else topics)
+                # Then wait for more, or for stop(): whichever comes first, at most ``wait``.
+                select.select([conn.fileno(), self._stopped_r], [], [], self.wait)
 
 
 @contextmanager
