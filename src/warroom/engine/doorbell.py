@@ -54,11 +54,11 @@ def ringing(database_url: str) -> Iterator[None]:
     if _sender is None:
         _sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         _sender.setblocking(False)
-    _target = target
+    previous, _target = _target, target
     try:
         yield
     finally:
-        _target = None
+        _target = previous  # an app inside another (tests) gives the bell back to the outer one
 
 
 @notify.on_topic
