@@ -11,12 +11,12 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import cast
+from typing import Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from warroom.accounts.models import AccessRole, Team, User
+from warroom.accounts.models import AccessRole, Team
 from warroom.audit import service as audit
 from warroom.core.actor import Actor
 from warroom.core.clock import Clock
@@ -181,7 +181,17 @@ def authenticate_key(*, db: Session, secret: str) -> IntegrationKey | None:
     return found
 
 
-def key_actor(key: IntegrationKey, clock: Clock, *, display: str = "", user: User | None = None) -> Actor:
+class Acting(Protocol):
+    """Someone a tool's request names (Opsgenie's ``user``): what acting as them needs."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def handle(self) -> str: ...
+
+
+def key_actor(key: IntegrationKey, clock: Clock, *, display: str = "", user: Acting | None = None) -> Actor:
     """Who acts when a tool sends with this key: nobody in particular, with a responder's reach.
 
     ``display`` is the name the tool gives (Opsgenie's ``user``); it labels the timeline. When it names a

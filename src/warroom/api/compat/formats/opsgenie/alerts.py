@@ -311,17 +311,33 @@ def act(*, db: Session, call: Call, header: str | None, identifier: str, kind: s
     record(db, call, key, name, alert.id, alias, True, status, clock.now())
 
 
-def named_user(db: Session, text: str) -> User | None:
+# The active user a request's ``user`` names (by email or handle, any case): built once, two columns, no object.
+_USERS = cast(sa.Table, User.__table__)
+_NAMED = (sa.select(_USERS.c.id, _USERS.c.handle)
+          .where(sa.or_(sa.func.lower(_USERS.c.email) == sa.bindparam("wanted"),
+                        sa.func.lower(_USERS.c.handle) == sa.bindparam("wanted")),
+                 _USERS.c.is_active.is_(True))
+          .order_by(_USERS.c.id).limit(1))
+
+
+@dataclass(frozen=True)
+class NamedUser:
+    """Who a request's ``user`` names: what acting as them needs."""
+
+    id: int
+    handle: str
+
+
+def named_user(db: Session, text: str) -> NamedUser | None:
     """The active Warroom user the request's ``user`` names, by email or handle (``@`` optional, any case)."""
     wanted = text.strip().lstrip("@").lower()
     if not wanted:
         return None
     known = memo(db, "opsgenie_users")
     if wanted not in known:
-        known[wanted] = db.scalar(sa.select(User).where(
-            sa.or_(sa.func.lower(User.email) == wanted, sa.func.lower(User.handle) == wanted),
-            User.is_active.is_(True)).order_by(User.id).limit(1))
-    found: User | None = known[wanted]
+        row = db.execute(_NAMED, {"wanted": wanted}).first()  # through the session: its pending users are seen
+        known[wanted] = NamedUser(row.id, row.handle) if row is not None else None
+    found: NamedUser | None = known[wanted]
     return found
 
 
