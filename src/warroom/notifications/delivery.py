@@ -309,16 +309,18 @@ def record_failure(db: Session, notification_id: int, *, attempts: int, error: s
 # Marks a notification sent unless it is already (another engine recorded the same send). Built once: the
 # engine records every page it sends with it. Even a notification cancelled meanwhile (acknowledged mid-send)
 # did go out: it is recorded sent, the truth.
-_MARK_SENT = (
+_MARK_EACH_SENT = (
     sa.update(Notification)
     .where(Notification.id == sa.bindparam("notification_id"), Notification.status != DeliveryStatus.sent)
     .values(status=DeliveryStatus.sent, sent_at=sa.bindparam("sent_at"), last_error="",
             provider_reference=sa.bindparam("reference"),
             attempts=sa.case((Notification.attempts + 1 > sa.bindparam("attempts"), Notification.attempts + 1),
                              else_=sa.bindparam("attempts")))
-    .returning(Notification.alert_id, Notification.kind, *events.paged_before(cast(sa.Table, Notification.__table__)))
     .execution_options(synchronize_session=False)  # no notification is loaded in the recording session
 )
+# One page alone: the same statement, saying what the timeline and the first-page metric need.
+_MARK_SENT = _MARK_EACH_SENT.returning(Notification.alert_id, Notification.kind,
+                                       *events.paged_before(cast(sa.Table, Notification.__table__)))
 
 
 def record_sent(db: Session, notification_id: int, *, attempts: int, receipt: Receipt, clock: Clock,
@@ -367,7 +369,7 @@ class SentPage:
 
 
 # Several pages at once: their rows locked and read (with what the first-page metric needs), then the ones not
-# marked already are marked by one executemany. Built once.
+# marked already are marked by one executemany of _MARK_EACH_SENT. Built once.
 _IDS: sa.BindParameter[int] = sa.bindparam("ids", expanding=True)
 _OPENED, _PAGED_BEFORE = events.paged_before_all_of(_IDS)
 _TO_MARK = (
@@ -376,15 +378,6 @@ _TO_MARK = (
     .where(Notification.id.in_(_IDS))
     .order_by(Notification.id)
     .with_for_update(of=Notification)  # PostgreSQL: another engine recording the same send waits for this one
-)
-_MARK_EACH_SENT = (
-    sa.update(Notification)
-    .where(Notification.id == sa.bindparam("notification_id"), Notification.status != DeliveryStatus.sent)
-    .values(status=DeliveryStatus.sent, sent_at=sa.bindparam("sent_at"), last_error="",
-            provider_reference=sa.bindparam("reference"),
-            attempts=sa.case((Notification.attempts + 1 > sa.bindparam("attempts"), Notification.attempts + 1),
-                             else_=sa.bindparam("attempts")))
-    .execution_options(synchronize_session=False)
 )
 
 
